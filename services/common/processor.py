@@ -1,0 +1,157 @@
+"""A transactional consume-process-produce loop on confluent-kafka (exactly-once).
+
+Each batch is one Kafka transaction holding the output records, the changed per-customer state
+(written to the changelog) and the consumed offsets, so a crash at any moment leaves either all
+of a batch's effects or none. Producer fencing follows KIP-447: offsets are sent with the
+consumer's group metadata, and a restarted instance with the same transactional id fences its
+predecessor. Bad records go to the dead-letter topic inside the same transaction.
+
+A service supplies a `Step`: (key, decoded event, state bytes) -> (new state bytes, outputs).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
+
+from services.common import dlq, kafka, metrics
+from services.common.codec import Codec, Decoded, DecodeError
+from services.common.statestore import StateStore
+from services.common.topics import Topic
+
+log = logging.getLogger(__name__)
+
+
+class Rejected(ValueError):
+    """Raised by a step for an event that breaks the contract: it goes to the dead-letter topic."""
+
+
+@dataclass(frozen=True)
+class Output:
+    topic: Topic
+    name: str
+    record: dict[str, Any]
+
+
+Step = Callable[[bytes, Decoded, bytes | None], tuple[bytes | None, list[Output]]]
+
+
+@dataclass
+class ProcessorConfig:
+    service: str
+    inputs: tuple[Topic, ...]
+    changelog: Topic
+    step: Step
+    batch_size: int = 500
+    poll_timeout_s: float = 0.05
+
+
+class Processor:
+    def __init__(self, config: ProcessorConfig, codec: Codec | None = None) -> None:
+        from services.common.settings import settings
+
+        self.config = config
+        self.codec = codec or Codec()
+        self.running = True
+        self.consumer = kafka.consumer(config.service)
+        self.producer = kafka.producer(f"{config.service}-{settings().instance_id}")
+        self.store = StateStore(config.changelog.name, kafka.consumer(None))
+        self._accepts = {t.name: set(t.records) for t in config.inputs}
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self.stop())
+        self.producer.init_transactions(30)
+        self.consumer.subscribe(list(self._accepts), on_assign=self._on_assign, on_revoke=self._on_revoke)
+        log.info("%s consuming %s", self.config.service, ", ".join(self._accepts))
+        try:
+            while self.running:
+                batch = self.consumer.consume(self.config.batch_size, self.config.poll_timeout_s)
+                if batch:
+                    self._process_in_transaction(batch)
+        finally:
+            self.consumer.close()
+            self.producer.flush(10)
+
+    def stop(self) -> None:
+        self.running = False
+
+    def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        self.store.restore(sorted({tp.partition for tp in partitions}))
+        metrics.REBALANCES.labels(self.config.service, "assign").inc()
+
+    def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        self.store.drop(sorted({tp.partition for tp in partitions}))
+        metrics.REBALANCES.labels(self.config.service, "revoke").inc()
+
+    def _process_in_transaction(self, batch: list[Message]) -> None:
+        started = time.perf_counter()
+        changes: dict[tuple[int, bytes], bytes] = {}
+        offsets: dict[tuple[str, int], int] = {}
+        self.producer.begin_transaction()
+        try:
+            for msg in batch:
+                if msg.error():
+                    if msg.error().code() != KafkaError._PARTITION_EOF:
+                        raise KafkaException(msg.error())
+                    continue
+                self._process(msg, changes)
+                offsets[(msg.topic(), msg.partition())] = msg.offset() + 1
+            self.producer.send_offsets_to_transaction(
+                [TopicPartition(t, p, o) for (t, p), o in offsets.items()],
+                self.consumer.consumer_group_metadata(),
+            )
+            self.producer.commit_transaction()
+        except KafkaException as exc:
+            self._abort(exc)
+            return
+        self.store.put_all(changes)
+        metrics.TRANSACTIONS.labels(self.config.service, "committed").inc()
+        metrics.BATCH_SECONDS.labels(self.config.service).observe(time.perf_counter() - started)
+
+    def _process(self, msg: Message, changes: dict[tuple[int, bytes], bytes]) -> None:
+        key, partition = msg.key() or b"", msg.partition()
+        try:
+            decoded = self.codec.decode(msg.value())
+            if decoded.name not in self._accepts[msg.topic()]:
+                raise Rejected(f"{decoded.name} does not belong on {msg.topic()}")
+            state = changes.get((partition, key)) or self.store.get(partition, key)
+            new_state, outputs = self.config.step(key, decoded, state)
+        except (DecodeError, Rejected) as exc:
+            self._dead_letter(msg, exc)
+            return
+        metrics.CONSUMED.labels(self.config.service, msg.topic(), decoded.name).inc()
+        for out in outputs:
+            value = self.codec.encode(out.name, out.record, out.topic.name)
+            self.producer.produce(out.topic.name, value, key)
+            metrics.PRODUCED.labels(self.config.service, out.topic.name, out.name).inc()
+        if new_state is not None and new_state != state:
+            changes[(partition, key)] = new_state
+            self.producer.produce(self.config.changelog.name, new_state, key, partition=partition)
+
+    def _dead_letter(self, msg: Message, exc: Exception) -> None:
+        record = dlq.dead_letter(msg, exc, self.config.service)
+        self.producer.produce(dlq.topic_name(), self.codec.encode("DeadLetter", record), dlq.key(msg))
+        metrics.DEAD_LETTERS.labels(self.config.service, msg.topic(), type(exc).__name__).inc()
+        log.warning("dead-lettered %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), exc)
+
+    def _abort(self, exc: KafkaException) -> None:
+        error = exc.args[0]
+        metrics.TRANSACTIONS.labels(self.config.service, "aborted").inc()
+        if error.fatal():
+            log.error("fatal transaction error (fenced or broken producer), exiting: %s", error)
+            raise exc
+        log.warning("aborting transaction: %s", error)
+        self.producer.abort_transaction(30)
+        self._rewind()
+
+    def _rewind(self) -> None:
+        """After an abort, consume again from the last committed offsets."""
+        assignment = self.consumer.assignment()
+        for tp in self.consumer.committed(assignment, timeout=30):
+            self.consumer.seek(tp if tp.offset >= 0 else TopicPartition(tp.topic, tp.partition, 0))

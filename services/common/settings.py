@@ -1,0 +1,34 @@
+"""All configuration, read once from the environment (see README: Configuration)."""
+
+from __future__ import annotations
+
+import socket
+from functools import cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    schema_registry_url: str = ""
+    """Set to a Confluent-compatible registry to write Confluent framing (both are always read)."""
+    topic_namespace: str = ""
+    """Prefix for every topic name, so several isolated deployments can share one cluster."""
+    partitions: int = 6
+    """One partition count for every co-partitioned topic."""
+    database_url: str = "postgresql://pointstream:pointstream@127.0.0.1:5433/pointstream"
+    instance_id: str = socket.gethostname()
+    """Stable per process slot: the transactional id of a processor derives from it."""
+    metrics_port: int = 0
+    shop_api_keys: str = "demo:demo-shop-key"
+    """Comma-separated `shop_id:key` pairs accepted as shop keys."""
+    batch_size: int = 500
+    """Records per transaction in the stream processors."""
+    log_level: str = "INFO"
+
+
+@cache
+def settings() -> Settings:
+    return Settings()

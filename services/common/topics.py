@@ -1,0 +1,48 @@
+"""The topic registry: every topic once, with its key, its records and its single writer.
+
+Customer-scoped topics are keyed by `"{shop_id}:{customer_id}"` and co-partitioned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.common.settings import settings
+
+
+@dataclass(frozen=True)
+class Topic:
+    base: str
+    records: tuple[str, ...]
+    writer: str
+    key: str = "customer"
+    compacted: bool = False
+
+    @property
+    def name(self) -> str:
+        return settings().topic_namespace + self.base
+
+    @property
+    def config(self) -> dict[str, str]:
+        if self.compacted:
+            return {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}
+        return {"retention.ms": "-1", "retention.bytes": "-1"}
+
+
+ORDERS = Topic("shop.orders", ("OrderPaid", "OrderRefunded"), writer="shops, gateway")
+TASKS = Topic("shop.tasks", ("TaskCompleted",), writer="shops, gateway")
+REDEMPTION_REQUESTS = Topic("loyalty.redemption-requests", ("RedemptionRequested",), writer="shops, gateway")
+LEDGER = Topic("loyalty.ledger", ("PointsEarned",), writer="earn, redeem")
+REDEMPTION_OUTCOMES = Topic(
+    "loyalty.redemption-outcomes", ("RedemptionApproved", "RedemptionRejected"), writer="redeem"
+)
+TIERS = Topic("loyalty.tiers", ("TierChanged",), writer="tier")
+DLQ = Topic("loyalty.dlq", ("DeadLetter",), writer="every service", key="source")
+EARN_STATE = Topic("earn.customer-state", (), writer="earn", compacted=True)
+"""Changelog of the earn service's per-customer state, written in the same transaction as its output."""
+
+ALL = (ORDERS, TASKS, REDEMPTION_REQUESTS, LEDGER, REDEMPTION_OUTCOMES, TIERS, DLQ, EARN_STATE)
+
+
+def customer_key(shop_id: str, customer_id: str) -> bytes:
+    return f"{shop_id}:{customer_id}".encode()

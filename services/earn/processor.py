@@ -1,0 +1,40 @@
+"""The earn service's stream processor: shop.orders -> loyalty.ledger, exactly once.
+
+Reads like a sentence: decode, load the customer's earnings, decide, evolve, emit.
+"""
+
+from __future__ import annotations
+
+from services.common import topics
+from services.common.codec import Decoded
+from services.common.processor import Output, ProcessorConfig, Rejected
+from services.earn import domain, messages
+
+PROGRAM = domain.Program()
+
+
+def step(key: bytes, decoded: Decoded, state: bytes | None) -> tuple[bytes | None, list[Output]]:
+    if decoded.name != "OrderPaid":
+        return state, []  # refunds are handled with the earning rules
+    order = messages.order_paid(decoded.record)
+    if key != topics.customer_key(order.shop_id, order.customer_id):
+        raise Rejected(f"key {key!r} is not '{{shop_id}}:{{customer_id}}' of the event")
+    earnings = messages.load_earnings(state)
+    try:
+        events = domain.decide(order, earnings, PROGRAM)
+    except domain.ContractViolation as exc:
+        raise Rejected(str(exc)) from exc
+    for event in events:
+        earnings = domain.evolve(earnings, event)
+    outputs = [Output(topics.LEDGER, "PointsEarned", messages.points_earned(e)) for e in events]
+    return (messages.dump_earnings(earnings) if events else state), outputs
+
+
+def config(batch_size: int = 500) -> ProcessorConfig:
+    return ProcessorConfig(
+        service="earn",
+        inputs=(topics.ORDERS,),
+        changelog=topics.EARN_STATE,
+        step=step,
+        batch_size=batch_size,
+    )

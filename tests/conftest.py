@@ -1,0 +1,102 @@
+"""Session fixtures for real Kafka and PostgreSQL.
+
+Order of preference: the servers named by KAFKA_BOOTSTRAP / DATABASE_URL; the local runtime
+that `make test` starts (deploy/local); testcontainers where a Docker engine runs.
+Each test that needs topics gets its own topic namespace, so tests never see each other's events.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from services.common import admin
+from services.common.settings import settings
+
+LOCAL_KAFKA = "127.0.0.1:9092"
+LOCAL_DATABASE = "postgresql://pointstream:pointstream@127.0.0.1:5433/pointstream"
+
+
+def _kafka_reachable(bootstrap: str) -> bool:
+    from confluent_kafka.admin import AdminClient
+
+    try:
+        AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=5)
+        return True
+    except Exception:
+        return False
+
+
+def _docker_engine() -> bool:
+    return bool(shutil.which("docker")) and subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP", LOCAL_KAFKA)
+    if _kafka_reachable(bootstrap):
+        os.environ["KAFKA_BOOTSTRAP"] = bootstrap
+        yield bootstrap
+        return
+    if "KAFKA_BOOTSTRAP" not in os.environ and _docker_engine():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer().with_kraft() as container:
+            os.environ["KAFKA_BOOTSTRAP"] = container.get_bootstrap_server()
+            settings.cache_clear()
+            yield os.environ["KAFKA_BOOTSTRAP"]
+        return
+    pytest.fail(f"no Kafka at {bootstrap}: run `make test` (it starts the local runtime) or set KAFKA_BOOTSTRAP")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    url = os.environ.get("DATABASE_URL", LOCAL_DATABASE)
+    if "DATABASE_URL" not in os.environ and _docker_engine() and not _postgres_reachable(url):
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:15") as container:
+            os.environ["DATABASE_URL"] = container.get_connection_url(driver=None)
+            settings.cache_clear()
+            yield os.environ["DATABASE_URL"]
+        return
+    if not _postgres_reachable(url):
+        pytest.fail(f"no PostgreSQL at {url}: run `make test` or set DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    settings.cache_clear()
+    yield url
+
+
+def _postgres_reachable(url: str) -> bool:
+    import asyncio
+
+    import asyncpg
+
+    async def probe() -> None:
+        conn = await asyncpg.connect(url, timeout=5)
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def namespace(kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh set of every topic of the registry under a unique prefix, deleted afterwards."""
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    monkeypatch.setenv("TOPIC_NAMESPACE", prefix)
+    monkeypatch.setenv("PARTITIONS", "3")
+    settings.cache_clear()
+    admin.create_topics(3, kafka_bootstrap)
+    yield prefix
+    admin.delete_namespace(prefix, kafka_bootstrap)
+    monkeypatch.delenv("TOPIC_NAMESPACE")
+    settings.cache_clear()
