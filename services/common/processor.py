@@ -6,7 +6,8 @@ of a batch's effects or none. Producer fencing follows KIP-447: offsets are sent
 consumer's group metadata, and a restarted instance with the same transactional id fences its
 predecessor. Bad records go to the dead-letter topic inside the same transaction.
 
-A service supplies a `Step`: (key, decoded event, state bytes) -> (new state bytes, outputs).
+A service supplies a `Step`: (key, decoded event, state view) -> outputs. The view reads and
+writes the state store for the record's partition; writes become changelog records of the batch.
 """
 
 from __future__ import annotations
@@ -39,7 +40,26 @@ class Output:
     record: dict[str, Any]
 
 
-Step = Callable[[bytes, Decoded, bytes | None], tuple[bytes | None, list[Output]]]
+class StateView:
+    """One partition's state as a step sees it: the committed store, this batch's writes, and
+    the step's own writes (`staged`), which count only if the step succeeds."""
+
+    def __init__(self, store: StateStore, partition: int, batch: dict[tuple[int, bytes], bytes]) -> None:
+        self._store, self._partition, self._batch = store, partition, batch
+        self.staged: dict[bytes, bytes] = {}
+
+    def get(self, key: bytes) -> bytes | None:
+        if key in self.staged:
+            return self.staged[key]
+        if (self._partition, key) in self._batch:
+            return self._batch[(self._partition, key)]
+        return self._store.get(self._partition, key)
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self.staged[key] = value
+
+
+Step = Callable[[bytes, Decoded, StateView], list[Output]]
 
 
 @dataclass
@@ -59,8 +79,9 @@ class Processor:
         self.config = config
         self.codec = codec or Codec()
         self.running = True
-        self.consumer = kafka.consumer(config.service)
-        self.producer = kafka.producer(f"{config.service}-{settings().instance_id}")
+        group = settings().topic_namespace + config.service
+        self.consumer = kafka.consumer(group)
+        self.producer = kafka.producer(f"{group}-{settings().instance_id}")
         self.store = StateStore(config.changelog.name, kafka.consumer(None))
         self._accepts = {t.name: set(t.records) for t in config.inputs}
 
@@ -120,19 +141,19 @@ class Processor:
             decoded = self.codec.decode(msg.value())
             if decoded.name not in self._accepts[msg.topic()]:
                 raise Rejected(f"{decoded.name} does not belong on {msg.topic()}")
-            state = changes.get((partition, key)) or self.store.get(partition, key)
-            new_state, outputs = self.config.step(key, decoded, state)
+            view = StateView(self.store, partition, changes)
+            outputs = self.config.step(key, decoded, view)
         except (DecodeError, Rejected) as exc:
             self._dead_letter(msg, exc)
             return
+        for state_key, value in view.staged.items():
+            changes[(partition, state_key)] = value
+            self.producer.produce(self.config.changelog.name, value, state_key, partition=partition)
         metrics.CONSUMED.labels(self.config.service, msg.topic(), decoded.name).inc()
         for out in outputs:
             value = self.codec.encode(out.name, out.record, out.topic.name)
             self.producer.produce(out.topic.name, value, key)
             metrics.PRODUCED.labels(self.config.service, out.topic.name, out.name).inc()
-        if new_state is not None and new_state != state:
-            changes[(partition, key)] = new_state
-            self.producer.produce(self.config.changelog.name, new_state, key, partition=partition)
 
     def _dead_letter(self, msg: Message, exc: Exception) -> None:
         record = dlq.dead_letter(msg, exc, self.config.service)

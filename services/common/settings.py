@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     database_url: str = "postgresql://pointstream:pointstream@127.0.0.1:5433/pointstream"
     instance_id: str = socket.gethostname()
     """Stable per process slot: the transactional id of a processor derives from it."""
-    metrics_port: int = 0
+    metrics_port: int | None = None
+    """Prometheus port of a processor; each service has its own default, 0 turns it off."""
     shop_api_keys: str = "demo:demo-shop-key"
     """Comma-separated `shop_id:key` pairs accepted as shop keys."""
     batch_size: int = 500

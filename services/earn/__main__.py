@@ -11,7 +11,7 @@ from services.earn.processor import config
 
 def main() -> None:
     configure_logging("earn")
-    metrics.serve(settings().metrics_port or 9101)
+    metrics.serve(9101 if settings().metrics_port is None else settings().metrics_port)
     Processor(config(settings().batch_size)).run()
 
 

@@ -27,12 +27,18 @@ def points_earned(event: PointsEarned) -> dict[str, Any]:
     return asdict(event)
 
 
-def load_earnings(data: bytes | None) -> Earnings:
-    if data is None:
-        return Earnings()
-    raw = orjson.loads(data)
-    return Earnings(frozenset(raw["seen"]), raw["earned"], raw["orders"])
+def load_earnings(aggregate: bytes | None, seen_event_ids: frozenset[str]) -> Earnings:
+    """The customer's earnings as far as one event needs them: totals and whether it was seen."""
+    if aggregate is None:
+        return Earnings(seen_event_ids)
+    raw = orjson.loads(aggregate)
+    return Earnings(seen_event_ids, raw["earned"], raw["orders"])
 
 
-def dump_earnings(state: Earnings) -> bytes:
-    return orjson.dumps({"seen": sorted(state.seen_event_ids), "earned": state.lifetime_earned, "orders": state.orders})
+def dump_aggregate(state: Earnings) -> bytes:
+    return orjson.dumps({"earned": state.lifetime_earned, "orders": state.orders})
+
+
+def seen_key(customer_key: bytes, event_id: str) -> bytes:
+    """State key of the marker that an event was applied (one small record per event)."""
+    return customer_key + b"\x00seen\x00" + event_id.encode()

@@ -7,27 +7,30 @@ from __future__ import annotations
 
 from services.common import topics
 from services.common.codec import Decoded
-from services.common.processor import Output, ProcessorConfig, Rejected
+from services.common.processor import Output, ProcessorConfig, Rejected, StateView
 from services.earn import domain, messages
 
 PROGRAM = domain.Program()
 
 
-def step(key: bytes, decoded: Decoded, state: bytes | None) -> tuple[bytes | None, list[Output]]:
+def step(key: bytes, decoded: Decoded, state: StateView) -> list[Output]:
     if decoded.name != "OrderPaid":
-        return state, []  # refunds are handled with the earning rules
+        return []  # refunds are handled with the earning rules
     order = messages.order_paid(decoded.record)
     if key != topics.customer_key(order.shop_id, order.customer_id):
         raise Rejected(f"key {key!r} is not '{{shop_id}}:{{customer_id}}' of the event")
-    earnings = messages.load_earnings(state)
+    seen = messages.seen_key(key, order.event_id)
+    earnings = messages.load_earnings(state.get(key), frozenset({order.event_id}) if state.get(seen) else frozenset())
     try:
         events = domain.decide(order, earnings, PROGRAM)
     except domain.ContractViolation as exc:
         raise Rejected(str(exc)) from exc
     for event in events:
         earnings = domain.evolve(earnings, event)
-    outputs = [Output(topics.LEDGER, "PointsEarned", messages.points_earned(e)) for e in events]
-    return (messages.dump_earnings(earnings) if events else state), outputs
+        state.put(messages.seen_key(key, event.source_event_id), b"1")
+    if events:
+        state.put(key, messages.dump_aggregate(earnings))
+    return [Output(topics.LEDGER, "PointsEarned", messages.points_earned(e)) for e in events]
 
 
 def config(batch_size: int = 500) -> ProcessorConfig:

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The project's own processes: every service that exists plus the demo traffic generator.
+# Usage: services.sh start|stop|status [name...]
+COMPONENT=services
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PY="$ROOT/.venv/bin/python"
+declare -A COMMANDS=(
+  [earn]="-m services.earn"
+  [projector]="-m services.gateway.projector"
+  [gateway]="-m services.gateway"
+  [loadgen]="-m services.loadgen --rate ${DEMO_RATE:-20}"
+)
+ORDER=(earn projector gateway loadgen)
+
+start_one() {
+  local name=$1 pidfile="$STATE/pids/$1.pid"
+  if pid_alive "$pidfile"; then say "$name already running (pid $(cat "$pidfile"))"; return 0; fi
+  # shellcheck disable=SC2086 # the command is a word list on purpose
+  (cd "$ROOT" && setsid "$PY" ${COMMANDS[$name]} >>"$STATE/logs/$name.log" 2>&1 < /dev/null & echo $! > "$pidfile")
+  sleep 0.3
+  pid_alive "$pidfile" || { tail -n 20 "$STATE/logs/$name.log" >&2; die "$name exited at start; see $STATE/logs/$name.log"; }
+  say "$name started (pid $(cat "$pidfile")), log $STATE/logs/$name.log"
+}
+
+start() { for name in "${@:-${ORDER[@]}}"; do start_one "$name"; done; }
+
+stop() {
+  local names=("${@:-${ORDER[@]}}")
+  for (( i=${#names[@]}-1; i>=0; i-- )); do stop_pid "$STATE/pids/${names[$i]}.pid"; done
+  say "stopped ${names[*]}"
+}
+
+status() {
+  for name in "${ORDER[@]}"; do
+    pid_alive "$STATE/pids/$name.pid" && say "$name running (pid $(cat "$STATE/pids/$name.pid"))" || say "$name not running"
+  done
+}
+
+cmd=${1:-start}; shift || true
+"$cmd" "$@"

@@ -1,0 +1,120 @@
+"""Shared by the gate and the benchmark: isolated topics, producing input, reading the ledger."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from confluent_kafka import Consumer, TopicPartition
+
+from services.common import admin, kafka, topics
+from services.common.codec import Codec
+from services.common.settings import settings
+
+RUNTIMES = {
+    "txn": [sys.executable, "-m", "services.earn"],
+    "faust": [sys.executable, "-m", "tests.bench.faust_earn"],
+}
+GROUPS = {"txn": "earn", "faust": "earn-faust"}
+
+
+def group_of(runtime: str) -> str:
+    return settings().topic_namespace + GROUPS[runtime]
+
+
+@contextmanager
+def isolated_topics(label: str, partitions: int) -> Iterator[str]:
+    prefix = f"{label}{uuid.uuid4().hex[:8]}."
+    os.environ["TOPIC_NAMESPACE"] = prefix
+    os.environ["PARTITIONS"] = str(partitions)
+    settings.cache_clear()
+    admin.create_topics(partitions)
+    try:
+        yield prefix
+    finally:
+        admin.delete_namespace(prefix)
+        os.environ.pop("TOPIC_NAMESPACE")
+        settings.cache_clear()
+
+
+def encoded(events: Iterable[tuple[bytes, dict[str, Any]]], name: str = "OrderPaid") -> list[tuple[bytes, bytes]]:
+    codec = Codec()
+    return [(key, codec.encode(name, record)) for key, record in events]
+
+
+def produce(messages: Iterable[tuple[bytes, bytes]], topic: str, rate: float = 0.0) -> float:
+    """Produces (key, value) pairs, paced at `rate` per second if given; returns seconds taken."""
+    producer = kafka.producer()
+    started = time.perf_counter()
+    for i, (key, value) in enumerate(messages):
+        while True:
+            try:
+                producer.produce(topic, value, key)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+        if rate and i % 100 == 0:
+            ahead = i / rate - (time.perf_counter() - started)
+            if ahead > 0:
+                time.sleep(ahead)
+    producer.flush(60)
+    return time.perf_counter() - started
+
+
+def start(runtime: str, log_path: str, **env: str) -> subprocess.Popen[bytes]:
+    environment = os.environ | {"LOG_LEVEL": "WARNING", "METRICS_PORT": "0"} | env
+    log = open(log_path, "ab")  # noqa: SIM115 - owned by the child process
+    return subprocess.Popen(RUNTIMES[runtime], env=environment, stdout=log, stderr=subprocess.STDOUT)
+
+
+def group_lag(group: str, topic: str) -> int:
+    consumer = kafka.consumer(group)
+    try:
+        parts = [TopicPartition(topic, p) for p in range(settings().partitions)]
+        committed = consumer.committed(parts, timeout=10)
+        lag = 0
+        for tp in committed:
+            high = consumer.get_watermark_offsets(tp, timeout=10)[1]
+            lag += high - max(tp.offset, 0)
+        return lag
+    finally:
+        consumer.close()
+
+
+def wait_for_lag_zero(group: str, topic: str, timeout_s: float) -> float:
+    deadline = time.monotonic() + timeout_s
+    while (lag := group_lag(group, topic)) > 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"group {group} still {lag} records behind on {topic}")
+        time.sleep(0.5)
+    return time.monotonic()
+
+
+def read_all(topic: str) -> list[tuple[bytes, dict[str, Any], int]]:
+    """Every committed record of `topic` as (key, decoded record, timestamp ms)."""
+    codec = Codec()
+    consumer: Consumer = kafka.consumer(None)
+    parts = [TopicPartition(topic, p, 0) for p in range(settings().partitions)]
+    ends = {tp.partition: consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in parts}
+    consumer.assign(parts)
+    out: list[tuple[bytes, dict[str, Any], int]] = []
+    idle_since = time.monotonic()
+    while time.monotonic() - idle_since < 3:
+        batch = consumer.consume(5000, 0.2)
+        for msg in batch:
+            if not msg.error():
+                out.append((msg.key(), codec.decode(msg.value()).record, msg.timestamp()[1]))
+        positions = consumer.position(parts)
+        if all(tp.offset >= ends[tp.partition] for tp in positions):
+            break
+        if batch:
+            idle_since = time.monotonic()
+    consumer.close()
+    return out
