@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from services.common import topics
 from services.common.settings import settings
@@ -22,7 +24,7 @@ def create_topics(partitions: int | None = None, bootstrap: str | None = None) -
     check_partition_counts(existing, count)
     if not wanted:
         return []
-    for name, future in admin.create_topics(wanted, operation_timeout=30).items():
+    for future in admin.create_topics(wanted, operation_timeout=30).values():
         try:
             future.result()
         except KafkaException as exc:
@@ -31,7 +33,7 @@ def create_topics(partitions: int | None = None, bootstrap: str | None = None) -
     return [t.topic for t in wanted]
 
 
-def check_partition_counts(existing: dict[str, object], count: int) -> None:
+def check_partition_counts(existing: Mapping[str, object], count: int) -> None:
     """Co-partitioning is part of the contract: refuse to run on topics that break it."""
     for t in topics.ALL:
         meta = existing.get(t.name)

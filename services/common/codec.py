@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from io import BytesIO
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from fastavro import schemaless_reader, schemaless_writer
 
@@ -41,7 +41,7 @@ class SchemaRegistry(Protocol):
 class Codec:
     def __init__(self, schemas: Contract | None = None, registry: SchemaRegistry | None = None) -> None:
         self.contract = schemas or contract()
-        self.registry = registry
+        self.registry = registry if registry is not None else _configured_registry()
         self._by_fingerprint = {s.fingerprint: s for s in self.contract.current.values()}
 
     def schema(self, name: str) -> Schema:
@@ -78,10 +78,10 @@ class Codec:
         fingerprint = data[2:10]
         body = BytesIO(data[10:])
         if (schema := self._by_fingerprint.get(fingerprint)) is not None:
-            return Decoded(schema.name, schemaless_reader(body, schema.parsed, None))
+            return Decoded(schema.name, cast(dict[str, Any], schemaless_reader(body, schema.parsed, None)))
         if (old := self.contract.historic.get(fingerprint)) is not None:
             reader = self.schema(old.name)
-            return Decoded(old.name, schemaless_reader(body, old.parsed, reader.parsed))
+            return Decoded(old.name, cast(dict[str, Any], schemaless_reader(body, old.parsed, reader.parsed)))
         raise DecodeError(f"unknown schema fingerprint {fingerprint.hex()}")
 
     def _decode_confluent(self, data: bytes) -> Decoded:
@@ -89,4 +89,12 @@ class Codec:
             raise DecodeError("Confluent-framed record but no schema registry is configured")
         name, writer = self.registry.writer_schema(int.from_bytes(data[1:5], "big"))
         reader = self.schema(name)
-        return Decoded(name, schemaless_reader(BytesIO(data[5:]), writer, reader.parsed))
+        record = schemaless_reader(BytesIO(data[5:]), writer, reader.parsed)
+        return Decoded(name, cast(dict[str, Any], record))
+
+
+def _configured_registry() -> SchemaRegistry | None:
+    from services.common.registry import from_settings
+    from services.common.settings import settings
+
+    return from_settings(settings().schema_registry_url)

@@ -117,12 +117,12 @@ class Processor:
         self.producer.begin_transaction()
         try:
             for msg in batch:
-                if msg.error():
-                    if msg.error().code() != KafkaError._PARTITION_EOF:
-                        raise KafkaException(msg.error())
+                if (error := msg.error()) is not None:
+                    if error.code() != KafkaError._PARTITION_EOF:
+                        raise KafkaException(error)
                     continue
                 self._process(msg, changes)
-                offsets[(msg.topic(), msg.partition())] = msg.offset() + 1
+                offsets[(msg.topic() or "", msg.partition() or 0)] = (msg.offset() or 0) + 1
             self.producer.send_offsets_to_transaction(
                 [TopicPartition(t, p, o) for (t, p), o in offsets.items()],
                 self.consumer.consumer_group_metadata(),
@@ -136,11 +136,11 @@ class Processor:
         metrics.BATCH_SECONDS.labels(self.config.service).observe(time.perf_counter() - started)
 
     def _process(self, msg: Message, changes: dict[tuple[int, bytes], bytes]) -> None:
-        key, partition = msg.key() or b"", msg.partition()
+        key, partition, topic = msg.key() or b"", msg.partition() or 0, msg.topic() or ""
         try:
             decoded = self.codec.decode(msg.value())
-            if decoded.name not in self._accepts[msg.topic()]:
-                raise Rejected(f"{decoded.name} does not belong on {msg.topic()}")
+            if decoded.name not in self._accepts[topic]:
+                raise Rejected(f"{decoded.name} does not belong on {topic}")
             view = StateView(self.store, partition, changes)
             outputs = self.config.step(key, decoded, view)
         except (DecodeError, Rejected) as exc:
@@ -149,7 +149,7 @@ class Processor:
         for state_key, value in view.staged.items():
             changes[(partition, state_key)] = value
             self.producer.produce(self.config.changelog.name, value, state_key, partition=partition)
-        metrics.CONSUMED.labels(self.config.service, msg.topic(), decoded.name).inc()
+        metrics.CONSUMED.labels(self.config.service, topic, decoded.name).inc()
         for out in outputs:
             value = self.codec.encode(out.name, out.record, out.topic.name)
             self.producer.produce(out.topic.name, value, key)

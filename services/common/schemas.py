@@ -20,6 +20,7 @@ from fastavro.schema import to_parsing_canonical_form
 
 SCHEMAS_DIR = Path(os.environ.get("POINTSTREAM_SCHEMAS", Path(__file__).resolve().parents[2] / "schemas"))
 
+
 @dataclass(frozen=True)
 class Schema:
     name: str

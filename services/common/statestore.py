@@ -37,7 +37,7 @@ class StateStore:
         if not partitions:
             return 0
         started = time.monotonic()
-        ends = {p: self._restore.get_watermark_offsets(TopicPartition(self.changelog, p), timeout=10)[1] for p in partitions}
+        ends = {p: self._end_offset(p) for p in partitions}
         pending = {p for p, end in ends.items() if end > 0}
         for p in partitions:
             self._partitions[p] = {}
@@ -49,16 +49,19 @@ class StateStore:
             for msg in self._restore.consume(1000, 0.2):
                 if msg.error():
                     continue
-                store = self._partitions[msg.partition()]
-                if msg.value() is None:
-                    store.pop(msg.key(), None)
+                store, key, value = self._partitions[msg.partition() or 0], msg.key() or b"", msg.value()
+                if value is None:
+                    store.pop(key, None)
                 else:
-                    store[msg.key()] = msg.value()
+                    store[key] = value
                 count += 1
             pending = {p for p in pending if self._position(p) < ends[p]}
         self._restore.unassign()
         log.info("restored %d state records for partitions %s in %.2fs", count, partitions, time.monotonic() - started)
         return count
+
+    def _end_offset(self, partition: int) -> int:
+        return int(self._restore.get_watermark_offsets(TopicPartition(self.changelog, partition), timeout=10)[1])
 
     def _position(self, partition: int) -> int:
         # Transaction markers occupy offsets too: the position passes them even with no record.

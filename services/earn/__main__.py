@@ -11,7 +11,8 @@ from services.earn.processor import config
 
 def main() -> None:
     configure_logging("earn")
-    metrics.serve(9101 if settings().metrics_port is None else settings().metrics_port)
+    port = settings().metrics_port
+    metrics.serve(9101 if port is None else port)
     Processor(config(settings().batch_size)).run()
 
 

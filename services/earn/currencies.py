@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-ZERO_DECIMAL = frozenset(
-    "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split()
-)
+ZERO_DECIMAL = frozenset("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split())
 THREE_DECIMAL = frozenset("BHD IQD JOD KWD LYD OMR TND".split())
 FOUR_DECIMAL = frozenset({"CLF", "UYW"})
 TWO_DECIMAL = frozenset(

@@ -106,7 +106,7 @@ def entry_id(shop_id: str, event_id: str, kind: str) -> str:
 def decide(order: OrderPaid, state: Earnings, program: Program) -> list[PointsEarned]:
     validate(order)
     points = base_points(order, program)
-    if order.event_id in state.seen_event_ids or points == 0:
+    if order.event_id in state.seen_event_ids:
         return []
     entry = entry_id(order.shop_id, order.event_id, "earned")
     return [
@@ -135,4 +135,3 @@ def evolve(state: Earnings, event: PointsEarned) -> Earnings:
         lifetime_earned=state.lifetime_earned + event.points,
         orders=state.orders + (event.source_type == "OrderPaid"),
     )
-

@@ -40,7 +40,7 @@ def orders(
 
 def order(rng: random.Random, shop: str, customer: str, at: datetime, seed: int, i: int) -> dict[str, Any]:
     currency, minor = rng.choice(CURRENCIES)
-    lines = [
+    lines: list[dict[str, Any]] = [
         {
             "sku": f"sku-{rng.randrange(500)}",
             "category": rng.choice(CATEGORIES),
@@ -56,6 +56,6 @@ def order(rng: random.Random, shop: str, customer: str, at: datetime, seed: int,
         "occurred_at": at,
         "order_id": f"o-{seed}-{i}",
         "currency": currency,
-        "total_minor": sum(line["quantity"] * line["unit_price_minor"] for line in lines),
+        "total_minor": sum(int(line["quantity"]) * int(line["unit_price_minor"]) for line in lines),
         "lines": lines,
     }

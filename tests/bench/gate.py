@@ -29,9 +29,7 @@ def run_gate(runtime: str, events: int, kills: int, partitions: int, seed: int, 
     with harness.isolated_topics(f"gate-{runtime}-", partitions):
         messages = harness.encoded(inputs)
         publish_s = max(10.0, 2.5 * kills)
-        publisher = threading.Thread(
-            target=harness.produce, args=(messages, topics.ORDERS.name, events / publish_s)
-        )
+        publisher = threading.Thread(target=harness.produce, args=(messages, topics.ORDERS.name, events / publish_s))
         publisher.start()
         proc = harness.start(runtime, log)
         try:

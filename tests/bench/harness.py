@@ -13,7 +13,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
-from services.common import admin, kafka, topics
+from services.common import admin, kafka
 from services.common.codec import Codec
 from services.common.settings import settings
 
@@ -110,7 +110,7 @@ def read_all(topic: str) -> list[tuple[bytes, dict[str, Any], int]]:
         batch = consumer.consume(5000, 0.2)
         for msg in batch:
             if not msg.error():
-                out.append((msg.key(), codec.decode(msg.value()).record, msg.timestamp()[1]))
+                out.append((msg.key() or b"", codec.decode(msg.value()).record, msg.timestamp()[1]))
         positions = consumer.position(parts)
         if all(tp.offset >= ends[tp.partition] for tp in positions):
             break

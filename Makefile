@@ -1,0 +1,59 @@
+# pointstream: `make run` starts everything with demo traffic, `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v python3 >/dev/null || { echo "python3 (3.11+) is required"; exit 1; }
+	@test -d $(VENV) || python3 -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## create the virtualenv and install the pinned dependencies
+
+up: install ## start Kafka, PostgreSQL and Prometheus; create topics and the database schema
+	@deploy/local/up.sh
+
+run: install ## everything, with demo traffic, in the foreground (Ctrl-C stops it)
+	@deploy/local/run.sh
+
+stop: ## stop everything `make run` or `make up` started
+	@deploy/local/stop.sh
+
+status: ## what is running
+	@for c in kafka postgres prometheus services; do deploy/local/$$c.sh status; done
+
+test: up ## the whole suite against real Kafka and PostgreSQL
+	@$(PY) -m pytest tests/unit tests/integration tests/e2e
+
+unit: install ## the pure unit tests only (no servers)
+	@$(PY) -m pytest tests/unit
+
+lint: install ## ruff, mypy and the import boundaries; changes nothing
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
+	@$(VENV)/bin/lint-imports
+
+fmt: install ## fix formatting and the lint findings ruff can fix
+	@$(VENV)/bin/ruff format .
+	@$(VENV)/bin/ruff check --fix .
+
+gate: up ## the exactly-once gate: 50k orders, 5% duplicates, 5 SIGKILLs (RUNTIME=txn|faust)
+	@$(PY) -m tests.bench.gate --runtime $${RUNTIME:-txn}
+
+bench: up ## throughput and latency against the raw Kafka ceiling; writes bench/results.json
+	@$(PY) -m pip install -q -e '.[dev,faust]'
+	@$(PY) -m tests.bench.run
+
+clean: stop ## stop everything and delete local data (Kafka log, database, Prometheus)
+	@rm -rf .local
+
+.PHONY: help install up run stop status test unit lint fmt gate bench clean

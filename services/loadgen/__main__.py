@@ -1,0 +1,54 @@
+"""Demo traffic: `python -m services.loadgen --rate 20` publishes orders to shop.orders forever.
+
+A few events are deliberately bad (garbage bytes, a negative total) so the dead-letter path is
+visible in a demo; the share is set with --bad-rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import time
+from datetime import UTC, datetime
+
+from prometheus_client import Counter, start_http_server
+
+from services.common import kafka, topics
+from services.common.codec import Codec
+from services.common.logs import configure_logging
+from services.loadgen.traffic import orders
+
+PUBLISHED = Counter("pointstream_loadgen_published_total", "Demo events published", ["kind"])
+log = logging.getLogger("loadgen")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=float, default=20.0, help="events per second")
+    parser.add_argument("--bad-rate", type=float, default=0.002, help="share of malformed events")
+    parser.add_argument("--metrics-port", type=int, default=9109)
+    args = parser.parse_args()
+    configure_logging("loadgen")
+    if args.metrics_port:
+        start_http_server(args.metrics_port, addr="127.0.0.1")
+    codec, producer, rng = Codec(), kafka.producer(), random.Random()
+    log.info("publishing about %.1f orders/s to %s", args.rate, topics.ORDERS.name)
+    started = time.monotonic()
+    traffic = orders(10**12, seed=int(time.time()), shops=3, customers=200, start=datetime.now(UTC))
+    for i, (key, record) in enumerate(traffic):
+        if rng.random() < args.bad_rate:
+            producer.produce(topics.ORDERS.name, b"\x00not avro", key)
+            PUBLISHED.labels("malformed").inc()
+        else:
+            record["shop_id"] = "demo" if rng.random() < 0.5 else record["shop_id"]
+            key = topics.customer_key(record["shop_id"], record["customer_id"])
+            producer.produce(topics.ORDERS.name, codec.encode("OrderPaid", record), key)
+            PUBLISHED.labels("order").inc()
+        producer.poll(0)
+        if (ahead := (i + 1) / args.rate - (time.monotonic() - started)) > 0:
+            time.sleep(ahead)
+
+
+if __name__ == "__main__":
+    main()
