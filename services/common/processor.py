@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
+from prometheus_client import Counter
 
 from services.common import dlq, kafka, metrics
 from services.common.codec import Codec, Decoded, DecodeError
@@ -84,6 +85,7 @@ class Processor:
         self.producer = kafka.producer(f"{group}-{settings().instance_id}")
         self.store = StateStore(config.changelog.name, kafka.consumer(None))
         self._accepts = {t.name: set(t.records) for t in config.inputs}
+        self._children: dict[tuple[str, str, str], Any] = {}
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, lambda *_: self.stop())
@@ -123,6 +125,7 @@ class Processor:
                     continue
                 self._process(msg, changes)
                 offsets[(msg.topic() or "", msg.partition() or 0)] = (msg.offset() or 0) + 1
+            self._write_changelog(changes)
             self.producer.send_offsets_to_transaction(
                 [TopicPartition(t, p, o) for (t, p), o in offsets.items()],
                 self.consumer.consumer_group_metadata(),
@@ -148,12 +151,24 @@ class Processor:
             return
         for state_key, value in view.staged.items():
             changes[(partition, state_key)] = value
-            self.producer.produce(self.config.changelog.name, value, state_key, partition=partition)
-        metrics.CONSUMED.labels(self.config.service, topic, decoded.name).inc()
+        self._counter(metrics.CONSUMED, topic, decoded.name).inc()
         for out in outputs:
-            value = self.codec.encode(out.name, out.record, out.topic.name)
-            self.producer.produce(out.topic.name, value, key)
-            metrics.PRODUCED.labels(self.config.service, out.topic.name, out.name).inc()
+            name = out.topic.name
+            self.producer.produce(name, self.codec.encode(out.name, out.record, name), key)
+            self._counter(metrics.PRODUCED, name, out.name).inc()
+
+    def _write_changelog(self, changes: dict[tuple[int, bytes], bytes]) -> None:
+        """Once per batch, so a key changed by several events is written once, with its last value."""
+        changelog = self.config.changelog.name
+        for (partition, key), value in changes.items():
+            self.producer.produce(changelog, value, key, partition=partition)
+
+    def _counter(self, family: Counter, topic: str, record: str) -> Any:
+        """Label lookups cost microseconds; the hot path keeps the children."""
+        key = (family._name, topic, record)
+        if (child := self._children.get(key)) is None:
+            child = self._children[key] = family.labels(self.config.service, topic, record)
+        return child
 
     def _dead_letter(self, msg: Message, exc: Exception) -> None:
         record = dlq.dead_letter(msg, exc, self.config.service)

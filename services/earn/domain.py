@@ -11,14 +11,12 @@ shop is not recognised as a duplicate.
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from fractions import Fraction
 
 from services.earn.currencies import minor_unit_exponent
-
-ENTRY_NAMESPACE = uuid.UUID("6f1d7c52-1b1a-4c55-9d1e-0c7f6a0b7e21")
 
 
 class ContractViolation(ValueError):
@@ -99,8 +97,8 @@ def base_points(order: OrderPaid, program: Program) -> int:
 
 
 def entry_id(shop_id: str, event_id: str, kind: str) -> str:
-    """Deterministic, so a replay or a retried transaction writes the same entry."""
-    return str(uuid.uuid5(ENTRY_NAMESPACE, f"{shop_id}\x1f{event_id}\x1f{kind}"))
+    """Deterministic, so a replay or a retried transaction writes the same entry (128-bit hex)."""
+    return hashlib.blake2b(f"{shop_id}\x1f{event_id}\x1f{kind}".encode(), digest_size=16).hexdigest()
 
 
 def decide(order: OrderPaid, state: Earnings, program: Program) -> list[PointsEarned]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import orjson
@@ -24,7 +23,8 @@ def order_paid(record: dict[str, Any]) -> OrderPaid:
 
 
 def points_earned(event: PointsEarned) -> dict[str, Any]:
-    return asdict(event)
+    # Shallow on purpose: dataclasses.asdict deep-copies every datetime, a third of the hot path.
+    return dict(vars(event))
 
 
 def load_earnings(aggregate: bytes | None, seen_event_ids: frozenset[str]) -> Earnings:

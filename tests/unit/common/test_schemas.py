@@ -62,7 +62,9 @@ def test_every_committed_version_can_be_read_by_the_current_schema_and_back(path
         round_trip(old, current, seed=1)  # new readers read old events (replay from the start)
         round_trip(current, old, seed=2)  # old readers read new events (rolling upgrades)
         if load_fingerprint(old) != load(path).fingerprint:
-            assert load_fingerprint(old) in contract().historic, f"{path.stem}@{commit} must be kept in schemas/history/"
+            assert load_fingerprint(old) in contract().historic, (
+                f"{path.stem}@{commit} must be kept in schemas/history/"
+            )
 
 
 def load_fingerprint(definition: dict[str, object]) -> bytes:

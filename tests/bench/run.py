@@ -1,0 +1,102 @@
+"""`make bench`: throughput and latency beside the ceiling of the same broker and machine.
+
+Every figure is measured in this run: raw Kafka produce and consume of the same messages, the
+raw transactional consume-produce ceiling, each stream runtime, and the end-to-end slice.
+Figures are printed and written to bench/results.json; nothing here asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from services.common import topics
+from services.loadgen.traffic import orders
+from tests.bench import harness, kafka_raw
+
+RESULTS = Path("bench/results.json")
+
+
+def runtime_rate(runtime: str, messages: list[tuple[bytes, bytes]], partitions: int) -> dict[str, Any]:
+    """Events/s of a processor over a backlog: first to last output record, startup excluded."""
+    with harness.isolated_topics(f"bench-{runtime}-", partitions):
+        harness.produce(messages, topics.ORDERS.name)
+        log = f".local/logs/bench-{runtime}.log"
+        if runtime == "ceiling":
+            cmd = [sys.executable, "-m", "tests.bench.ceiling", "--count", str(len(messages))]
+            subprocess.run(cmd, check=True, timeout=900)
+        else:
+            proc = harness.start(runtime, log)
+            try:
+                harness.wait_for_lag_zero(harness.group_of(runtime), topics.ORDERS.name, timeout_s=900)
+            finally:
+                proc.terminate()
+                proc.wait(30)
+        stamps = [ts for _, _, ts in harness.read_all(topics.LEDGER.name)]
+    seconds = (max(stamps) - min(stamps)) / 1000 if stamps else float("nan")
+    return {
+        "events": len(messages),
+        "ledger_records": len(stamps),
+        "seconds": seconds,
+        "events_per_s": len(messages) / seconds if seconds else float("nan"),
+    }
+
+
+def raw_kafka(messages: list[tuple[bytes, bytes]], partitions: int) -> dict[str, Any]:
+    with harness.isolated_topics("bench-raw-", partitions):
+        produced = kafka_raw.produce_rate(messages, topics.ORDERS.name)
+        consumed = kafka_raw.consume_rate(topics.ORDERS.name, len(messages))
+    return {"produce": produced, "consume": consumed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--runtimes", default="txn,faust")
+    args = parser.parse_args()
+    messages = harness.encoded(orders(args.events, seed=3, duplicate_rate=0.05))
+    results: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": subprocess.getoutput("nproc"), "python": platform.python_version()},
+        "events": args.events,
+        "partitions": args.partitions,
+    }
+    report("raw kafka", results.setdefault("raw_kafka", raw_kafka(messages, args.partitions)))
+    ceiling = results["ceiling"] = runtime_rate("ceiling", messages, args.partitions)
+    report("transactional ceiling", ceiling)
+    for runtime in [r for r in args.runtimes.split(",") if r]:
+        rate = results.setdefault("runtimes", {})[runtime] = runtime_rate(runtime, messages, args.partitions)
+        rate["ratio_to_ceiling"] = rate["events_per_s"] / ceiling["events_per_s"]
+        report(f"earn on {runtime}", rate)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten to {RESULTS}")
+
+
+def report(label: str, figures: dict[str, Any]) -> None:
+    shown = ", ".join(f"{k} {v:,.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in flat(figures).items())
+    print(f"{label:>24}: {shown}", flush=True)
+
+
+def flat(figures: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            out |= flat(value, f"{prefix}{key}.")
+        else:
+            out[prefix + key] = value
+    return out
+
+
+if __name__ == "__main__":
+    started = time.monotonic()
+    main()
+    print(f"bench took {time.monotonic() - started:.0f} s")
