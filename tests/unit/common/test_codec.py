@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from datetime import UTC, datetime
 
@@ -48,10 +49,8 @@ def test_every_record_type_round_trips(name: str) -> None:
 
 @given(st.binary(max_size=64))
 def test_garbage_bytes_raise_a_decode_error_and_nothing_else(data: bytes) -> None:
-    try:
+    with contextlib.suppress(DecodeError):
         codec.decode(data)
-    except DecodeError as exc:
-        assert str(exc)
 
 
 def test_a_truncated_event_is_reported_as_corrupt() -> None:
