@@ -85,4 +85,6 @@ def test_input_events_carry_the_common_fields(name: str) -> None:
 
 def test_money_and_points_are_never_floats_or_decimals() -> None:
     text = " ".join(p.read_text() for p in CURRENT)
-    assert '"float"' not in text and '"double"' not in text and "decimal" not in text
+    assert '"float"' not in text
+    assert '"double"' not in text
+    assert "decimal" not in text

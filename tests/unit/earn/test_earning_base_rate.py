@@ -18,7 +18,10 @@ def paid(total_minor: int, currency: str = "USD", event_id: str = "e-1") -> Orde
     return OrderPaid(event_id, "shop", "c-1", PAID_AT, f"o-{event_id}", currency, total_minor)
 
 
-def fold(orders: list[OrderPaid], program: Program = Program()) -> Earnings:
+DEFAULT = Program()
+
+
+def fold(orders: list[OrderPaid], program: Program = DEFAULT) -> Earnings:
     state = Earnings()
     for order in orders:
         for event in decide(order, state, program):
