@@ -13,7 +13,6 @@ writes the state store for the record's partition; writes become changelog recor
 from __future__ import annotations
 
 import logging
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,7 +87,6 @@ class Processor:
         self._children: dict[tuple[str, str, str], Any] = {}
 
     def run(self) -> None:
-        signal.signal(signal.SIGTERM, lambda *_: self.stop())
         self.producer.init_transactions(30)
         self.consumer.subscribe(list(self._accepts), on_assign=self._on_assign, on_revoke=self._on_revoke)
         log.info("%s consuming %s", self.config.service, ", ".join(self._accepts))

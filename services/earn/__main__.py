@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 from services.common import metrics
 from services.common.logs import configure_logging
 from services.common.processor import Processor
@@ -13,7 +15,10 @@ def main() -> None:
     configure_logging("earn")
     port = settings().metrics_port
     metrics.serve(9101 if port is None else port)
-    Processor(config(settings().batch_size)).run()
+    processor = Processor(config(settings().batch_size))
+    signal.signal(signal.SIGTERM, lambda *_: processor.stop())
+    signal.signal(signal.SIGINT, lambda *_: processor.stop())
+    processor.run()
 
 
 if __name__ == "__main__":
