@@ -1,0 +1,20 @@
+"""Runs the gateway API: `python -m services.gateway` (GATEWAY_HOST, GATEWAY_PORT)."""
+
+from __future__ import annotations
+
+import os
+
+import uvicorn
+
+from services.common.logs import configure_logging
+from services.gateway.app import create_app
+
+
+def main() -> None:
+    configure_logging("gateway")
+    host, port = os.environ.get("GATEWAY_HOST", "127.0.0.1"), int(os.environ.get("GATEWAY_PORT", "8000"))
+    uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)
+
+
+if __name__ == "__main__":
+    main()
