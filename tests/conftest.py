@@ -7,16 +7,25 @@ Each test that needs topics gets its own topic namespace, so tests never see eac
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import socket
 import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
 
+import asyncpg
+import httpx
 import pytest
 
 from services.common import admin
 from services.common.settings import settings
+from services.gateway.migrations import migrate
 
 LOCAL_KAFKA = "127.0.0.1:9092"
 LOCAL_DATABASE = "postgresql://pointstream:pointstream@127.0.0.1:5433/pointstream"
@@ -73,10 +82,6 @@ def database_url() -> Iterator[str]:
 
 
 def _postgres_reachable(url: str) -> bool:
-    import asyncio
-
-    import asyncpg
-
     async def probe() -> None:
         conn = await asyncpg.connect(url, timeout=5)
         await conn.close()
@@ -100,3 +105,66 @@ def namespace(kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
     admin.delete_namespace(prefix, kafka_bootstrap)
     monkeypatch.delenv("TOPIC_NAMESPACE")
     settings.cache_clear()
+
+
+LOGS = Path(".local/logs")
+
+
+class ProcessFactory(Protocol):
+    def __call__(self, module: str, **extra: str) -> subprocess.Popen[bytes]: ...
+
+
+@pytest.fixture
+def db_schema(database_url: str) -> Iterator[str]:
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    asyncio.run(migrate(database_url, schema))
+    yield schema
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(database_url)
+        await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await conn.close()
+
+    asyncio.run(drop())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def services(namespace: str, db_schema: str) -> Iterator[ProcessFactory]:
+    """Starts `python -m <module>` with the test's topics and schema; kills them all afterwards."""
+    started: list[subprocess.Popen[bytes]] = []
+    LOGS.mkdir(parents=True, exist_ok=True)
+    env = os.environ | {"TOPIC_NAMESPACE": namespace, "DATABASE_SCHEMA": db_schema, "METRICS_PORT": "0"}
+
+    def start(module: str, **extra: str) -> subprocess.Popen[bytes]:
+        log = open(LOGS / f"e2e-{module.rsplit('.', 1)[-1]}.log", "ab")  # noqa: SIM115
+        proc = subprocess.Popen([sys.executable, "-m", module], env=env | extra, stdout=log, stderr=log)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def gateway(services: ProcessFactory) -> str:
+    port = free_port()
+    services("services.gateway", GATEWAY_PORT=str(port))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "gateway did not become ready"
+        time.sleep(0.2)
+    return url

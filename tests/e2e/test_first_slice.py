@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from services.common.settings import settings
-from tests.e2e.conftest import ProcessFactory
+from tests.conftest import ProcessFactory
 
 KEY = {"Authorization": f"Bearer {settings().shop_api_keys.split(',')[0].split(':', 1)[1]}"}
 SHOP = settings().shop_api_keys.split(",")[0].split(":", 1)[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,6 @@ def sample(schema: Any, rng: random.Random, named: dict[str, Any] | None = None)
         return datetime(2026, 1, 1, tzinfo=UTC) + timedelta(milliseconds=rng.randrange(10**11))
     kind = schema["type"]
     if kind == "record":
-        named[schema["name"]] = rng.choice  # placeholder so recursive names resolve
         value = {f["name"]: sample(f["type"], rng, named) for f in schema["fields"]}
         named[schema["name"]] = schema
         return value
@@ -31,7 +31,7 @@ def sample(schema: Any, rng: random.Random, named: dict[str, Any] | None = None)
 
 
 def _primitive(kind: str, rng: random.Random) -> Any:
-    return {
+    generators: dict[str, Callable[[], Any]] = {
         "null": lambda: None,
         "boolean": lambda: rng.random() < 0.5,
         "int": lambda: rng.randint(-(2**31), 2**31 - 1),
@@ -40,4 +40,5 @@ def _primitive(kind: str, rng: random.Random) -> Any:
         "double": lambda: rng.random(),
         "string": lambda: rng.choice(["", "a", "ünïcode", "x" * 40]),
         "bytes": lambda: rng.randbytes(rng.randrange(8)),
-    }[kind]()
+    }
+    return generators[kind]()
