@@ -36,6 +36,7 @@ def consumer_config(group_id: str | None, **overrides: Any) -> dict[str, Any]:
         "partition.assignment.strategy": "range",
         "session.timeout.ms": 10_000,
         "heartbeat.interval.ms": 1_000,
+        "fetch.wait.max.ms": 50,
     }
     return config | overrides
 

@@ -69,7 +69,7 @@ class ProcessorConfig:
     changelog: Topic
     step: Step
     batch_size: int = 500
-    poll_timeout_s: float = 0.05
+    poll_timeout_s: float = 0.02
 
 
 class Processor:

@@ -40,7 +40,7 @@ class Projector:
         self.consumer.subscribe([self.topic], on_assign=self._seek_to_stored_positions)
         try:
             while self.running:
-                batch = [m for m in self.consumer.consume(self.batch_size, 0.05) if m.error() is None]
+                batch = [m for m in self.consumer.consume(self.batch_size, 0.02) if m.error() is None]
                 if batch:
                     self.loop.run_until_complete(self.project(batch))
         finally:

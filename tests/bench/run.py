@@ -19,7 +19,8 @@ from typing import Any
 
 from services.common import topics
 from services.loadgen.traffic import orders
-from tests.bench import harness, kafka_raw
+from tests.bench import codecs, harness, kafka_raw
+from tests.bench import slice as end_to_end
 
 RESULTS = Path("bench/results.json")
 
@@ -61,8 +62,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--runtimes", default="txn,faust")
+    parser.add_argument("--latency-rate", type=float, default=500.0, help="events/s for the latency run")
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
     args = parser.parse_args()
-    messages = harness.encoded(orders(args.events, seed=3, duplicate_rate=0.05))
+    events = list(orders(args.events, seed=3, duplicate_rate=0.05))
+    messages = harness.encoded(events)
+    unique_entries = len({(key, record["event_id"]) for key, record in events})
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": subprocess.getoutput("nproc"), "python": platform.python_version()},
@@ -76,6 +81,13 @@ def main() -> None:
         rate = results.setdefault("runtimes", {})[runtime] = runtime_rate(runtime, messages, args.partitions)
         rate["ratio_to_ceiling"] = rate["events_per_s"] / ceiling["events_per_s"]
         report(f"earn on {runtime}", rate)
+    report("avro vs fastavro", results.setdefault("codec", codecs.compare()))
+    report("raw postgresql", results.setdefault("raw_postgres", end_to_end.raw_postgres()))
+    slice_rate = results["slice_throughput"] = end_to_end.throughput(messages, unique_entries, args.partitions)
+    slice_rate["ratio_to_ceiling"] = slice_rate["events_per_s"] / ceiling["events_per_s"]
+    report("slice end to end", slice_rate)
+    lat = results["slice_latency"] = end_to_end.latency(args.latency_rate, args.latency_seconds, args.partitions)
+    report("slice latency", lat)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwritten to {RESULTS}")
