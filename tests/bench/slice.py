@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
+from confluent_kafka import Producer
 
 from services.common import kafka, topics
 from services.common.codec import Codec
@@ -94,7 +95,7 @@ def latency(rate: float, seconds: float, partitions: int) -> dict[str, Any]:
         time.sleep(8)  # let both processes join their groups before the clock starts
         watcher = threading.Thread(target=lambda: asyncio.run(_watch_ids(schema, sent, seen, warmup + count)))
         watcher.start()
-        producer = kafka.Producer(kafka.producer_config() | {"linger.ms": 0})
+        producer = Producer(kafka.producer_config() | {"linger.ms": 0})
         started = time.perf_counter()
         for i, (key, record) in enumerate(events):
             value = codec.encode("OrderPaid", record)
