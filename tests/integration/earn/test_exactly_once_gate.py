@@ -1,0 +1,17 @@
+"""The correctness gate of the stream runtime, in the suite: exact balances through SIGKILLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.bench.gate import run_gate
+
+
+def test_fifty_thousand_orders_with_duplicates_and_five_sigkills_fold_to_exact_balances(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    result = run_gate("txn", events=50_000, kills=5, partitions=6, seed=23, log=str(tmp_path / "earn.log"))
+    assert result["duplicated_entries"] == 0
+    assert result["wrong_balances"] == 0, result["examples"]
+    assert result["points_in_ledger"] == result["points_expected"]
+    assert result["passed"]
