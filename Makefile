@@ -12,8 +12,9 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	@command -v python3 >/dev/null || { echo "python3 (3.11+) is required"; exit 1; }
 	@test -d $(VENV) || python3 -m venv $(VENV)
-	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -e '.[dev]'
+	@mkdir -p .local/logs
+	@$(PY) -m pip install -q --upgrade pip > .local/logs/pip.log 2>&1 || { cat .local/logs/pip.log; exit 1; }
+	@$(PY) -m pip install -q -e '.[dev]' >> .local/logs/pip.log 2>&1 || { cat .local/logs/pip.log; exit 1; }
 	@touch $(STAMP)
 
 install: $(STAMP) ## create the virtualenv and install the pinned dependencies
@@ -50,7 +51,7 @@ gate: up ## the exactly-once gate: 50k orders, 5% duplicates, 5 SIGKILLs (RUNTIM
 	@$(PY) -m tests.bench.gate --runtime $${RUNTIME:-txn}
 
 bench: up ## throughput and latency against the raw Kafka ceiling; writes bench/results.json
-	@$(PY) -m pip install -q -e '.[dev,faust]'
+	@$(PY) -m pip install -q -e '.[dev,faust]' >> .local/logs/pip.log 2>&1 || { cat .local/logs/pip.log; exit 1; }
 	@$(PY) -m tests.bench.run
 
 clean: stop ## stop everything and delete local data (Kafka log, database, Prometheus)

@@ -21,4 +21,6 @@ cat <<MSG
 
   Ctrl-C (or \`make stop\` from another shell) stops everything.
 MSG
-while true; do sleep 3600 & wait $!; done
+# Returns when `make stop` (from another shell) has stopped Kafka; Ctrl-C is caught by the trap.
+while pid_alive "$STATE/pids/kafka.pid"; do sleep 2 & wait $!; done
+say "stopped"

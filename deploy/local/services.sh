@@ -16,8 +16,10 @@ ORDER=(earn projector gateway loadgen)
 start_one() {
   local name=$1 pidfile="$STATE/pids/$1.pid"
   if pid_alive "$pidfile"; then say "$name already running (pid $(cat "$pidfile"))"; return 0; fi
+  cd "$ROOT"
   # shellcheck disable=SC2086 # the command is a word list on purpose
-  (cd "$ROOT" && setsid "$PY" ${COMMANDS[$name]} >>"$STATE/logs/$name.log" 2>&1 < /dev/null & echo $! > "$pidfile")
+  setsid "$PY" ${COMMANDS[$name]} >>"$STATE/logs/$name.log" 2>&1 < /dev/null &
+  echo $! > "$pidfile"
   sleep 0.3
   pid_alive "$pidfile" || { tail -n 20 "$STATE/logs/$name.log" >&2; die "$name exited at start; see $STATE/logs/$name.log"; }
   say "$name started (pid $(cat "$pidfile")), log $STATE/logs/$name.log"

@@ -42,6 +42,7 @@ def main() -> None:
             PUBLISHED.labels("malformed").inc()
         else:
             record["shop_id"] = "demo" if rng.random() < 0.5 else record["shop_id"]
+            record["occurred_at"] = datetime.now(UTC)  # a live demo happens now
             key = topics.customer_key(record["shop_id"], record["customer_id"])
             producer.produce(topics.ORDERS.name, codec.encode("OrderPaid", record), key)
             PUBLISHED.labels("order").inc()
