@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from services.common import admin, kafka
 from services.common.codec import Codec
@@ -74,16 +74,37 @@ def start(runtime: str, log_path: str, **env: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(RUNTIMES[runtime], env=environment, stdout=log, stderr=subprocess.STDOUT)
 
 
-def group_lag(group: str, topic: str) -> int:
+COORDINATOR_NOT_READY = {
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError._TIMED_OUT,
+}
+
+
+def committed(group: str, topic: str, attempts: int = 30) -> list[TopicPartition]:
+    """The group's committed offsets; retried while a fresh broker is still electing coordinators."""
     consumer = kafka.consumer(group)
     try:
         parts = [TopicPartition(topic, p) for p in range(settings().partitions)]
-        committed = consumer.committed(parts, timeout=10)
-        lag = 0
-        for tp in committed:
-            high = consumer.get_watermark_offsets(tp, timeout=10)[1]
-            lag += high - max(tp.offset, 0)
-        return lag
+        for attempt in range(attempts):
+            try:
+                return list(consumer.committed(parts, timeout=10))
+            except KafkaException as exc:
+                error = exc.args[0]
+                if not (error.retriable() or error.code() in COORDINATOR_NOT_READY) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.5)
+        raise AssertionError("unreachable")
+    finally:
+        consumer.close()
+
+
+def group_lag(group: str, topic: str) -> int:
+    offsets = committed(group, topic)
+    consumer = kafka.consumer(None)
+    try:
+        return sum(consumer.get_watermark_offsets(tp, timeout=10)[1] - max(tp.offset, 0) for tp in offsets)
     finally:
         consumer.close()
 

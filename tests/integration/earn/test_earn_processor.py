@@ -9,8 +9,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka import TopicPartition
-
 from services.common import kafka, topics
 from services.common.codec import Codec
 from services.common.processor import Processor
@@ -64,12 +62,7 @@ def wait_for_processed(count: int) -> None:
 
 
 def _committed(count: int) -> bool:
-    consumer = kafka.consumer(harness.group_of("txn"))
-    try:
-        parts = consumer.committed([TopicPartition(topics.ORDERS.name, p) for p in range(3)], timeout=10)
-        return sum(max(tp.offset, 0) for tp in parts) >= count
-    finally:
-        consumer.close()
+    return sum(max(tp.offset, 0) for tp in harness.committed(harness.group_of("txn"), topics.ORDERS.name)) >= count
 
 
 def test_a_paid_order_becomes_one_ledger_credit_and_its_duplicate_earns_nothing(namespace: str) -> None:
