@@ -48,6 +48,7 @@ fmt: install ## fix formatting and the lint findings ruff can fix
 	@$(VENV)/bin/ruff check --fix .
 
 gate: up ## the exactly-once gate: 50k orders, 5% duplicates, 5 SIGKILLs (RUNTIME=txn|faust)
+	@$(PY) -m pip install -q -e '.[dev,faust]' >> .local/logs/pip.log 2>&1 || { cat .local/logs/pip.log; exit 1; }
 	@$(PY) -m tests.bench.gate --runtime $${RUNTIME:-txn}
 
 bench: up ## throughput and latency against the raw Kafka ceiling; writes bench/results.json
