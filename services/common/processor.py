@@ -23,7 +23,7 @@ from prometheus_client import Counter
 
 from services.common import dlq, kafka, metrics
 from services.common.codec import Codec, Decoded, DecodeError
-from services.common.statestore import StateStore
+from services.common.statestore import StateStore, StateView
 from services.common.topics import Topic
 
 log = logging.getLogger(__name__)
@@ -38,25 +38,6 @@ class Output:
     topic: Topic
     name: str
     record: dict[str, Any]
-
-
-class StateView:
-    """One partition's state as a step sees it: the committed store, this batch's writes, and
-    the step's own writes (`staged`), which count only if the step succeeds."""
-
-    def __init__(self, store: StateStore, partition: int, batch: dict[tuple[int, bytes], bytes]) -> None:
-        self._store, self._partition, self._batch = store, partition, batch
-        self.staged: dict[bytes, bytes] = {}
-
-    def get(self, key: bytes) -> bytes | None:
-        if key in self.staged:
-            return self.staged[key]
-        if (self._partition, key) in self._batch:
-            return self._batch[(self._partition, key)]
-        return self._store.get(self._partition, key)
-
-    def put(self, key: bytes, value: bytes) -> None:
-        self.staged[key] = value
 
 
 Step = Callable[[bytes, Decoded, StateView], list[Output]]
@@ -145,6 +126,10 @@ class Processor:
             view = StateView(self.store, partition, changes)
             outputs = self.config.step(key, decoded, view)
         except (DecodeError, Rejected) as exc:
+            self._dead_letter(msg, exc)
+            return
+        except Exception as exc:  # a record that trips a bug must not stop the partition behind it
+            log.exception("step failed on %s[%d]@%d; dead-lettered", topic, partition, msg.offset() or 0)
             self._dead_letter(msg, exc)
             return
         for state_key, value in view.staged.items():

@@ -67,3 +67,22 @@ class StateStore:
         # Transaction markers occupy offsets too: the position passes them even with no record.
         [tp] = self._restore.position([TopicPartition(self.changelog, partition)])
         return tp.offset if tp.offset >= 0 else 0
+
+
+class StateView:
+    """One partition's state as a step sees it: the committed store, this batch's writes, and
+    the step's own writes (`staged`), which count only if the step succeeds."""
+
+    def __init__(self, store: StateStore, partition: int, batch: dict[tuple[int, bytes], bytes]) -> None:
+        self._store, self._partition, self._batch = store, partition, batch
+        self.staged: dict[bytes, bytes] = {}
+
+    def get(self, key: bytes) -> bytes | None:
+        if key in self.staged:
+            return self.staged[key]
+        if (self._partition, key) in self._batch:
+            return self._batch[(self._partition, key)]
+        return self._store.get(self._partition, key)
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self.staged[key] = value

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from services.common import topics
 from services.common.codec import Decoded
-from services.common.processor import Output, ProcessorConfig, Rejected, StateView
+from services.common.processor import Output, ProcessorConfig, Rejected
+from services.common.statestore import StateView
 from services.earn import domain, messages
 
 PROGRAM = domain.Program()

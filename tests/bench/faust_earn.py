@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -19,6 +20,8 @@ from services.common.settings import settings
 from services.earn.processor import step
 
 PARTITIONS = settings().partitions
+DATADIR = Path(".local/faust") / f"{settings().topic_namespace}earn-faust"
+DATADIR.parent.mkdir(parents=True, exist_ok=True)
 app = faust.App(
     settings().topic_namespace + "earn-faust",
     broker=f"kafka://{settings().kafka_bootstrap}",
@@ -27,7 +30,7 @@ app = faust.App(
     topic_partitions=PARTITIONS,
     topic_replication_factor=1,
     web_enabled=False,
-    datadir=f".local/faust/{settings().topic_namespace}earn-faust",
+    datadir=str(DATADIR),
     key_serializer="raw",
     value_serializer="raw",
     stream_buffer_maxsize=4096,
@@ -41,7 +44,7 @@ codec = Codec()
 
 
 class TableView:
-    """services.common.processor.StateView over a faust table: writes count only if the step succeeds."""
+    """services.common.statestore.StateView over a faust table: writes count only if the step succeeds."""
 
     def __init__(self) -> None:
         self.staged: dict[bytes, bytes] = {}

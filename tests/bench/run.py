@@ -75,7 +75,10 @@ def main() -> None:
         "partitions": args.partitions,
     }
     report("raw kafka", results.setdefault("raw_kafka", raw_kafka(messages, args.partitions)))
-    ceiling = results["ceiling"] = runtime_rate("ceiling", messages, args.partitions)
+    # A broker started a moment ago is still warming its JIT: the best of two runs is the ceiling.
+    runs = [runtime_rate("ceiling", messages, args.partitions) for _ in range(2)]
+    ceiling = results["ceiling"] = max(runs, key=lambda r: r["events_per_s"])
+    ceiling["runs_events_per_s"] = [r["events_per_s"] for r in runs]
     report("transactional ceiling", ceiling)
     for runtime in [r for r in args.runtimes.split(",") if r]:
         rate = results.setdefault("runtimes", {})[runtime] = runtime_rate(runtime, messages, args.partitions)
