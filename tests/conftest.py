@@ -53,7 +53,7 @@ def kafka_bootstrap() -> Iterator[str]:
         yield bootstrap
         return
     if "KAFKA_BOOTSTRAP" not in os.environ and _docker_engine():
-        from testcontainers.kafka import KafkaContainer
+        from testcontainers.community.kafka import KafkaContainer
 
         with KafkaContainer().with_kraft() as container:
             os.environ["KAFKA_BOOTSTRAP"] = container.get_bootstrap_server()
@@ -67,7 +67,7 @@ def kafka_bootstrap() -> Iterator[str]:
 def database_url() -> Iterator[str]:
     url = os.environ.get("DATABASE_URL", LOCAL_DATABASE)
     if "DATABASE_URL" not in os.environ and _docker_engine() and not _postgres_reachable(url):
-        from testcontainers.postgres import PostgresContainer
+        from testcontainers.community.postgres import PostgresContainer
 
         with PostgresContainer("postgres:15") as container:
             os.environ["DATABASE_URL"] = container.get_connection_url(driver=None)
