@@ -1,0 +1,47 @@
+"""The transactional runtime: a record that trips a bug is dead-lettered, and the partition moves on."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from services.common import topics
+from services.common.codec import Decoded
+from services.common.processor import Output, Processor, ProcessorConfig
+from services.common.statestore import StateView
+from tests.bench import harness
+from tests.integration.earn.test_earn_processor import order, paid, publish
+
+
+def fragile_step(key: bytes, decoded: Decoded, state: StateView) -> list[Output]:
+    if decoded.record["event_id"] == "boom":
+        raise RuntimeError("a bug in a rule")
+    return [Output(topics.LEDGER, "PointsEarned", earned(decoded))]
+
+
+def earned(decoded: Decoded) -> dict[str, object]:
+    r = decoded.record
+    return {
+        "entry_id": r["event_id"], "shop_id": r["shop_id"], "customer_id": r["customer_id"],
+        "occurred_at": r["occurred_at"], "points": 1, "source_event_id": r["event_id"],
+        "source_type": "OrderPaid", "order_id": r["order_id"], "reason": "test", "lot_id": r["event_id"],
+        "available_at": r["occurred_at"], "expires_at": r["occurred_at"], "rule_version": 0,
+    }  # fmt: skip
+
+
+def test_a_record_that_makes_the_step_fail_goes_to_the_dead_letter_topic_and_later_records_still_flow(
+    namespace: str,
+) -> None:
+    publish(paid(order("before")), paid(order("boom")), paid(order("after")))
+    processor = Processor(ProcessorConfig("fragile", (topics.ORDERS,), topics.EARN_STATE, fragile_step))
+    thread = threading.Thread(target=processor.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while sum(max(tp.offset, 0) for tp in harness.committed(namespace + "fragile", topics.ORDERS.name)) < 3:
+        assert time.monotonic() < deadline, "the processor did not get past the failing record"
+        time.sleep(0.2)
+    processor.stop()
+    thread.join(30)
+    assert [r["source_event_id"] for _, r, _ in harness.read_all(topics.LEDGER.name)] == ["before", "after"]
+    [dead] = [r for _, r, _ in harness.read_all(topics.DLQ.name)]
+    assert (dead["error_type"], dead["reason"], dead["service"]) == ("RuntimeError", "a bug in a rule", "fragile")
