@@ -1,4 +1,4 @@
-"""Runs the gateway API: `python -m services.gateway` (GATEWAY_HOST, GATEWAY_PORT)."""
+"""Runs the gateway API: `python -m services.gateway` (GATEWAY_HOST, default 127.0.0.1; GATEWAY_PORT, 8000)."""
 
 from __future__ import annotations
 

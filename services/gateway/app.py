@@ -1,59 +1,65 @@
 """The gateway's HTTP API: builds the app, mounts one router per resource, owns the pool and producer.
 
 It holds no domain logic: it turns HTTP into events on Kafka and reads the projections.
+`create_app(database_url, schema)` overrides the settings (tests run it in-process).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+import contextlib
+from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request, Response
-from prometheus_client import Counter, Histogram
+from confluent_kafka import Producer
+from fastapi import FastAPI
 
-from services.common import kafka
+from services.common import kafka, topics
 from services.common.codec import Codec
 from services.common.settings import settings
-from services.gateway import errors, postgres
+from services.gateway import errors, migrations, postgres
+from services.gateway.deps import Resources
+from services.gateway.httpmetrics import RequestMetrics
 from services.gateway.routes import customers, events, health
 
-REQUESTS = Counter("pointstream_gateway_requests_total", "HTTP requests", ["route", "method", "status"])
-LATENCY = Histogram("pointstream_gateway_request_seconds", "HTTP request latency", ["route", "method"])
 
+def create_app(database_url: str | None = None, schema: str | None = None) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url, db_schema = database_url or settings().database_url, schema or postgres.configured_schema()
+        pool = await postgres.create_pool(url, db_schema, min_size=1, max_size=20)
+        async with pool.acquire() as conn:
+            if pending := await migrations.pending(conn):
+                await pool.close()
+                raise RuntimeError(f"the read-model schema is behind ({', '.join(pending)}): run `pointstream migrate`")
+        producer = kafka.producer()
+        partitions = await asyncio.to_thread(ledger_partitions, producer)
+        app.state.resources = Resources(pool, producer, Codec(), partitions)
+        polling = asyncio.create_task(poll_deliveries(producer))
+        try:
+            yield
+        finally:
+            polling.cancel()
+            await asyncio.to_thread(producer.flush, 10)
+            await pool.close()
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    app.state.pool = await postgres.create_pool(settings().database_url, min_size=2, max_size=20)
-    app.state.producer = kafka.producer()
-    app.state.codec = Codec()
-    polling = asyncio.create_task(poll_deliveries(app))
-    yield
-    polling.cancel()
-    await asyncio.to_thread(app.state.producer.flush, 10)
-    await app.state.pool.close()
-
-
-async def poll_deliveries(app: FastAPI) -> None:
-    """Delivery callbacks run inside poll(); the producer's acks reach the waiting requests here."""
-    while True:
-        await asyncio.to_thread(app.state.producer.poll, 0.05)
-
-
-def create_app() -> FastAPI:
     app = FastAPI(title="pointstream gateway", version="0.1.0", lifespan=lifespan)
     errors.install(app)
     for router in (customers.router, events.router, health.router):
         app.include_router(router)
-
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        REQUESTS.labels(route, request.method, response.status_code).inc()
-        LATENCY.labels(route, request.method).observe(time.perf_counter() - started)
-        return response
-
+    app.add_middleware(RequestMetrics)
     return app
+
+
+async def poll_deliveries(producer: Producer) -> None:
+    """Delivery callbacks run inside poll(); this is where the broker's acks reach waiting requests."""
+    while True:
+        await asyncio.to_thread(producer.poll, 0.1)
+
+
+def ledger_partitions(producer: Producer) -> int:
+    """The ledger's partition count from Kafka; the configured count if Kafka cannot say yet."""
+    with contextlib.suppress(Exception):
+        meta = producer.list_topics(topics.LEDGER.name, timeout=5).topics.get(topics.LEDGER.name)
+        if meta is not None and meta.error is None and meta.partitions:
+            return len(meta.partitions)
+    return settings().partitions

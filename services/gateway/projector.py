@@ -1,110 +1,160 @@
 """The gateway projector: loyalty.ledger -> PostgreSQL read models, exactly once.
 
-Positions live in PostgreSQL, written in the same transaction as the rows; on start and on
-every assignment the consumer seeks to them, so a crash at any moment loses or repeats nothing.
-Records it cannot read are counted and logged (the earn service already dead-letters bad input;
-anything unreadable here is a bug to see, not to stop the read side for).
+`python -m services.gateway.projector`. Each batch (up to 1,000 records or 50 ms) is one
+PostgreSQL transaction holding its rows and the partitions' next offsets; on start and on every
+assignment the consumer seeks to those stored positions, never to Kafka's committed offsets, so a
+SIGKILL at any moment loses or repeats nothing. The positions are locked for the transaction, so
+two instances sharing a partition during a rebalance cannot both apply it. Static group
+membership (INSTANCE_ID) lets a restarted instance take its partitions back at once.
+
+Records it cannot decode are counted and logged, then skipped: input is dead-lettered upstream,
+so an unreadable ledger record is a bug to see, not a reason to stop the read side.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import time
 from typing import Any
 
-import asyncpg
-from confluent_kafka import Message, TopicPartition
-from prometheus_client import Counter, Histogram
+from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, Message, TopicPartition
+from prometheus_client import Counter, Gauge, Histogram
 
-from services.common import kafka, topics
+from services.common import kafka, metrics, topics
 from services.common.codec import Codec, DecodeError
 from services.common.settings import settings
-from services.gateway import postgres
-from services.gateway.readmodel import Entry, Totals, apply
+from services.gateway import migrations, postgres, transaction
+from services.gateway.readmodel import LedgerRecord
 
 log = logging.getLogger(__name__)
-PROJECTED = Counter("pointstream_projector_records_total", "Ledger records projected", ["outcome"])
-BATCH = Histogram("pointstream_projector_batch_seconds", "Time to write one batch to PostgreSQL")
+RECORDS = Counter("pointstream_projector_records_total", "Ledger records by outcome", ["outcome"])
+BATCH_SECONDS = Histogram(
+    "pointstream_projector_batch_seconds",
+    "Time to project one batch into PostgreSQL",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+LAG = Gauge("pointstream_projector_lag_records", "Ledger records not yet projected", ["partition"])
+KIND_OF = {"PointsEarned": "earned"}
 
 
 class Projector:
-    def __init__(self, conn: asyncpg.Connection, loop: asyncio.AbstractEventLoop, batch_size: int = 2000) -> None:
-        self.conn, self.loop, self.batch_size = conn, loop, batch_size
-        self.codec = Codec()
-        self.topic = topics.LEDGER.name
-        self.consumer = kafka.consumer(settings().topic_namespace + "gateway-projector")
-        self.running = True
+    def __init__(self, database_url: str, schema: str | None = None, batch_size: int = 1000, wait_s: float = 0.05):
+        self.loop = asyncio.new_event_loop()
+        self.conn = self.loop.run_until_complete(postgres.connect(database_url, schema))
+        if pending := self.loop.run_until_complete(migrations.pending(self.conn)):
+            raise SystemExit(f"the read-model schema is behind ({', '.join(pending)}): run `pointstream migrate`")
+        self.topic, self.codec = topics.LEDGER.name, Codec()
+        self.batch_size, self.wait_s, self.running = batch_size, wait_s, True
+        group = settings().topic_namespace + "gateway-projector"
+        self.consumer = kafka.consumer(group, **{"group.instance.id": f"{group}-{settings().instance_id}"})
+        self._lag_reported = 0.0
 
     def run(self) -> None:
-        self.consumer.subscribe([self.topic], on_assign=self._seek_to_stored_positions)
+        self.start()
         try:
             while self.running:
-                batch = [m for m in self.consumer.consume(self.batch_size, 0.02) if m.error() is None]
-                if batch:
-                    self.loop.run_until_complete(self.project(batch))
+                self.step()
         finally:
-            self.consumer.close()
+            self.close()
+
+    def start(self) -> None:
+        self.consumer.subscribe([self.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
+
+    def step(self) -> int:
+        """Consumes one batch and projects it; returns how many records it consumed."""
+        batch = [m for m in self.consumer.consume(self.batch_size, self.wait_s) if _readable(m)]
+        if batch:
+            self.loop.run_until_complete(self.project(batch))
+        if time.monotonic() - self._lag_reported > 1:
+            self._report_lag()
+        return len(batch)
 
     def stop(self) -> None:
         self.running = False
 
-    def _seek_to_stored_positions(self, consumer: Any, partitions: list[TopicPartition]) -> None:
-        stored = self.loop.run_until_complete(postgres.positions(self.conn, self.topic))
-        for tp in partitions:
-            tp.offset = stored.get(tp.partition, 0)
-        consumer.assign(partitions)
+    def close(self) -> None:
+        self.consumer.close()
+        self.loop.run_until_complete(self.conn.close())
+        self.loop.close()
 
     async def project(self, batch: list[Message]) -> None:
         started = time.perf_counter()
-        entries = [e for e in map(self._entry, batch) if e is not None]
+        records = [r for r in map(self._record, batch) if r is not None]
         next_offsets = {m.partition() or 0: (m.offset() or 0) + 1 for m in batch}
-        async with self.conn.transaction():
-            known = await postgres.known_entries(self.conn, [e.entry_id for e in entries])
-            fresh = list({e.entry_id: e for e in entries if e.entry_id not in known}.values())
-            customers = list({(e.shop_id, e.customer_id) for e in fresh})
-            current = await postgres.totals(self.conn, customers)
-            rows, touched = [], {}
-            for entry in fresh:
-                key = (entry.shop_id, entry.customer_id)
-                current[key] = apply(current.get(key, Totals()), entry)
-                touched[key] = (current[key], entry.partition)
-                rows.append((entry, current[key].balance))
-            await postgres.write_batch(self.conn, rows, touched, self.topic, next_offsets)
-        PROJECTED.labels("projected").inc(len(rows))
-        PROJECTED.labels("duplicate").inc(len(entries) - len(rows))
-        BATCH.observe(time.perf_counter() - started)
+        projection, stale, advanced = await transaction.project_batch(self.conn, self.topic, records, next_offsets)
+        # Informational only (lag tooling reads it); positioning always comes from PostgreSQL.
+        self.consumer.commit(offsets=[TopicPartition(self.topic, p, o) for p, o in advanced.items()], asynchronous=True)
+        for record, reason in projection.rejected:
+            log.error("ledger entry %s at %s[%d]@%d not applied: %s", record.entry_id, self.topic,
+                      record.partition, record.offset, reason)  # fmt: skip
+        RECORDS.labels("projected").inc(len(projection.rows))
+        RECORDS.labels("duplicate").inc(projection.duplicates)
+        RECORDS.labels("rejected").inc(len(projection.rejected))
+        RECORDS.labels("already_projected").inc(stale)
+        BATCH_SECONDS.observe(time.perf_counter() - started)
 
-    def _entry(self, msg: Message) -> Entry | None:
+    def _record(self, msg: Message) -> LedgerRecord | None:
+        where = f"{msg.topic()}[{msg.partition()}]@{msg.offset()}"
         try:
             decoded = self.codec.decode(msg.value())
         except DecodeError as exc:
-            PROJECTED.labels("unreadable").inc()
-            log.error("unreadable ledger record %s[%s]@%s: %s", msg.topic(), msg.partition(), msg.offset(), exc)
+            RECORDS.labels("undecodable").inc()
+            log.error("undecodable ledger record at %s skipped: %s", where, exc)
+            return None
+        if (kind := KIND_OF.get(decoded.name)) is None:
+            RECORDS.labels("undecodable").inc()
+            log.error("%s is not a ledger record; skipped at %s", decoded.name, where)
             return None
         r = decoded.record
-        if decoded.name != "PointsEarned":
-            PROJECTED.labels("unknown_kind").inc()
-            return None
-        return Entry(
-            r["entry_id"], r["shop_id"], r["customer_id"], "earned", r["points"], r["reason"],
-            r["source_event_id"], r["occurred_at"], r["lot_id"], r["available_at"], r["expires_at"],
-            msg.partition() or 0, msg.offset() or 0,
+        return LedgerRecord(
+            r["entry_id"], r["shop_id"], r["customer_id"], kind, r["points"], r["reason"], r["source_event_id"],
+            r["occurred_at"], r["lot_id"], r["available_at"], r["expires_at"], msg.partition() or 0, msg.offset() or 0,
         )  # fmt: skip
+
+    def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        stored = self.loop.run_until_complete(postgres.positions(self.conn, self.topic))
+        for tp in partitions:
+            tp.offset = stored.get(tp.partition, OFFSET_BEGINNING)
+        consumer.assign(partitions)
+        metrics.REBALANCES.labels("projector", "assign").inc()
+        log.info("assigned %s at %s", self.topic, {tp.partition: tp.offset for tp in partitions})
+
+    def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            with contextlib.suppress(KeyError):
+                LAG.remove(str(tp.partition))
+        metrics.REBALANCES.labels("projector", "revoke").inc()
+
+    def _report_lag(self) -> None:
+        self._lag_reported = time.monotonic()
+        for tp in self.consumer.position(self.consumer.assignment()):
+            _, high = self.consumer.get_watermark_offsets(tp, cached=True)
+            if tp.offset >= 0 and high >= 0:
+                LAG.labels(str(tp.partition)).set(max(0, high - tp.offset))
+
+
+def _readable(msg: Message) -> bool:
+    if (error := msg.error()) is None:
+        return True
+    if error.fatal():
+        raise KafkaException(error)
+    if error.code() != KafkaError._PARTITION_EOF:
+        log.warning("consumer error: %s", error)
+    return False
 
 
 def main() -> None:
     import signal
 
     from services.common.logs import configure_logging
-    from services.common.metrics import serve
 
     configure_logging("projector")
     port = settings().metrics_port
-    serve(9105 if port is None else port)
-    loop = asyncio.new_event_loop()
-    conn = loop.run_until_complete(postgres.connect(settings().database_url))
-    projector = Projector(conn, loop)
+    metrics.serve(int(os.environ.get("PROJECTOR_METRICS_PORT", "9105")) if port is None else port)
+    projector = Projector(settings().database_url, postgres.configured_schema())
     signal.signal(signal.SIGTERM, lambda *_: projector.stop())
     signal.signal(signal.SIGINT, lambda *_: projector.stop())
     projector.run()
