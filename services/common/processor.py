@@ -51,6 +51,8 @@ class ProcessorConfig:
     step: Step
     batch_size: int = 500
     poll_timeout_s: float = 0.02
+    before_batch: Callable[[], None] | None = None
+    """Runs before each poll, e.g. to refresh a global table such as the programs."""
 
 
 class Processor:
@@ -73,6 +75,8 @@ class Processor:
         log.info("%s consuming %s", self.config.service, ", ".join(self._accepts))
         try:
             while self.running:
+                if self.config.before_batch is not None:
+                    self.config.before_batch()
                 batch = self.consumer.consume(self.config.batch_size, self.config.poll_timeout_s)
                 if batch:
                     self._process_in_transaction(batch)

@@ -31,18 +31,31 @@ class Topic:
 
 ORDERS = Topic("shop.orders", ("OrderPaid", "OrderRefunded"), writer="shops, gateway")
 TASKS = Topic("shop.tasks", ("TaskCompleted",), writer="shops, gateway")
+CUSTOMERS = Topic("shop.customers", ("CustomerUpdated",), writer="shops, gateway")
 REDEMPTION_REQUESTS = Topic("loyalty.redemption-requests", ("RedemptionRequested",), writer="shops, gateway")
-LEDGER = Topic("loyalty.ledger", ("PointsEarned",), writer="earn, redeem")
+LEDGER = Topic("loyalty.ledger", ("PointsEarned", "PointsClawedBack"), writer="earn, redeem")
 REDEMPTION_OUTCOMES = Topic(
     "loyalty.redemption-outcomes", ("RedemptionApproved", "RedemptionRejected"), writer="redeem"
 )
 TIERS = Topic("loyalty.tiers", ("TierChanged",), writer="tier")
+PROGRAMS = Topic("loyalty.programs", ("ProgramConfigured",), writer="gateway", key="program", compacted=True)
+"""Every version of every shop's program, keyed `{shop_id}:{version}` so compaction keeps them all."""
 DLQ = Topic("loyalty.dlq", ("DeadLetter",), writer="every service", key="source")
 EARN_STATE = Topic("earn.customer-state", (), writer="earn", compacted=True)
 """Changelog of the earn service's per-customer state, written in the same transaction as its output."""
 
-ALL = (ORDERS, TASKS, REDEMPTION_REQUESTS, LEDGER, REDEMPTION_OUTCOMES, TIERS, DLQ, EARN_STATE)
+TIER_STATE = Topic("tier.customer-state", (), writer="tier", compacted=True)
+"""Changelog of the tier service's per-customer state."""
+
+ALL = (
+    ORDERS, TASKS, CUSTOMERS, REDEMPTION_REQUESTS, LEDGER, REDEMPTION_OUTCOMES, TIERS, PROGRAMS, DLQ,
+    EARN_STATE, TIER_STATE,
+)  # fmt: skip
 
 
 def customer_key(shop_id: str, customer_id: str) -> bytes:
     return f"{shop_id}:{customer_id}".encode()
+
+
+def program_key(shop_id: str, version: int) -> bytes:
+    return f"{shop_id}:{version}".encode()

@@ -1,0 +1,111 @@
+"""Every shop's program versions, read from the compacted `loyalty.programs` topic (a global table).
+
+Each service that applies rules keeps the whole table: it is small (a few versions per shop) and
+every partition's customers may belong to any shop. An event uses the version in effect at its
+event time: the one with the latest `effective_from` at or before `occurred_at`. The gateway never
+publishes a version effective in the past, so a replay of the logs picks the same versions.
+The rules stay a JSON document here; each service's domain reads the part it applies.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+from services.common import kafka, topics
+from services.common.codec import Codec, DecodeError
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {}
+"""Version 0 of every shop: the built-in defaults of each domain."""
+
+
+@dataclass(frozen=True)
+class ProgramVersion:
+    shop_id: str
+    version: int
+    effective_from: datetime
+    rules: dict[str, Any]
+
+
+@dataclass
+class ProgramBook:
+    """The versions of every shop's program, ordered by when they take effect. Pure."""
+
+    _shops: dict[str, list[ProgramVersion]] = field(default_factory=dict)
+
+    def add(self, version: ProgramVersion) -> None:
+        versions = [v for v in self._shops.get(version.shop_id, []) if v.version != version.version]
+        versions.append(version)
+        versions.sort(key=lambda v: (v.effective_from, v.version))
+        self._shops[version.shop_id] = versions
+
+    def at(self, shop_id: str, when: datetime) -> tuple[int, dict[str, Any]]:
+        """(version, rules) in effect for `shop_id` at event time `when`; (0, {}) before any."""
+        versions = self._shops.get(shop_id, [])
+        i = bisect.bisect_right([v.effective_from for v in versions], when)
+        return (versions[i - 1].version, versions[i - 1].rules) if i else (0, DEFAULTS)
+
+    def latest(self, shop_id: str) -> ProgramVersion | None:
+        versions = self._shops.get(shop_id, [])
+        return max(versions, key=lambda v: v.version) if versions else None
+
+
+def from_record(record: dict[str, Any]) -> ProgramVersion:
+    return ProgramVersion(record["shop_id"], record["version"], record["effective_from"], json.loads(record["rules"]))
+
+
+class ProgramTable:
+    """Keeps a `ProgramBook` up to date from the programs topic: caught up before the first batch,
+    refreshed between batches without blocking."""
+
+    def __init__(self, consumer: Consumer | None = None, codec: Codec | None = None) -> None:
+        self.book = ProgramBook()
+        self._consumer = consumer or kafka.consumer(None)
+        self._codec = codec or Codec()
+        self._assigned = False
+
+    def catch_up(self, timeout_s: float = 60.0) -> None:
+        started = time.monotonic()
+        ends = self._assign()
+        while any(self._position(tp) < end for tp, end in ends.items()):
+            if time.monotonic() - started > timeout_s:
+                raise TimeoutError(f"{topics.PROGRAMS.name} not read within {timeout_s} s")
+            self.refresh(0.2)
+        log.info("programs: %d shops configured", len(self.book._shops))
+
+    def refresh(self, timeout_s: float = 0.0) -> None:
+        if not self._assigned:
+            self._assign()
+        for msg in self._consumer.consume(500, timeout_s):
+            if msg.error() or msg.value() is None:
+                continue
+            try:
+                decoded = self._codec.decode(msg.value())
+                self.book.add(from_record(decoded.record))
+            except (DecodeError, KeyError, ValueError) as exc:
+                log.error("unreadable program at %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), exc)
+
+    def _assign(self) -> dict[TopicPartition, int]:
+        name = topics.PROGRAMS.name
+        metadata = self._consumer.list_topics(name, timeout=10).topics[name]
+        partitions = [TopicPartition(name, p, OFFSET_BEGINNING) for p in sorted(metadata.partitions)]
+        if not self._assigned:
+            self._consumer.assign(partitions)
+            self._assigned = True
+        return {
+            TopicPartition(name, tp.partition): int(self._consumer.get_watermark_offsets(tp, timeout=10)[1])
+            for tp in partitions
+        }
+
+    def _position(self, tp: TopicPartition) -> int:
+        [pos] = self._consumer.position([tp])
+        return pos.offset if pos.offset >= 0 else 0
