@@ -7,6 +7,7 @@ import signal
 from services.common import metrics
 from services.common.logs import configure_logging
 from services.common.processor import Processor
+from services.common.programs import ProgramTable
 from services.common.settings import settings
 from services.earn.processor import config
 
@@ -15,7 +16,9 @@ def main() -> None:
     configure_logging("earn")
     port = settings().metrics_port
     metrics.serve(9101 if port is None else port)
-    processor = Processor(config(settings().batch_size))
+    programs = ProgramTable()
+    programs.catch_up()
+    processor = Processor(config(programs.book, settings().partitions, settings().batch_size, programs.refresh))
     signal.signal(signal.SIGTERM, lambda *_: processor.stop())
     signal.signal(signal.SIGINT, lambda *_: processor.stop())
     processor.run()

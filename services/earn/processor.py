@@ -1,44 +1,157 @@
-"""The earn service's stream processor: shop.orders -> loyalty.ledger, exactly once.
+"""The earn service's stream processor: orders, tasks, profiles and tiers in; ledger entries out, exactly once.
 
-Reads like a sentence: decode, load the customer's earnings, decide, evolve, emit.
+Reads like a sentence: decode, load the customer's earnings and the shop's program, decide, evolve, emit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import Counter, Gauge
+
 from services.common import topics
 from services.common.codec import Decoded
 from services.common.processor import Output, ProcessorConfig, Rejected
+from services.common.programs import ProgramBook
 from services.common.statestore import StateView
 from services.earn import domain, messages
+from services.earn.program import InvalidProgram, Program, parse
 
-PROGRAM = domain.Program()
+POINTS = Counter("pointstream_earn_points_total", "Points credited and clawed back", ["shop", "movement"])
+HELD = Counter("pointstream_earn_held_points_total", "Points held pending by the circuit breaker", ["shop"])
+BREAKER_OPEN = Gauge(
+    "pointstream_earn_circuit_breaker_open",
+    "1 while a shop's hourly points budget is spent (credits are held)",
+    ["shop"],
+)
+CAPPED = Counter("pointstream_earn_capped_points_total", "Points not credited: daily caps and task limits", ["shop"])
+
+
+@dataclass
+class Programs:
+    """The parsed program in effect for a shop at an event time; parsed once per version."""
+
+    book: ProgramBook
+    _parsed: dict[tuple[str, int], Program] = field(default_factory=dict)
+
+    def at(self, shop_id: str, when: Any) -> Program:
+        version, rules = self.book.at(shop_id, when)
+        key = (shop_id, version)
+        if key not in self._parsed:
+            try:
+                self._parsed[key] = parse(rules, version)
+            except InvalidProgram as exc:  # validated by the gateway; a bad one must not stop earning
+                raise Rejected(f"program version {version} of shop {shop_id} is invalid: {exc}") from exc
+        return self._parsed[key]
+
+
+@dataclass
+class Earn:
+    programs: Programs
+    partitions: int
+
+    def step(self, key: bytes, decoded: Decoded, state: StateView) -> list[Output]:
+        record = decoded.record
+        if key != topics.customer_key(record["shop_id"], record["customer_id"]):
+            raise Rejected(f"key {key!r} is not '{{shop_id}}:{{customer_id}}' of the event")
+        program = self.programs.at(record["shop_id"], record["occurred_at"])
+        event_id = record.get("event_id")
+        seen = event_id is not None and state.get(messages.seen_key(key, event_id)) is not None
+        earnings = messages.load_earnings(state.get(key), frozenset({event_id}) if seen and event_id else frozenset())
+        shop = messages.load_shop(state.get(messages.shop_key(record["shop_id"])))
+        try:
+            events = self.decide(decoded.name, record, earnings, program, shop)
+        except domain.ContractViolation as exc:
+            raise Rejected(str(exc)) from exc
+        return self.apply(key, record["shop_id"], events, earnings, shop, program, state)
+
+    def decide(
+        self, name: str, record: dict[str, Any], earnings: domain.Earnings, program: Program, shop: domain.ShopHours
+    ) -> list[domain.Event]:
+        budget = domain.hourly_budget(program, self.partitions)
+        deciders: dict[str, Callable[[], list[domain.Event]]] = {
+            "OrderPaid": lambda: domain.decide_order(messages.order_paid(record), earnings, program, shop, budget),
+            "OrderRefunded": lambda: domain.decide_refund(messages.order_refunded(record), earnings, program),
+            "TaskCompleted": lambda: domain.decide_task(
+                messages.task_completed(record), earnings, program, shop, budget
+            ),
+            "CustomerUpdated": lambda: [] if seen(earnings, record) else [messages.customer_updated(record)],
+            "TierChanged": lambda: [messages.tier_changed(record)],
+        }
+        return deciders[name]()
+
+    def apply(
+        self,
+        key: bytes,
+        shop_id: str,
+        events: list[domain.Event],
+        earnings: domain.Earnings,
+        shop: domain.ShopHours,
+        program: Program,
+        state: StateView,
+    ) -> list[Output]:
+        if not events:
+            return []
+        outputs = []
+        before = earnings.seen_event_ids
+        for event in events:
+            earnings = domain.evolve(earnings, event, program)
+            if isinstance(event, domain.PointsEarned):
+                shop = domain.evolve_shop(shop, event)
+                outputs.append(Output(topics.LEDGER, "PointsEarned", messages.points_earned(event)))
+                self.observe_credit(shop_id, event)
+            elif isinstance(event, domain.PointsClawedBack):
+                outputs.append(Output(topics.LEDGER, "PointsClawedBack", messages.points_clawed_back(event)))
+                POINTS.labels(shop_id, "clawed_back").inc(event.points)
+        for event_id in earnings.seen_event_ids - before:
+            state.put(messages.seen_key(key, event_id), b"1")
+        state.put(key, messages.dump_earnings(earnings))
+        if outputs:
+            state.put(messages.shop_key(shop_id), messages.dump_shop(shop))
+        return outputs
+
+    @staticmethod
+    def observe_credit(shop_id: str, event: domain.PointsEarned) -> None:
+        POINTS.labels(shop_id, "earned").inc(event.points)
+        if event.capped_points:
+            CAPPED.labels(shop_id).inc(event.capped_points)
+        if event.held is not None:
+            HELD.labels(shop_id).inc(event.points)
+        BREAKER_OPEN.labels(shop_id).set(event.held is not None)
+
+
+def seen(earnings: domain.Earnings, record: dict[str, Any]) -> bool:
+    return record["event_id"] in earnings.seen_event_ids
+
+
+INPUTS = (topics.ORDERS, topics.TASKS, topics.CUSTOMERS, topics.TIERS)
+
+
+def config(
+    book: ProgramBook | None = None,
+    partitions: int | None = None,
+    batch_size: int = 500,
+    before_batch: Callable[[], None] | None = None,
+) -> ProcessorConfig:
+    """Without a book, every shop earns by the default program (as the benchmarks do)."""
+    from services.common.settings import settings
+
+    earn = Earn(Programs(book or ProgramBook()), partitions or settings().partitions)
+    return ProcessorConfig(
+        service="earn",
+        inputs=INPUTS,
+        changelog=topics.EARN_STATE,
+        step=earn.step,
+        batch_size=batch_size,
+        before_batch=before_batch,
+    )
 
 
 def step(key: bytes, decoded: Decoded, state: StateView) -> list[Output]:
-    if decoded.name != "OrderPaid":
-        return []  # refunds are handled with the earning rules
-    order = messages.order_paid(decoded.record)
-    if key != topics.customer_key(order.shop_id, order.customer_id):
-        raise Rejected(f"key {key!r} is not '{{shop_id}}:{{customer_id}}' of the event")
-    seen = messages.seen_key(key, order.event_id)
-    earnings = messages.load_earnings(state.get(key), frozenset({order.event_id}) if state.get(seen) else frozenset())
-    try:
-        events = domain.decide(order, earnings, PROGRAM)
-    except domain.ContractViolation as exc:
-        raise Rejected(str(exc)) from exc
-    for event in events:
-        earnings = domain.evolve(earnings, event)
-        state.put(messages.seen_key(key, event.source_event_id), b"1")
-    if events:
-        state.put(key, messages.dump_aggregate(earnings))
-    return [Output(topics.LEDGER, "PointsEarned", messages.points_earned(e)) for e in events]
+    """The step with the default program, for runtimes that bring their own loop (the faust comparison)."""
+    return _DEFAULT.step(key, decoded, state)
 
 
-def config(batch_size: int = 500) -> ProcessorConfig:
-    return ProcessorConfig(
-        service="earn",
-        inputs=(topics.ORDERS,),
-        changelog=topics.EARN_STATE,
-        step=step,
-        batch_size=batch_size,
-    )
+_DEFAULT = Earn(Programs(ProgramBook()), 6)

@@ -7,11 +7,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from services.earn import domain, messages
+from services.earn.program import Program
 
 
 def expected_balances(events: Iterable[tuple[bytes, dict[str, Any]]]) -> dict[bytes, int]:
+    """Paid orders only, under the default program (duplicates included, as the input has them)."""
     states: dict[bytes, domain.Earnings] = defaultdict(domain.Earnings)
+    program = Program()
     for key, record in events:
-        for event in domain.decide(messages.order_paid(record), states[key], domain.Program()):
-            states[key] = domain.evolve(states[key], event)
+        try:
+            decided = domain.decide_order(messages.order_paid(record), states[key], program)
+        except domain.ContractViolation:
+            continue
+        for event in decided:
+            states[key] = domain.evolve(states[key], event, program)
     return {key: state.lifetime_earned for key, state in states.items() if state.lifetime_earned}
