@@ -1,0 +1,143 @@
+"""The tier step over an in-memory state store: sweeps by stream time, per-shop rules, bad entries."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+import pytest
+from confluent_kafka import Consumer, Producer
+
+from services.common import topics
+from services.common.codec import Codec, Decoded
+from services.common.processor import Output, Rejected
+from services.common.programs import ProgramBook, ProgramVersion
+from services.common.statestore import StateStore, StateView
+from services.tier.processor import CustomerKeyedProducer, Tiering
+from tests.unit.tier.fold import DAY, T0
+
+YEAR = 365 * DAY
+
+
+class EmptyChangelog:
+    def get_watermark_offsets(self, *args: Any, **kwargs: Any) -> tuple[int, int]:
+        return (0, 0)
+
+    def assign(self, partitions: Any) -> None: ...
+
+    def unassign(self) -> None: ...
+
+
+def fresh_store() -> StateStore:
+    store = StateStore("tier.customer-state", cast(Consumer, EmptyChangelog()))
+    store.restore([0])
+    return store
+
+
+def credit(customer: str, points: int, at: datetime, shop: str = "shop", **extra: Any) -> tuple[bytes, Decoded]:
+    record = {"entry_id": f"{customer}-{at.isoformat()}", "shop_id": shop, "customer_id": customer,
+              "occurred_at": at, "points": points, "qualifying": True} | extra  # fmt: skip
+    return topics.customer_key(shop, customer), Decoded("PointsEarned", record)
+
+
+def apply(step: Tiering, store: StateStore, entry: tuple[bytes, Decoded]) -> list[dict[str, Any]]:
+    """One step as the runtime runs it: its writes reach the store only if it succeeds."""
+    view = StateView(store, 0, {})
+    outputs: list[Output] = step(*entry, view)
+    store.put_all({(0, key): value for key, value in view.staged.items()})
+    assert {o.topic for o in outputs} <= {topics.TIERS}
+    return [o.record for o in outputs]
+
+
+def moves(records: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+    return [(r["customer_id"], r["from_tier"], r["to_tier"], r["reason"]) for r in records]
+
+
+def test_a_customer_who_never_comes_back_is_downgraded_when_stream_time_passes_the_due_moment() -> None:
+    store, step = fresh_store(), Tiering(ProgramBook())
+    assert moves(apply(step, store, credit("gone", 1_000, T0))) == [("gone", "member", "silver", "upgrade")]
+    assert apply(step, store, credit("busy", 10, T0 + YEAR - timedelta(seconds=1))) == []
+    [downgrade] = apply(step, store, credit("busy", 10, T0 + YEAR + DAY))
+    assert moves([downgrade]) == [("gone", "silver", "member", "window")]
+    assert downgrade["occurred_at"] == T0 + YEAR
+    assert apply(step, store, credit("busy", 10, T0 + 2 * YEAR)) == []
+
+
+def test_the_sweep_index_lives_in_the_state_store_so_a_restarted_step_still_downgrades() -> None:
+    store = fresh_store()
+    apply(Tiering(ProgramBook()), store, credit("gone", 5_000, T0))
+    apply(Tiering(ProgramBook()), store, credit("gone-too", 1_000, T0 + DAY))
+    swept = apply(Tiering(ProgramBook()), store, credit("busy", 10, T0 + 2 * YEAR))
+    assert moves(swept) == [("gone", "gold", "member", "window"), ("gone-too", "silver", "member", "window")]
+
+
+def test_customers_due_on_the_way_are_downgraded_in_the_order_their_downgrades_fell_due() -> None:
+    store, step = fresh_store(), Tiering(ProgramBook())
+    apply(step, store, credit("later", 1_000, T0 + 3 * DAY))
+    apply(step, store, credit("sooner", 1_000, T0))
+    swept = apply(step, store, credit("busy", 1, T0 + YEAR + 30 * DAY))
+    assert [(r["customer_id"], r["occurred_at"]) for r in swept] == [
+        ("sooner", T0 + YEAR),
+        ("later", T0 + YEAR + 3 * DAY),
+    ]
+
+
+def test_the_entrys_own_customer_is_swept_before_its_entry_is_applied() -> None:
+    store, step = fresh_store(), Tiering(ProgramBook())
+    apply(step, store, credit("c-1", 1_000, T0))
+    back = apply(step, store, credit("c-1", 1_000, T0 + YEAR + DAY))
+    assert moves(back) == [("c-1", "silver", "member", "window"), ("c-1", "member", "silver", "upgrade")]
+
+
+def test_each_shop_uses_the_tiers_of_its_program_version_in_force() -> None:
+    book = ProgramBook()
+    tiers = [{"name": "member", "threshold": 0}, {"name": "vip", "threshold": 100}]
+    book.add(ProgramVersion("small", 1, T0 - DAY, {"tiers": tiers}))
+    book.add(ProgramVersion("broken", 1, T0 - DAY, {"tiers": "vip"}))
+    store, step = fresh_store(), Tiering(book)
+    assert moves(apply(step, store, credit("a", 150, T0, shop="small"))) == [("a", "member", "vip", "upgrade")]
+    assert moves(apply(step, store, credit("b", 150, T0, shop="other"))) == []
+    assert moves(apply(step, store, credit("c", 1_000, T0, shop="broken"))) == [("c", "member", "silver", "upgrade")]
+
+
+def test_an_entry_for_another_customer_than_its_key_or_with_negative_points_is_rejected() -> None:
+    store, step = fresh_store(), Tiering(ProgramBook())
+    _, decoded = credit("c-1", 10, T0)
+    with pytest.raises(Rejected, match="is not"):
+        apply(step, store, (b"shop:someone-else", decoded))
+    with pytest.raises(Rejected, match="negative"):
+        apply(step, store, credit("c-1", -10, T0))
+
+
+def test_a_clawback_record_names_the_credit_it_takes_from() -> None:
+    store, step = fresh_store(), Tiering(ProgramBook())
+    key, earned = credit("c-1", 1_200, T0)
+    apply(step, store, (key, earned))
+    clawback = {**earned.record, "entry_id": "refund-1", "points": 300, "earned_entry_id": earned.record["entry_id"]}
+    downgrade = apply(step, store, (key, Decoded("PointsClawedBack", clawback)))
+    assert moves(downgrade) == [("c-1", "silver", "member", "clawback")]
+    assert downgrade[0]["qualifying_points"] == 900
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.produced: list[tuple[str, bytes | None, bytes | None, dict[str, Any]]] = []
+
+    def produce(self, topic: str, value: bytes | None = None, key: bytes | None = None, **kwargs: Any) -> None:
+        self.produced.append((topic, value, key, kwargs))
+
+    def flush(self, timeout: float) -> int:
+        return 0
+
+
+def test_every_tier_change_is_keyed_by_its_own_customer_whatever_record_it_was_made_for() -> None:
+    codec, recorder = Codec(), Recorder()
+    producer = CustomerKeyedProducer(cast(Producer, recorder), codec)
+    change = {"shop_id": "shop", "customer_id": "gone", "occurred_at": T0, "from_tier": "silver",
+              "to_tier": "member", "reason": "window", "qualifying_points": 0}  # fmt: skip
+    producer.produce(topics.TIERS.name, codec.encode("TierChanged", change), b"shop:busy")
+    producer.produce(topics.TIER_STATE.name, b"state", b"shop:busy", partition=2)
+    assert [(t, k, kw) for t, _, k, kw in recorder.produced] == [
+        (topics.TIERS.name, b"shop:gone", {}), (topics.TIER_STATE.name, b"shop:busy", {"partition": 2}),
+    ]  # fmt: skip
+    assert producer.flush(1) == 0
