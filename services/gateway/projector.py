@@ -1,14 +1,15 @@
-"""The gateway projector: loyalty.ledger -> PostgreSQL read models, exactly once.
+"""The gateway projector: loyalty.ledger, loyalty.tiers and loyalty.programs -> PostgreSQL read models, exactly once.
 
-`python -m services.gateway.projector`. Each batch (up to 1,000 records or 50 ms) is one
-PostgreSQL transaction holding its rows and the partitions' next offsets; on start and on every
+`python -m services.gateway.projector`. Each batch (up to 1,000 records or 50 ms, from any of the
+three topics) is one PostgreSQL transaction holding its rows and the partitions' next offsets; on start and on every
 assignment the consumer seeks to those stored positions, never to Kafka's committed offsets, so a
 SIGKILL at any moment loses or repeats nothing. The positions are locked for the transaction, so
 two instances sharing a partition during a rebalance cannot both apply it. Static group
 membership (INSTANCE_ID) lets a restarted instance take its partitions back at once.
 
 Records it cannot decode are counted and logged, then skipped: input is dead-lettered upstream,
-so an unreadable ledger record is a bug to see, not a reason to stop the read side.
+so an unreadable record is a bug to see, not a reason to stop the read side. The lag gauge
+covers the ledger only.
 """
 
 from __future__ import annotations
@@ -18,26 +19,27 @@ import contextlib
 import logging
 import os
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, Message, TopicPartition
 from prometheus_client import Counter, Gauge, Histogram
 
 from services.common import kafka, metrics, topics
-from services.common.codec import Codec, DecodeError
+from services.common.codec import Codec, Decoded, DecodeError
 from services.common.settings import settings
-from services.gateway import migrations, postgres, transaction
-from services.gateway.readmodel import LedgerRecord
+from services.gateway import messages, migrations, postgres, transaction
+from services.gateway.transaction import Consumed, Positioned
 
 log = logging.getLogger(__name__)
-RECORDS = Counter("pointstream_projector_records_total", "Ledger records by outcome", ["outcome"])
+RECORDS = Counter("pointstream_projector_records_total", "Ledger, tier and program records by outcome", ["outcome"])
 BATCH_SECONDS = Histogram(
     "pointstream_projector_batch_seconds",
     "Time to project one batch into PostgreSQL",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 LAG = Gauge("pointstream_projector_lag_records", "Ledger records not yet projected", ["partition"])
-KIND_OF = {"PointsEarned": "earned"}
+R = TypeVar("R", bound=Positioned)
 
 
 class Projector:
@@ -47,6 +49,8 @@ class Projector:
         if pending := self.loop.run_until_complete(migrations.pending(self.conn)):
             raise SystemExit(f"the read-model schema is behind ({', '.join(pending)}): run `pointstream migrate`")
         self.topic, self.codec = topics.LEDGER.name, Codec()
+        self.topics = (topics.LEDGER.name, topics.TIERS.name, topics.PROGRAMS.name)
+        self.record_types = messages.record_types()
         self.batch_size, self.wait_s, self.running = batch_size, wait_s, True
         group = settings().topic_namespace + "gateway-projector"
         self.consumer = kafka.consumer(group, **{"group.instance.id": f"{group}-{settings().instance_id}"})
@@ -61,7 +65,7 @@ class Projector:
             self.close()
 
     def start(self) -> None:
-        self.consumer.subscribe([self.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
+        self.consumer.subscribe(list(self.topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
 
     def step(self) -> int:
         """Consumes one batch and projects it; returns how many records it consumed."""
@@ -82,58 +86,69 @@ class Projector:
 
     async def project(self, batch: list[Message]) -> None:
         started = time.perf_counter()
-        records = [r for r in map(self._record, batch) if r is not None]
-        next_offsets = {m.partition() or 0: (m.offset() or 0) + 1 for m in batch}
-        projection, stale, advanced = await transaction.project_batch(self.conn, self.topic, records, next_offsets)
+        ledger = self._consumed(self.topics[0], batch, messages.ledger_record)
+        tiers = self._consumed(self.topics[1], batch, messages.tier_change)
+        programs = self._consumed(self.topics[2], batch, messages.program_record)
+        outcome = await transaction.project_batch(self.conn, ledger, tiers, programs)
         # Informational only (lag tooling reads it); positioning always comes from PostgreSQL.
-        self.consumer.commit(offsets=[TopicPartition(self.topic, p, o) for p, o in advanced.items()], asynchronous=True)
-        for record, reason in projection.rejected:
+        self.consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in outcome.positions.items()],
+                             asynchronous=True)  # fmt: skip
+        for record, reason in outcome.ledger.rejected:
             log.error("ledger entry %s at %s[%d]@%d not applied: %s", record.entry_id, self.topic,
                       record.partition, record.offset, reason)  # fmt: skip
-        RECORDS.labels("projected").inc(len(projection.rows))
-        RECORDS.labels("duplicate").inc(projection.duplicates)
-        RECORDS.labels("rejected").inc(len(projection.rejected))
-        RECORDS.labels("already_projected").inc(stale)
+        RECORDS.labels("projected").inc(len(outcome.ledger.rows) + len(tiers.records) + len(programs.records))
+        RECORDS.labels("duplicate").inc(outcome.ledger.duplicates)
+        RECORDS.labels("rejected").inc(len(outcome.ledger.rejected))
+        RECORDS.labels("already_projected").inc(outcome.stale)
         BATCH_SECONDS.observe(time.perf_counter() - started)
 
-    def _record(self, msg: Message) -> LedgerRecord | None:
+    def _consumed(self, topic: str, batch: list[Message], read: Callable[[Decoded, int, int], R]) -> Consumed[R]:
+        """The batch's records of `topic`, decoded; those that do not decode are counted, logged and skipped."""
+        of = [m for m in batch if m.topic() == topic]
+        records = [read(d, m.partition() or 0, m.offset() or 0) for m in of if (d := self._decoded(m)) is not None]
+        return Consumed(topic, records, _next_offsets(of))
+
+    def _decoded(self, msg: Message) -> Decoded | None:
         where = f"{msg.topic()}[{msg.partition()}]@{msg.offset()}"
         try:
             decoded = self.codec.decode(msg.value())
         except DecodeError as exc:
             RECORDS.labels("undecodable").inc()
-            log.error("undecodable ledger record at %s skipped: %s", where, exc)
+            log.error("undecodable record at %s skipped: %s", where, exc)
             return None
-        if (kind := KIND_OF.get(decoded.name)) is None:
+        if decoded.name not in self.record_types.get(msg.topic() or "", ()):
             RECORDS.labels("undecodable").inc()
-            log.error("%s is not a ledger record; skipped at %s", decoded.name, where)
+            log.error("%s does not belong on %s; skipped at %s", decoded.name, msg.topic(), where)
             return None
-        r = decoded.record
-        return LedgerRecord(
-            r["entry_id"], r["shop_id"], r["customer_id"], kind, r["points"], r["reason"], r["source_event_id"],
-            r["occurred_at"], r["lot_id"], r["available_at"], r["expires_at"], msg.partition() or 0, msg.offset() or 0,
-        )  # fmt: skip
+        return decoded
 
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
-        stored = self.loop.run_until_complete(postgres.positions(self.conn, self.topic))
+        stored = {t: self.loop.run_until_complete(postgres.positions(self.conn, t)) for t in self.topics}
         for tp in partitions:
-            tp.offset = stored.get(tp.partition, OFFSET_BEGINNING)
+            tp.offset = stored.get(tp.topic, {}).get(tp.partition, OFFSET_BEGINNING)
         consumer.assign(partitions)
         metrics.REBALANCES.labels("projector", "assign").inc()
-        log.info("assigned %s at %s", self.topic, {tp.partition: tp.offset for tp in partitions})
+        log.info("assigned %s", {f"{tp.topic}[{tp.partition}]": tp.offset for tp in partitions})
 
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         for tp in partitions:
-            with contextlib.suppress(KeyError):
-                LAG.remove(str(tp.partition))
+            if tp.topic == self.topic:
+                with contextlib.suppress(KeyError):
+                    LAG.remove(str(tp.partition))
         metrics.REBALANCES.labels("projector", "revoke").inc()
 
     def _report_lag(self) -> None:
         self._lag_reported = time.monotonic()
         for tp in self.consumer.position(self.consumer.assignment()):
+            if tp.topic != self.topic:
+                continue
             _, high = self.consumer.get_watermark_offsets(tp, cached=True)
             if tp.offset >= 0 and high >= 0:
                 LAG.labels(str(tp.partition)).set(max(0, high - tp.offset))
+
+
+def _next_offsets(batch: list[Message]) -> dict[int, int]:
+    return {m.partition() or 0: (m.offset() or 0) + 1 for m in batch}
 
 
 def _readable(msg: Message) -> bool:

@@ -1,4 +1,4 @@
-"""The API's reads of the read models in PostgreSQL (the projector's writes are in `postgres.py`)."""
+"""The API's reads of the read models in PostgreSQL (the projector's writes are in `postgres`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import asyncpg
 
 from services.gateway.postgres import Conn
 from services.gateway.readmodel import Lot
+from services.gateway.readmodel.tiers import DEFAULT_TIER, TierState
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,8 @@ class BalanceSnapshot:
     lifetime_earned: int
     redeemed: int
     expired: int
+    clawed_back: int
+    owed: int
     tier: str
     frozen: bool
     lots: list[Lot]
@@ -29,10 +32,12 @@ async def balance(
     # One snapshot, so the totals, the lots and the position all describe the same projected prefix.
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         row = await conn.fetchrow(
-            "SELECT lifetime_earned, redeemed, expired, tier, frozen FROM balances"
-            " WHERE shop_id = $1 AND customer_id = $2",
+            "SELECT b.lifetime_earned, b.redeemed, b.expired, b.clawed_back, b.owed, b.frozen,"
+            " COALESCE(t.tier, $3) AS tier FROM balances b LEFT JOIN tiers t USING (shop_id, customer_id)"
+            " WHERE b.shop_id = $1 AND b.customer_id = $2",
             shop_id,
             customer_id,
+            DEFAULT_TIER,
         )
         if row is None:
             return None
@@ -50,6 +55,8 @@ async def balance(
         row["lifetime_earned"],
         row["redeemed"],
         row["expired"],
+        row["clawed_back"],
+        row["owed"],
         row["tier"],
         row["frozen"],
         [Lot(r["remaining"], r["available_at"], r["expires_at"]) for r in lots],
@@ -62,7 +69,8 @@ async def ledger_page(
 ) -> list[asyncpg.Record]:
     """Up to `limit` entries older than `before_offset` (all if None), newest first."""
     return await pool.fetch(
-        """SELECT entry_id, kind, points, balance_after, reason, source_event_id, occurred_at, ledger_offset
+        """SELECT entry_id, kind, points, balance_after, reason, source_event_id, occurred_at, uncollected,
+             ledger_offset
            FROM ledger_entries WHERE shop_id = $1 AND customer_id = $2 AND ($3::bigint IS NULL OR ledger_offset < $3)
            ORDER BY ledger_offset DESC LIMIT $4""",
         shop_id,
@@ -72,8 +80,34 @@ async def ledger_page(
     )
 
 
-async def customer_exists(pool: asyncpg.Pool, shop_id: str, customer_id: str) -> bool:
+async def customer_exists(pool: asyncpg.Pool | Conn, shop_id: str, customer_id: str) -> bool:
+    """Known from its ledger or its tier."""
     found = await pool.fetchval(
-        "SELECT true FROM balances WHERE shop_id = $1 AND customer_id = $2", shop_id, customer_id
+        "SELECT EXISTS (SELECT 1 FROM balances WHERE shop_id = $1 AND customer_id = $2)"
+        " OR EXISTS (SELECT 1 FROM tiers WHERE shop_id = $1 AND customer_id = $2)",
+        shop_id,
+        customer_id,
     )
     return bool(found)
+
+
+async def tier(conn: Conn, shop_id: str, customer_id: str, since: datetime) -> tuple[TierState | None, int]:
+    """The customer's tier (None before any change) and the sum of qualifying entries from `since` on.
+
+    Credits count what they credited; a clawback counts what it asked back, collected or not.
+    """
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        state = await conn.fetchrow(
+            "SELECT tier, since, qualifying_points, from_tier, reason FROM tiers"
+            " WHERE shop_id = $1 AND customer_id = $2",
+            shop_id,
+            customer_id,
+        )
+        qualifying = await conn.fetchval(
+            """SELECT COALESCE(sum(points - uncollected), 0) FROM ledger_entries
+               WHERE shop_id = $1 AND customer_id = $2 AND qualifying AND occurred_at >= $3""",
+            shop_id,
+            customer_id,
+            since,
+        )
+    return (TierState(**dict(state)) if state is not None else None), int(qualifying)

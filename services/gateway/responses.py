@@ -29,11 +29,12 @@ class ExpiringLot(BaseModel):
 
 class BalanceOut(BaseModel):
     customer_id: str
-    available: int
+    available: int = Field(description="negative while a clawback the shop lets go below zero is not repaid")
     pending: int = Field(description="points still inside the return window")
     lifetime_earned: int
     redeemed: int
     expired: int
+    clawed_back: int = Field(description="points taken back by refunds")
     tier: str
     frozen: bool
     expiring: list[ExpiringLot] = Field(description="every upcoming lot, soonest expiry first")
@@ -42,12 +43,13 @@ class BalanceOut(BaseModel):
 
 class LedgerEntryOut(BaseModel):
     entry_id: str
-    kind: str
-    points: int
+    kind: str = Field(description="`earned` or `clawed_back`")
+    points: int = Field(description="signed: what the entry changed the balance by")
     balance_after: int
     reason: str
     source_event_id: str
     occurred_at: datetime
+    uncollected: int = Field(0, description="a clawback's points the balance did not cover; present only when not 0")
 
 
 class LedgerPage(BaseModel):
@@ -58,3 +60,29 @@ class LedgerPage(BaseModel):
 class Accepted(BaseModel):
     accepted: int
     positions: list[str] = Field(description="`topic:partition:offset` of each event, in request order")
+
+
+class TierOut(BaseModel):
+    tier: str
+    qualifying_points: int = Field(description="earned minus clawed back inside the window, never below 0")
+    window_days: int = Field(description="`days` of a rolling window; the length of the year for a calendar year")
+    next_tier: str | None = Field(description="null at the top tier")
+    points_to_next: int
+    since: datetime | None = Field(description="when the customer reached the tier; null if never changed")
+    window_mode: str = Field(description="`rolling` or `calendar_year`")
+    window_starts_at: datetime
+    grace_days: int
+
+
+class ProgramAccepted(BaseModel):
+    version: int
+    effective_from: datetime
+    position: str = Field(description="`topic:partition:offset` of the version on loyalty.programs")
+
+
+class ProgramOut(BaseModel):
+    version: int = Field(description="0 (the built-in defaults) until a version is configured")
+    effective_from: datetime | None
+    configured_at: datetime | None
+    actor: str | None
+    rules: dict[str, Any]

@@ -1,20 +1,25 @@
-"""The gateway's read models as folds of the logs, pure (standard library only)."""
+"""The gateway's read models as folds of the logs, pure (standard library only).
+
+The projector, a rebuild from the logs and the tests all use these, so they agree:
+`ledger` (balances, lots and rows from loyalty.ledger), `lots` (clawback collection and the
+storefront's view), `tiers` (each customer's tier from loyalty.tiers), `progress` (qualifying
+points and the next tier under the shop's program), `programs` (versions from loyalty.programs).
+"""
 
 from services.gateway.readmodel.ledger import (
     Balance,
-    BalanceView,
     CustomerKey,
     InvalidEntry,
     LedgerRecord,
     LedgerRow,
-    Lot,
+    Lots,
     Projection,
     evolve,
     project,
-    view,
 )
+from services.gateway.readmodel.lots import BalanceView, HeldLot, Lot, take, view
 
 __all__ = [
-    "Balance", "BalanceView", "CustomerKey", "InvalidEntry", "LedgerRecord", "LedgerRow", "Lot", "Projection",
-    "evolve", "project", "view",
+    "Balance", "BalanceView", "CustomerKey", "HeldLot", "InvalidEntry", "LedgerRecord", "LedgerRow", "Lot", "Lots",
+    "Projection", "evolve", "project", "take", "view",
 ]  # fmt: skip

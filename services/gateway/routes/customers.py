@@ -1,17 +1,21 @@
-"""A customer's balance and ledger, read from the projection in PostgreSQL; scoped to the key's shop."""
+"""A customer's balance, ledger and tier, read from the projections in PostgreSQL; scoped to the key's shop."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
 
+import asyncpg
 from fastapi import APIRouter, Path, Query
 
 from services.common import topics
 from services.gateway import cursors, partitioner, queries, readmodel
 from services.gateway.deps import LedgerPartitionsDep, PoolDep, ShopDep
 from services.gateway.errors import ApiError
-from services.gateway.responses import BalanceOut, ExpiringLot, LedgerEntryOut, LedgerPage, errors
+from services.gateway.postgres import programs as programs_db
+from services.gateway.readmodel import progress
+from services.gateway.readmodel.tiers import DEFAULT_TIER
+from services.gateway.responses import BalanceOut, ExpiringLot, LedgerEntryOut, LedgerPage, TierOut, errors
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"], responses=errors(401, 404, 422))
 CustomerId = Annotated[str, Path(min_length=1, max_length=256)]
@@ -29,7 +33,7 @@ async def balance(customer_id: CustomerId, shop: ShopDep, pool: PoolDep, partiti
         snapshot = await queries.balance(conn, shop, customer_id, topics.LEDGER.name, partition, now)
     if snapshot is None:
         raise unknown(customer_id)
-    lots = readmodel.view(snapshot.lots, now)
+    lots = readmodel.view(snapshot.lots, now, snapshot.owed)
     return BalanceOut(
         customer_id=customer_id,
         available=lots.available,
@@ -37,6 +41,7 @@ async def balance(customer_id: CustomerId, shop: ShopDep, pool: PoolDep, partiti
         lifetime_earned=snapshot.lifetime_earned,
         redeemed=snapshot.redeemed,
         expired=snapshot.expired,
+        clawed_back=snapshot.clawed_back,
         tier=snapshot.tier,
         frozen=snapshot.frozen,
         expiring=[ExpiringLot(points=lot.points, expires_at=lot.expires_at) for lot in lots.expiring],
@@ -44,7 +49,8 @@ async def balance(customer_id: CustomerId, shop: ShopDep, pool: PoolDep, partiti
     )
 
 
-@router.get("/{customer_id}/ledger", responses=errors(400))
+# Only `uncollected` has a default, so it alone is left out when it is 0.
+@router.get("/{customer_id}/ledger", responses=errors(400), response_model_exclude_defaults=True)
 async def ledger(
     customer_id: CustomerId,
     shop: ShopDep,
@@ -61,6 +67,35 @@ async def ledger(
         raise unknown(customer_id)
     page = rows[:limit]
     return LedgerPage(
-        entries=[LedgerEntryOut(**{k: v for k, v in r.items() if k != "ledger_offset"}) for r in page],
+        entries=[entry(r) for r in page],
         next_cursor=cursors.encode(page[-1]["ledger_offset"]) if len(rows) > limit else None,
+    )
+
+
+def entry(row: asyncpg.Record) -> LedgerEntryOut:
+    return LedgerEntryOut(**{k: v for k, v in row.items() if k != "ledger_offset"})
+
+
+@router.get("/{customer_id}/tier")
+async def tier(customer_id: CustomerId, shop: ShopDep, pool: PoolDep) -> TierOut:
+    """Progress under the shop's program in effect now: its thresholds, window and time zone."""
+    now = datetime.now(UTC)
+    async with pool.acquire() as conn:
+        if not await queries.customer_exists(conn, shop, customer_id):
+            raise unknown(customer_id)
+        configured = await programs_db.in_effect(conn, shop, now)
+        program = progress.tier_program(configured.rules if configured is not None else {})
+        starts_at = progress.window_start(program, now)
+        state, qualifying = await queries.tier(conn, shop, customer_id, starts_at)
+    current = progress.progress(program, state.tier if state is not None else DEFAULT_TIER, qualifying)
+    return TierOut(
+        tier=current.tier,
+        qualifying_points=current.qualifying_points,
+        window_days=progress.window_days(program, now),
+        next_tier=current.next_tier,
+        points_to_next=current.points_to_next,
+        since=state.since if state is not None else None,
+        window_mode=program.window.mode,
+        window_starts_at=starts_at,
+        grace_days=program.window.grace_days,
     )

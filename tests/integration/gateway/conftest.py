@@ -1,4 +1,4 @@
-"""Gateway fixtures: ledger records on the test's topics, an in-process projector and API client."""
+"""Gateway fixtures: ledger, tier and program records on the test's topics, an in-process projector and API client."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from services.common import kafka, topics
 from services.common.codec import Codec
@@ -18,8 +19,10 @@ from services.common.settings import settings
 from services.gateway import postgres
 from services.gateway.app import create_app
 from services.gateway.projector import Projector
+from services.gateway.settings import gateway_settings
 
 KEYS = {"north": "north-key", "south": "south-key"}
+ADMIN_KEYS = {"north": "north-admin-key", "south": "south-admin-key"}
 AT = datetime(2026, 5, 1, tzinfo=UTC)
 
 
@@ -27,12 +30,19 @@ def auth(shop: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {KEYS[shop]}"}
 
 
+def admin(shop: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_KEYS[shop]}"}
+
+
 @pytest.fixture(autouse=True)
 def shop_keys(monkeypatch: pytest.MonkeyPatch) -> Iterable[None]:
     monkeypatch.setenv("SHOP_API_KEYS", ",".join(f"{shop}:{key}" for shop, key in KEYS.items()))
+    monkeypatch.setenv("ADMIN_API_KEYS", ",".join(f"{shop}:{key}" for shop, key in ADMIN_KEYS.items()))
     settings.cache_clear()
+    gateway_settings.cache_clear()
     yield
     settings.cache_clear()
+    gateway_settings.cache_clear()
 
 
 def earned(number: int, customer: str, points: int, shop: str = "north", **dates: datetime) -> dict[str, Any]:
@@ -46,16 +56,47 @@ def earned(number: int, customer: str, points: int, shop: str = "north", **dates
     }  # fmt: skip
 
 
+def clawed_back(number: int, customer: str, points: int, lot: int | None, **changes: Any) -> dict[str, Any]:
+    """A PointsClawedBack record taking `points` back from the order that opened lot `entry-{lot}`."""
+    return {
+        "entry_id": f"clawback-{number}", "shop_id": "north", "customer_id": customer, "occurred_at": AT,
+        "points": points, "source_event_id": f"refund-event-{number}", "order_id": f"order-{lot}",
+        "refund_id": f"refund-{number}", "reason": "refund", "lot_id": None if lot is None else f"entry-{lot}",
+        "earned_entry_id": None if lot is None else f"entry-{lot}", "refunded_minor": 100, "rule_version": 0,
+        "qualifying": True, "may_go_negative": False,
+    } | changes  # fmt: skip
+
+
+def tier_changed(customer: str, to_tier: str, qualifying_points: int, **changes: Any) -> dict[str, Any]:
+    return {
+        "shop_id": "north", "customer_id": customer, "occurred_at": AT, "from_tier": "member", "to_tier": to_tier,
+        "reason": "qualifying points reached the threshold", "qualifying_points": qualifying_points,
+    } | changes  # fmt: skip
+
+
 def produce_ledger(records: Iterable[dict[str, Any] | bytes]) -> None:
-    """Onto the test's loyalty.ledger, keyed `shop:customer` like the earn service; raw bytes as they are."""
+    """Onto the test's loyalty.ledger, keyed `shop:customer` like the earn service; raw bytes as they are.
+
+    A record with a `refund_id` is a PointsClawedBack, any other a PointsEarned.
+    """
     codec, producer = Codec(), kafka.producer()
     for record in records:
         if isinstance(record, bytes):
             producer.produce(topics.LEDGER.name, record, b"north:garbage")
         else:
             key = topics.customer_key(record["shop_id"], record["customer_id"])
-            producer.produce(topics.LEDGER.name, codec.encode("PointsEarned", record), key)
+            name = "PointsClawedBack" if "refund_id" in record else "PointsEarned"
+            producer.produce(topics.LEDGER.name, codec.encode(name, record), key)
         producer.poll(0)
+    assert producer.flush(30) == 0
+
+
+def produce_tiers(records: Iterable[dict[str, Any]]) -> None:
+    """TierChanged records onto the test's loyalty.tiers, keyed like the tier service."""
+    codec, producer = Codec(), kafka.producer()
+    for record in records:
+        key = topics.customer_key(record["shop_id"], record["customer_id"])
+        producer.produce(topics.TIERS.name, codec.encode("TierChanged", record), key)
     assert producer.flush(30) == 0
 
 
@@ -73,24 +114,30 @@ def project_everything(database_url: str, schema: str, timeout_s: float = 20) ->
 
 
 def caught_up(projector: Projector) -> bool:
-    stored = projector.loop.run_until_complete(postgres.positions(projector.conn, projector.topic))
-    ends = [projector.consumer.get_watermark_offsets(tp, timeout=5)[1] for tp in ledger_partitions()]
-    return all(stored.get(p, 0) >= end for p, end in enumerate(ends))
-
-
-def ledger_partitions() -> list[Any]:
+    """Stored positions at the end of every partition of every topic the projector reads."""
     from confluent_kafka import TopicPartition
 
-    return [TopicPartition(topics.LEDGER.name, p) for p in range(settings().partitions)]
+    for topic in projector.topics:
+        stored = projector.loop.run_until_complete(postgres.positions(projector.conn, topic))
+        for p in range(settings().partitions):
+            end = projector.consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=5)[1]
+            if stored.get(p, 0) < end:
+                return False
+    return True
 
 
 @pytest.fixture
-async def api(namespace: str, database_url: str, db_schema: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(database_url, db_schema)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield client
+async def app(namespace: str, database_url: str, db_schema: str) -> AsyncIterator[FastAPI]:
+    """The API in-process, started (pool, producer) on the test's topics and schema."""
+    gateway = create_app(database_url, db_schema)
+    async with gateway.router.lifespan_context(gateway):
+        yield gateway
+
+
+@pytest.fixture
+async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+        yield client
 
 
 async def fetch(database_url: str, schema: str, sql: str) -> list[asyncpg.Record]:

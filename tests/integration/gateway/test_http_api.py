@@ -15,8 +15,8 @@ from services.common.jsonio import to_json
 from services.gateway import partitioner
 from tests.integration.gateway.conftest import AT, auth, earned, produce_ledger, project_everything
 
-BALANCE_FIELDS = {"customer_id", "available", "pending", "lifetime_earned", "redeemed", "expired", "tier", "frozen",
-                  "expiring", "position"}  # fmt: skip
+BALANCE_FIELDS = {"customer_id", "available", "pending", "lifetime_earned", "redeemed", "expired", "clawed_back",
+                  "tier", "frozen", "expiring", "position"}  # fmt: skip
 
 
 async def project(database_url: str, schema: str, *records: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from services.common import topics
 from services.gateway import postgres, transaction
 from services.gateway.partitioner import partition
 from services.gateway.readmodel import LedgerRecord
+from services.gateway.transaction import Consumed
 from tests.integration.gateway.conftest import AT, earned, fetch, produce_ledger, project_everything, run
 
 
@@ -77,10 +78,10 @@ def test_two_projectors_holding_a_partition_during_a_rebalance_apply_each_record
         first, second = [await postgres.connect(database_url, db_schema) for _ in range(2)]
         # The old owner still writes offsets 0-9 while the new one, seeked to 0, writes 0-4 and then 5-14.
         await asyncio.gather(
-            transaction.project_batch(first, "ledger", [record(i) for i in range(10)], {0: 10}),
-            transaction.project_batch(second, "ledger", [record(i) for i in range(5)], {0: 5}),
+            transaction.project_batch(first, Consumed("ledger", [record(i) for i in range(10)], {0: 10})),
+            transaction.project_batch(second, Consumed("ledger", [record(i) for i in range(5)], {0: 5})),
         )
-        await transaction.project_batch(second, "ledger", [record(i) for i in range(5, 15)], {0: 15})
+        await transaction.project_batch(second, Consumed("ledger", [record(i) for i in range(5, 15)], {0: 15}))
         await first.close()
         await second.close()
 

@@ -115,3 +115,9 @@ def test_available_and_pending_split_exactly_the_unexpired_points(drawn: list[tu
     assert seen.available >= 0
     assert seen.pending >= 0
     assert [lot.expires_at for lot in seen.expiring] == sorted(lot.expires_at for lot in seen.expiring)
+
+
+def test_points_owed_after_a_clawback_show_as_a_negative_available_balance() -> None:
+    pending = Lot(10, NOW + timedelta(days=14), NOW + timedelta(days=365))
+    seen = view([pending], NOW, owed=35)
+    assert (seen.available, seen.pending) == (-35, 10)
