@@ -12,6 +12,8 @@ events it made. `state.due` is when the customer must next be evaluated even if 
 - Upgrades are immediate. A downgrade happens only when the points fall below the tier's threshold
   because the window moved past them (reason `window`) or because of a clawback (`clawback`, so a
   refunded order cannot keep the tier it bought), and only after `grace_days` since that moment.
+  It goes to the tier the points give then, in one change. `settle` evaluates at each due moment.
+- A tier the program no longer names is replaced by the tier the points give (reason `program`).
 - A customer's clock never goes back: an entry older than the last evaluation is evaluated at it.
 - Entries are kept while they qualify; their ids are the duplicates recognised.
 
@@ -30,8 +32,8 @@ from services.tier.rules import DEFAULT_RULES, InvalidTierRules, Tier, TierRules
 
 __all__ = [
     "DEFAULT_RULES", "Cause", "ContractViolation", "CustomerTier", "Entry", "Evaluate", "InvalidTierRules",
-    "LedgerEntry", "Standing", "Tier", "TierChanged", "TierRules", "evaluate", "evolve", "qualifying_points",
-    "rules_from", "settle", "standing",
+    "LedgerEntry", "Tier", "TierChanged", "TierRules", "evaluate", "evaluation_after", "evolve",
+    "qualifying_points", "rules_from", "settle",
 ]  # fmt: skip
 
 Cause = Literal["window", "clawback"]
@@ -121,6 +123,12 @@ def evolve(state: CustomerTier, entry: LedgerEntry) -> CustomerTier:
     return replace(state, entries=(*kept, Entry(entry.entry_id, credit.occurred_at, 0)))
 
 
+def evaluation_after(entry: LedgerEntry, state: CustomerTier) -> Evaluate:
+    """The evaluation a folded-in entry calls for: at its event time, or the last evaluation's if later."""
+    cause: Cause = "clawback" if entry.kind == "clawed_back" else "window"
+    return Evaluate(entry.shop_id, entry.customer_id, state.at(entry.occurred_at), cause)
+
+
 def qualifying_points(entries: Iterable[Entry], now: datetime, rules: TierRules) -> int:
     return max(0, sum(e.points for e in entries if e.occurred_at <= now < rules.exits_at(e.occurred_at)))
 
@@ -183,27 +191,3 @@ def _next_fall(entries: tuple[Entry, ...], now: datetime, threshold: int, rules:
         if last_at_moment and moment > now and remaining < threshold:
             return moment
     return None
-
-
-@dataclass(frozen=True)
-class Standing:
-    """A customer's tier progress, as `GET /v1/customers/{id}/tier` shows it."""
-
-    tier: str
-    qualifying_points: int
-    window_days: int
-    next_tier: str | None
-    points_to_next: int | None
-
-
-def standing(tier: str, entries: Iterable[LedgerEntry], now: datetime, rules: TierRules) -> Standing:
-    """Progress from the customer's tier and ledger entries (in any order; all, or those since the window start)."""
-    state = CustomerTier()
-    for entry in sorted(entries, key=lambda e: e.occurred_at):
-        state = evolve(state, entry)
-    points = qualifying_points(state.entries, now, rules)
-    current = rules.find(tier) or rules.tier_for(points)
-    following = rules.above(current)
-    to_next = None if following is None else max(0, following.threshold - points)
-    next_tier = None if following is None else following.name
-    return Standing(current.name, points, rules.window_days(now), next_tier, to_next)

@@ -61,9 +61,8 @@ class Tiering:
             state = domain.evolve(before, entry)
         except domain.ContractViolation as exc:
             raise Rejected(str(exc)) from exc
-        if state != before:
-            cause: domain.Cause = "clawback" if entry.kind == "clawed_back" else "window"
-            command = domain.Evaluate(entry.shop_id, entry.customer_id, state.at(entry.occurred_at), cause)
+        if state is not before:
+            command = domain.evaluation_after(entry, state)
             state, made = domain.evaluate(command, state, self.rules(entry.shop_id, command.now))
             changes += made
             changes += self._settle(view, entry.shop_id, entry.customer_id, before, state)

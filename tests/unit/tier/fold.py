@@ -11,13 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 from services.tier.domain import (
     DEFAULT_RULES,
-    Cause,
     CustomerTier,
-    Evaluate,
     LedgerEntry,
     TierChanged,
     TierRules,
     evaluate,
+    evaluation_after,
     evolve,
     settle,
 )
@@ -49,9 +48,8 @@ def fold(
         state, made = settle(state, "shop", "c-1", stream_time, lambda _: rules)
         changes += made
         applied = evolve(state, entry)
-        if applied != state:
-            cause: Cause = "clawback" if entry.kind == "clawed_back" else "window"
-            state, made = evaluate(Evaluate("shop", "c-1", applied.at(entry.occurred_at), cause), applied, rules)
+        if applied is not state:
+            state, made = evaluate(evaluation_after(entry, applied), applied, rules)
             changes += made
             state, made = settle(state, "shop", "c-1", stream_time, lambda _: rules)
             changes += made

@@ -12,8 +12,8 @@ from services.tier.domain import (
     TierRules,
     evaluate,
     qualifying_points,
-    standing,
 )
+from services.tier.progress import standing
 from tests.unit.tier.fold import DAY, MS, T0, clawed, earned, fold, moves
 
 YEAR = 365 * DAY
