@@ -10,10 +10,12 @@ from services.earn import domain, messages
 from services.earn.program import Program
 
 
-def expected_balances(events: Iterable[tuple[bytes, dict[str, Any]]]) -> dict[bytes, int]:
-    """Paid orders only, under the default program (duplicates included, as the input has them)."""
+def expected_balances(
+    events: Iterable[tuple[bytes, dict[str, Any]]], program: Program | None = None
+) -> dict[bytes, int]:
+    """Paid orders only (duplicates included, as the input has them), under `program` or the default."""
     states: dict[bytes, domain.Earnings] = defaultdict(domain.Earnings)
-    program = Program()
+    program = program or Program()
     for key, record in events:
         try:
             decided = domain.decide_order(messages.order_paid(record), states[key], program)

@@ -17,16 +17,24 @@ from collections import Counter
 from typing import Any
 
 from services.common import topics
+from services.earn.program import parse
 from services.loadgen.expected import expected_balances
+from services.loadgen.program import RULE_HEAVY
+from services.loadgen.program import publish as publish_program
 from services.loadgen.traffic import orders
 from tests.bench import harness
 
 
-def run_gate(runtime: str, events: int, kills: int, partitions: int, seed: int, log: str) -> dict[str, Any]:
+def run_gate(
+    runtime: str, events: int, kills: int, partitions: int, seed: int, log: str, rules: bool = False
+) -> dict[str, Any]:
+    """With `rules`, every shop runs the rule-heavy program (multipliers, campaigns, bonuses, caps)."""
     rng = random.Random(seed)
     inputs = list(orders(events, seed=seed, duplicate_rate=0.05))
-    expected = expected_balances(inputs)
+    expected = expected_balances(inputs, parse(RULE_HEAVY, 1) if rules else None)
     with harness.isolated_topics(f"gate-{runtime}-", partitions):
+        if rules:
+            publish_program(sorted({record["shop_id"] for _, record in inputs}), RULE_HEAVY)
         messages = harness.encoded(inputs)
         publish_s = max(10.0, 2.5 * kills)
         publisher = threading.Thread(target=harness.produce, args=(messages, topics.ORDERS.name, events / publish_s))
@@ -77,8 +85,9 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--log", default=".local/logs/gate.log")
+    parser.add_argument("--rules", action="store_true", help="every shop on the rule-heavy program")
     args = parser.parse_args()
-    result = run_gate(args.runtime, args.events, args.kills, args.partitions, args.seed, args.log)
+    result = run_gate(args.runtime, args.events, args.kills, args.partitions, args.seed, args.log, args.rules)
     print(json.dumps(result, indent=2))
     raise SystemExit(0 if result["passed"] else 1)
 

@@ -15,3 +15,10 @@ def test_fifty_thousand_orders_with_duplicates_and_five_sigkills_fold_to_exact_b
     assert result["wrong_balances"] == 0, result["examples"]
     assert result["points_in_ledger"] == result["points_expected"]
     assert result["passed"]
+
+
+def test_the_gate_holds_with_every_rule_on(kafka_bootstrap: str, tmp_path: Path) -> None:
+    result = run_gate("txn", events=20_000, kills=3, partitions=6, seed=29, log=str(tmp_path / "earn.log"), rules=True)
+    assert result["duplicated_entries"] == 0
+    assert result["wrong_balances"] == 0, result["examples"]
+    assert result["points_in_ledger"] == result["points_expected"]
