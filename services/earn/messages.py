@@ -96,7 +96,8 @@ def _at(ms: int | None) -> datetime | None:
 
 
 def dump_earnings(state: Earnings) -> bytes:
-    """Everything but `seen_event_ids`, which are stored as one marker per event (see seen_key)."""
+    """The customer's record without `seen_event_ids` (a marker per event, see seen_key) and without
+    the orders (a record per order, see dump_order): each event loads only what it needs."""
     return orjson.dumps(
         {
             "earned": state.lifetime_earned,
@@ -106,23 +107,6 @@ def dump_earnings(state: Earnings) -> bytes:
             "tier": state.tier,
             "tags": sorted(state.tags),
             "birth": [state.birth_month, state.birth_day],
-            "earned_orders": {
-                order_id: [
-                    o.entry_id,
-                    o.points,
-                    o.total_minor,
-                    o.rule_version,
-                    o.qualifying,
-                    o.refunded_minor,
-                    o.clawed_back,
-                    sorted(o.refund_ids),
-                ]
-                for order_id, o in state.earned_orders.items()
-            },
-            "awaiting": {
-                order_id: [[r.event_id, r.refund_id, r.amount_minor, _ms(r.occurred_at)] for r in refunds]
-                for order_id, refunds in state.awaiting_order.items()
-            },
             "daily": state.daily_points,
             "tasks": state.task_counts,
             "once": sorted(state.task_refs),
@@ -130,13 +114,17 @@ def dump_earnings(state: Earnings) -> bytes:
     )
 
 
-def load_earnings(aggregate: bytes | None, seen_event_ids: frozenset[str]) -> Earnings:
-    """The customer's earnings as far as one event needs them: the record and whether it was seen."""
+def load_earnings(
+    aggregate: bytes | None, seen_event_ids: frozenset[str], order: tuple[str, bytes | None] | None = None
+) -> Earnings:
+    """The customer's earnings as far as one event needs them: the record, whether the event was
+    seen, and the one order it is about (`(order_id, stored order)`)."""
+    earned_orders, awaiting = load_order(order)
     if aggregate is None:
-        return Earnings(seen_event_ids)
+        return Earnings(seen_event_ids, earned_orders=earned_orders, awaiting_order=awaiting)
     raw = orjson.loads(aggregate)
-    if "earned_orders" not in raw:  # written before the earning rules: totals only
-        return Earnings(seen_event_ids, raw["earned"], orders=raw["orders"])
+    if "birth" not in raw:  # written before the earning rules: totals only
+        return Earnings(seen_event_ids, raw["earned"], orders=raw["orders"], earned_orders=earned_orders)
     month, day = raw["birth"]
     return Earnings(
         seen_event_ids=seen_event_ids,
@@ -148,23 +136,49 @@ def load_earnings(aggregate: bytes | None, seen_event_ids: frozenset[str]) -> Ea
         tags=frozenset(raw["tags"]),
         birth_month=month,
         birth_day=day,
-        earned_orders={
-            order_id: EarnedOrder(entry, points, total, version, qualifying, refunded, clawed, frozenset(ids))
-            for order_id, (entry, points, total, version, qualifying, refunded, clawed, ids) in raw[
-                "earned_orders"
-            ].items()
-        },
-        awaiting_order={
-            order_id: tuple(
-                RefundAwaitingOrder(event_id, order_id, refund_id, amount, _at(ms) or datetime.min.replace(tzinfo=UTC))
-                for event_id, refund_id, amount, ms in refunds
-            )
-            for order_id, refunds in raw["awaiting"].items()
-        },
+        earned_orders=earned_orders,
+        awaiting_order=awaiting,
         daily_points=raw["daily"],
         task_counts=raw["tasks"],
         task_refs=frozenset(raw["once"]),
     )
+
+
+def dump_order(order_id: str, state: Earnings) -> bytes:
+    """What one order earned and the refunds still waiting for it."""
+    o = state.earned_orders.get(order_id)
+    earned = None
+    if o is not None:
+        earned = [
+            o.entry_id, o.points, o.total_minor, o.rule_version, o.qualifying, o.refunded_minor, o.clawed_back,
+            sorted(o.refund_ids),
+        ]  # fmt: skip
+    waiting = [
+        [r.event_id, r.refund_id, r.amount_minor, _ms(r.occurred_at)] for r in state.awaiting_order.get(order_id, ())
+    ]
+    return orjson.dumps({"earned": earned, "awaiting": waiting})
+
+
+def load_order(
+    order: tuple[str, bytes | None] | None,
+) -> tuple[dict[str, EarnedOrder], dict[str, tuple[RefundAwaitingOrder, ...]]]:
+    if order is None or (stored := order[1]) is None:
+        return {}, {}
+    order_id = order[0]
+    raw = orjson.loads(stored)
+    earned = {}
+    if raw["earned"] is not None:
+        entry, points, total, version, qualifying, refunded, clawed, ids = raw["earned"]
+        earned[order_id] = EarnedOrder(entry, points, total, version, qualifying, refunded, clawed, frozenset(ids))
+    waiting = tuple(
+        RefundAwaitingOrder(event_id, order_id, refund_id, amount, _at(ms) or datetime.min.replace(tzinfo=UTC))
+        for event_id, refund_id, amount, ms in raw["awaiting"]
+    )
+    return earned, ({order_id: waiting} if waiting else {})
+
+
+def order_key(customer_key: bytes, order_id: str) -> bytes:
+    return customer_key + b"\x00order\x00" + order_id.encode()
 
 
 def dump_shop(shop: ShopHours) -> bytes:

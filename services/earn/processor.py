@@ -51,6 +51,7 @@ class Programs:
 class Earn:
     programs: Programs
     partitions: int
+    _earned: dict[str, Any] = field(default_factory=dict)
 
     def step(self, key: bytes, decoded: Decoded, state: StateView) -> list[Output]:
         record = decoded.record
@@ -59,7 +60,11 @@ class Earn:
         program = self.programs.at(record["shop_id"], record["occurred_at"])
         event_id = record.get("event_id")
         seen = event_id is not None and state.get(messages.seen_key(key, event_id)) is not None
-        earnings = messages.load_earnings(state.get(key), frozenset({event_id}) if seen and event_id else frozenset())
+        order_id = record.get("order_id")
+        order = None if order_id is None else (order_id, state.get(messages.order_key(key, order_id)))
+        earnings = messages.load_earnings(
+            state.get(key), frozenset({event_id}) if seen and event_id else frozenset(), order
+        )
         shop = messages.load_shop(state.get(messages.shop_key(record["shop_id"])))
         try:
             events = self.decide(decoded.name, record, earnings, program, shop)
@@ -107,14 +112,17 @@ class Earn:
                 POINTS.labels(shop_id, "clawed_back").inc(event.points)
         for event_id in earnings.seen_event_ids - before:
             state.put(messages.seen_key(key, event_id), b"1")
+        for order_id in {*earnings.earned_orders, *earnings.awaiting_order}:
+            state.put(messages.order_key(key, order_id), messages.dump_order(order_id, earnings))
         state.put(key, messages.dump_earnings(earnings))
         if outputs:
             state.put(messages.shop_key(shop_id), messages.dump_shop(shop))
         return outputs
 
-    @staticmethod
-    def observe_credit(shop_id: str, event: domain.PointsEarned) -> None:
-        POINTS.labels(shop_id, "earned").inc(event.points)
+    def observe_credit(self, shop_id: str, event: domain.PointsEarned) -> None:
+        if (earned := self._earned.get(shop_id)) is None:
+            earned = self._earned[shop_id] = POINTS.labels(shop_id, "earned")
+        earned.inc(event.points)
         if event.capped_points:
             CAPPED.labels(shop_id).inc(event.capped_points)
         if event.held is not None:

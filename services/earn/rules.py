@@ -9,10 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from math import floor
+from math import floor, lcm
 
 from services.earn.currencies import minor_unit_exponent
 from services.earn.program import Campaign, Program, Segment, SpendBonus, Window
+
+ONE = Fraction(1)
 
 
 @dataclass(frozen=True)
@@ -51,17 +53,23 @@ def line_multiplier(line: Line, program: Program) -> Fraction:
     """A SKU's own multiplier wins over its category's; the default is 1."""
     if line.sku in program.sku_multipliers:
         return program.sku_multipliers[line.sku]
-    return program.category_multipliers.get(line.category, Fraction(1))
+    return program.category_multipliers.get(line.category, ONE)
 
 
 def weighted(total_minor: int, lines: Iterable[Line], program: Program) -> Fraction:
     """Step 1: total_minor x sum(line_amount x multiplier) / sum(line_amount); weight 1 without lines."""
-    amounts = [(line.unit_price_minor * line.quantity, line_multiplier(line, program)) for line in lines]
-    paid = sum(amount for amount, _ in amounts)
+    if not program.sku_multipliers and not program.category_multipliers:
+        return Fraction(total_minor)
+    paid, numerator, denominator = 0, 0, 1
+    for line in lines:  # integer sums over a common denominator: one Fraction at the end
+        amount, m = line.unit_price_minor * line.quantity, line_multiplier(line, program)
+        paid += amount
+        common = lcm(denominator, m.denominator)
+        numerator = numerator * (common // denominator) + amount * m.numerator * (common // m.denominator)
+        denominator = common
     if paid == 0:
         return Fraction(total_minor)
-    weights: Fraction = sum((amount * m for amount, m in amounts), Fraction(0))
-    return Fraction(total_minor) * weights / paid
+    return Fraction(total_minor * numerator, paid * denominator)
 
 
 def in_major_units(minor: Fraction | int, currency: str) -> Fraction:
