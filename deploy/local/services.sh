@@ -7,11 +7,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PY="$ROOT/.venv/bin/python"
 declare -A COMMANDS=(
   [earn]="-m services.earn"
+  [tier]="-m services.tier"
   [projector]="-m services.gateway.projector"
   [gateway]="-m services.gateway"
   [loadgen]="-m services.loadgen --rate ${DEMO_RATE:-20}"
 )
-ORDER=(earn projector gateway loadgen)
+ORDER=(earn tier projector gateway loadgen)
 
 start_one() {
   local name=$1 pidfile="$STATE/pids/$1.pid"

@@ -1,4 +1,7 @@
-"""Demo traffic: `python -m services.loadgen --rate 20` publishes orders to shop.orders forever.
+"""Demo traffic: `python -m services.loadgen --rate 20` publishes a live shop's events forever.
+
+Orders, tasks, refunds of earlier orders and profile updates, for three shops and "demo", which
+runs the rule-heavy program (published as its version 1 at start).
 
 A few events are deliberately bad (garbage bytes, a negative total) so the dead-letter path is
 visible in a demo; the share is set with --bad-rate.
@@ -17,10 +20,18 @@ from prometheus_client import Counter, start_http_server
 from services.common import kafka, topics
 from services.common.codec import Codec
 from services.common.logs import configure_logging
-from services.loadgen.traffic import orders
+from services.loadgen.program import RULE_HEAVY
+from services.loadgen.program import publish as publish_program
+from services.loadgen.traffic import mixed
 
 PUBLISHED = Counter("pointstream_loadgen_published_total", "Demo events published", ["kind"])
 log = logging.getLogger("loadgen")
+TOPICS = {
+    "OrderPaid": topics.ORDERS,
+    "OrderRefunded": topics.ORDERS,
+    "TaskCompleted": topics.TASKS,
+    "CustomerUpdated": topics.CUSTOMERS,
+}
 
 
 def main() -> None:
@@ -33,19 +44,22 @@ def main() -> None:
     if args.metrics_port:
         start_http_server(args.metrics_port, addr="127.0.0.1")
     codec, producer, rng = Codec(), kafka.producer(), random.Random()
-    log.info("publishing about %.1f orders/s to %s", args.rate, topics.ORDERS.name)
+    publish_program(["demo"], RULE_HEAVY)
+    log.info("publishing about %.1f events/s", args.rate)
     started = time.monotonic()
-    traffic = orders(10**12, seed=int(time.time()), shops=3, customers=200, start=datetime.now(UTC))
-    for i, (key, record) in enumerate(traffic):
+    traffic = mixed(10**12, seed=int(time.time()), shops=3, customers=200, start=datetime.now(UTC))
+    for i, (name, key, record) in enumerate(traffic):
+        topic = TOPICS[name]
         if rng.random() < args.bad_rate:
-            producer.produce(topics.ORDERS.name, b"\x00not avro", key)
+            producer.produce(topic.name, b"\x00not avro", key)
             PUBLISHED.labels("malformed").inc()
         else:
-            record["shop_id"] = "demo" if rng.random() < 0.5 else record["shop_id"]
+            if record["shop_id"] == "shop-0":
+                record["shop_id"] = "demo"
             record["occurred_at"] = datetime.now(UTC)  # a live demo happens now
             key = topics.customer_key(record["shop_id"], record["customer_id"])
-            producer.produce(topics.ORDERS.name, codec.encode("OrderPaid", record), key)
-            PUBLISHED.labels("order").inc()
+            producer.produce(topic.name, codec.encode(name, record), key)
+            PUBLISHED.labels(name).inc()
         producer.poll(0)
         if (ahead := (i + 1) / args.rate - (time.monotonic() - started)) > 0:
             time.sleep(ahead)

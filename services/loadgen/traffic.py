@@ -59,3 +59,62 @@ def order(rng: random.Random, shop: str, customer: str, at: datetime, seed: int,
         "total_minor": sum(int(line["quantity"]) * int(line["unit_price_minor"]) for line in lines),
         "lines": lines,
     }
+
+
+TASKS = ("signup", "profile_completed", "review", "share", "share", "survey", "referral_purchase", "birthday")
+TAGS = ("vip", "newsletter", "student", "wholesale")
+
+
+def mixed(
+    count: int, seed: int = 7, shops: int = 3, customers: int = 2_000, start: datetime | None = None
+) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+    """Yields (record name, key, record): mostly orders, then tasks, refunds of earlier orders and
+    profile updates, as a live shop sends them."""
+    rng = random.Random(seed)
+    paid: list[dict[str, Any]] = []
+    for key, order_record in orders(count, seed, shops, customers, 0.01, start):
+        roll = rng.random()
+        if roll < 0.70 or not paid:
+            paid.append(order_record)
+            del paid[:-1000]
+            yield "OrderPaid", key, order_record
+        elif roll < 0.85:
+            yield "TaskCompleted", key, task(rng, order_record)
+        elif roll < 0.95:
+            refunded = rng.choice(paid)
+            yield "OrderRefunded", f"{refunded['shop_id']}:{refunded['customer_id']}".encode(), refund(rng, refunded)
+        else:
+            yield "CustomerUpdated", key, profile(rng, order_record)
+
+
+def _event(rng: random.Random, about: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "event_id": str(uuid.UUID(int=rng.getrandbits(128))),
+        "shop_id": about["shop_id"],
+        "customer_id": about["customer_id"],
+        "occurred_at": about["occurred_at"],
+    }
+
+
+def task(rng: random.Random, about: dict[str, Any]) -> dict[str, Any]:
+    name = rng.choice(TASKS)
+    return _event(rng, about) | {"task": name, "ref": f"sku-{rng.randrange(50)}" if name == "review" else None}
+
+
+def refund(rng: random.Random, order_record: dict[str, Any]) -> dict[str, Any]:
+    total = int(order_record["total_minor"])
+    amount = total if rng.random() < 0.5 else rng.randint(0, total)
+    return _event(rng, order_record) | {
+        "order_id": order_record["order_id"],
+        "refund_id": f"r-{rng.getrandbits(48):x}",
+        "amount_minor": amount,
+        "lines": None,
+    }
+
+
+def profile(rng: random.Random, about: dict[str, Any]) -> dict[str, Any]:
+    return _event(rng, about) | {
+        "tags": rng.sample(TAGS, rng.randint(0, 2)),
+        "birth_month": rng.randint(1, 12),
+        "birth_day": rng.randint(1, 28),
+    }
