@@ -1,13 +1,18 @@
-"""Shop keys: `Authorization: Bearer <key>` acts for its own shop only.
+"""Shop and admin keys: `Authorization: Bearer <key>` acts for its own shop only.
 
-Keys come from SHOP_API_KEYS (`shop_id:key` pairs). Every configured key is compared, in constant
-time, whatever matched before, so timing tells nothing about which keys exist. Known gap: admin
-keys, hashed keys stored in the database and signed customer tokens come with the complete API.
+Shop keys come from SHOP_API_KEYS, admin keys (program administration) from ADMIN_API_KEYS, both
+`shop_id:key` pairs. A shop key is refused on admin routes (403); an admin key may also read what
+a shop key reads on the program. Every configured key is compared, in constant time, whatever
+matched before, so timing tells nothing about which keys exist. An admin acts under a fingerprint
+of its key, so the program's history says which key changed it without showing the key.
+Known gap: hashed keys stored in the database and signed customer tokens come with the complete API.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated
 
@@ -15,6 +20,7 @@ from fastapi import Depends, Header
 
 from services.common.settings import settings
 from services.gateway.errors import ApiError
+from services.gateway.settings import gateway_settings
 
 KeyPairs = tuple[tuple[str, bytes], ...]
 
@@ -26,28 +32,60 @@ def parse_keys(configured: str) -> KeyPairs:
     return tuple((shop.strip(), key.strip().encode()) for shop, _, key in pairs if shop.strip() and key.strip())
 
 
+def bearer(authorization: str | None) -> bytes | None:
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    return token.strip().encode() if scheme.lower() == "bearer" and token.strip() else None
+
+
 def shop_for(authorization: str | None, keys: KeyPairs) -> str | None:
     """The shop a bearer key acts for, or None."""
-    scheme, _, token = (authorization or "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if (presented := bearer(authorization)) is None:
         return None
-    presented, shop = token.strip().encode(), None
+    shop = None
     for candidate, key in keys:
         if hmac.compare_digest(key, presented):
             shop = candidate
     return shop
 
 
+def actor(authorization: str | None) -> str:
+    """Who a key is in an audit trail: a fingerprint, never the key."""
+    return "admin-key:" + hashlib.sha256(bearer(authorization) or b"").hexdigest()[:12]
+
+
+def unauthenticated(authorization: str | None, kind: str) -> ApiError:
+    message = f"send Authorization: Bearer <{kind}>" if not authorization else "unknown key"
+    return ApiError(401, "unauthenticated", message, headers={"WWW-Authenticate": "Bearer"})
+
+
 def current_shop(authorization: Annotated[str | None, Header()] = None) -> str:
     shop = shop_for(authorization, parse_keys(settings().shop_api_keys))
     if shop is None:
-        raise ApiError(
-            401,
-            "unauthenticated",
-            "send Authorization: Bearer <shop key>" if not authorization else "unknown key",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise unauthenticated(authorization, "shop key")
     return shop
 
 
+@dataclass(frozen=True)
+class Admin:
+    shop: str
+    actor: str
+
+
+def current_admin(authorization: Annotated[str | None, Header()] = None) -> Admin:
+    shop = shop_for(authorization, parse_keys(gateway_settings().admin_api_keys))
+    if shop is not None:
+        return Admin(shop, actor(authorization))
+    if shop_for(authorization, parse_keys(settings().shop_api_keys)) is not None:
+        raise ApiError(403, "forbidden", "a shop key cannot administer the program: use an admin key")
+    raise unauthenticated(authorization, "admin key")
+
+
+def current_reader(authorization: Annotated[str | None, Header()] = None) -> str:
+    """The shop of an admin key or a shop key."""
+    shop = shop_for(authorization, parse_keys(gateway_settings().admin_api_keys))
+    return shop if shop is not None else current_shop(authorization)
+
+
 ShopDep = Annotated[str, Depends(current_shop)]
+AdminDep = Annotated[Admin, Depends(current_admin)]
+ReaderDep = Annotated[str, Depends(current_reader)]

@@ -1,0 +1,52 @@
+"""Records onto Kafka from a request: answered only once the broker has acknowledged every one.
+
+The app's producer is idempotent with acks=all; its delivery callbacks run on the polling thread
+(`app.poll_deliveries`) and hand each result over to the request's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+
+from services.gateway.errors import ApiError
+
+ACK_TIMEOUT_S = 30
+
+
+class DeliveryFailed(Exception):
+    pass
+
+
+async def produce_all(producer: Producer, records: list[tuple[str, bytes, bytes]]) -> list[str]:
+    """(topic, key, value) records -> their `topic:partition:offset`, in order; 503 if Kafka does not ack."""
+    loop = asyncio.get_running_loop()
+    futures: list[asyncio.Future[str]] = []
+    try:
+        for topic, key, value in records:
+            futures.append(loop.create_future())
+            producer.produce(topic, value, key, on_delivery=_settle(loop, futures[-1]))
+        return list(await asyncio.wait_for(asyncio.gather(*futures), timeout=ACK_TIMEOUT_S))
+    except (TimeoutError, BufferError, KafkaException, DeliveryFailed) as exc:
+        raise ApiError(503, "kafka_unavailable", f"not acknowledged by Kafka: {exc}") from None
+
+
+def _settle(
+    loop: asyncio.AbstractEventLoop, future: asyncio.Future[str]
+) -> Callable[[KafkaError | None, Message], None]:
+    """A delivery callback: it runs on the producer's polling thread, so it hands over to the loop."""
+
+    def resolve(err: KafkaError | None, msg: Message) -> None:
+        if future.done():  # the request already timed out
+            return
+        if err is not None:
+            future.set_exception(DeliveryFailed(str(err)))
+        else:
+            future.set_result(f"{msg.topic()}:{msg.partition()}:{msg.offset()}")
+
+    def done(err: KafkaError | None, msg: Message) -> None:
+        loop.call_soon_threadsafe(resolve, err, msg)
+
+    return done
