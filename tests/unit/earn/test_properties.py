@@ -4,6 +4,7 @@ profile and tier changes, under a few programs."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from math import floor
@@ -26,7 +27,7 @@ from services.earn.domain import (
     evolve_shop,
     local_day,
 )
-from services.earn.messages import dump_earnings, load_earnings
+from services.earn.messages import dump_earnings, dump_order, load_earnings, load_order
 from services.earn.program import Program, parse
 from services.earn.rules import Line
 from tests.unit.earn.support import CUSTOMER, SHOP, Command, decide, fold
@@ -227,14 +228,21 @@ def test_given_any_input_delivered_again_then_nothing_changes(data: st.DataObjec
 def test_given_the_record_stored_as_bytes_after_every_input_then_the_same_entries_result(
     history: list[Command], program: Program
 ) -> None:
-    """As the processor does: the record as bytes, and per event only whether that event was seen."""
-    stored: bytes | None = None
+    """As the processor does: the customer's record and each order's as bytes, and per event only whether
+    that event was seen and the order it is about."""
+    record: bytes | None = None
+    orders: dict[str, bytes] = {}
     seen: frozenset[str] = frozenset()
     events: list[Event] = []
     expected = fold(history, program, strict=False)
     for command in history:
         event_id = getattr(command, "event_id", None)
-        state = load_earnings(stored, frozenset({event_id}) & seen if event_id else frozenset())
+        order_id = getattr(command, "order_id", None)
+        state = load_earnings(
+            record,
+            frozenset({event_id}) & seen if event_id else frozenset(),
+            None if order_id is None else (order_id, orders.get(order_id)),
+        )
         try:
             decided = decide(command, state, program)
         except ContractViolation:
@@ -242,11 +250,19 @@ def test_given_the_record_stored_as_bytes_after_every_input_then_the_same_entrie
         for event in decided:
             state = evolve(state, event, program)
         seen |= state.seen_event_ids
-        stored = dump_earnings(state)
+        for touched in {*state.earned_orders, *state.awaiting_order}:
+            orders[touched] = dump_order(touched, state)
+        record = dump_earnings(state)
         events += decided
 
     assert events == expected.events
-    assert load_earnings(stored, seen) == expected.state
+    final = expected.state
+    assert load_earnings(record, seen) == replace(final, earned_orders={}, awaiting_order={})
+    for order_id in ORDER_IDS:
+        stored = None if order_id not in orders else (order_id, orders[order_id])
+        earned, awaiting = load_order(stored)
+        assert earned == {o: e for o, e in final.earned_orders.items() if o == order_id}
+        assert awaiting == {o: a for o, a in final.awaiting_order.items() if o == order_id}
 
 
 @FAST
@@ -262,7 +278,13 @@ def test_given_any_record_when_stored_and_loaded_then_it_round_trips_exactly(
             continue
         for event in decided:
             state = evolve(state, event, program)
-        assert load_earnings(dump_earnings(state), state.seen_event_ids) == state
+        loaded = load_earnings(dump_earnings(state), state.seen_event_ids)
+        assert loaded == replace(state, earned_orders={}, awaiting_order={})
+        for order_id in {*state.earned_orders, *state.awaiting_order}:
+            assert load_order((order_id, dump_order(order_id, state))) == (
+                {o: e for o, e in state.earned_orders.items() if o == order_id},
+                {o: a for o, a in state.awaiting_order.items() if o == order_id},
+            )
 
 
 # (g) and the cap: what was computed is credited or recorded as capped
