@@ -29,7 +29,7 @@ def ledger_record(decoded: Decoded, partition: int, offset: int) -> LedgerRecord
         r["entry_id"], r["shop_id"], r["customer_id"], KIND_OF[decoded.name], r["points"], r["reason"],
         r["source_event_id"], r["occurred_at"], r["lot_id"], r.get("available_at"), r.get("expires_at"), partition,
         offset, qualifying=r["qualifying"], rule_version=r["rule_version"],
-        may_go_negative=clawback and r["may_go_negative"],
+        may_go_negative=clawback and r["may_go_negative"], earned_entry_id=r.get("earned_entry_id"),
     )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ import asyncpg
 from services.gateway.postgres import Conn
 from services.gateway.readmodel import Lot
 from services.gateway.readmodel.tiers import DEFAULT_TIER, TierState
+from services.tier.domain import LedgerEntry
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,12 @@ async def customer_exists(pool: asyncpg.Pool | Conn, shop_id: str, customer_id: 
     return bool(found)
 
 
-async def tier(conn: Conn, shop_id: str, customer_id: str, since: datetime) -> tuple[TierState | None, int]:
-    """The customer's tier (None before any change) and the sum of qualifying entries from `since` on.
+async def tier(
+    conn: Conn, shop_id: str, customer_id: str, since: datetime
+) -> tuple[TierState | None, list[LedgerEntry]]:
+    """The customer's tier (None before any change) and its qualifying ledger entries from `since` on.
 
-    Credits count what they credited; a clawback counts what it asked back, collected or not.
+    A clawback counts what it asked back, collected or not, against the credit it names.
     """
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         state = await conn.fetchrow(
@@ -103,11 +106,14 @@ async def tier(conn: Conn, shop_id: str, customer_id: str, since: datetime) -> t
             shop_id,
             customer_id,
         )
-        qualifying = await conn.fetchval(
-            """SELECT COALESCE(sum(points - uncollected), 0) FROM ledger_entries
-               WHERE shop_id = $1 AND customer_id = $2 AND qualifying AND occurred_at >= $3""",
+        rows = await conn.fetch(
+            """SELECT entry_id, occurred_at, kind, abs(points - uncollected) AS points, earned_entry_id
+               FROM ledger_entries WHERE shop_id = $1 AND customer_id = $2 AND qualifying AND occurred_at >= $3
+               ORDER BY ledger_offset""",
             shop_id,
             customer_id,
             since,
         )
-    return (TierState(**dict(state)) if state is not None else None), int(qualifying)
+    entries = [LedgerEntry(r["entry_id"], shop_id, customer_id, r["occurred_at"], r["kind"], r["points"],
+                           earned_entry_id=r["earned_entry_id"]) for r in rows]  # fmt: skip
+    return (TierState(**dict(state)) if state is not None else None), entries

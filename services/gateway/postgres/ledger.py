@@ -50,10 +50,10 @@ async def lots(conn: Conn, customers: Iterable[CustomerKey], lot_ids: Iterable[s
 INSERT_ENTRIES = """
 INSERT INTO ledger_entries (entry_id, shop_id, customer_id, kind, points, reason, source_event_id, occurred_at,
   lot_id, available_at, expires_at, ledger_partition, ledger_offset, balance_after, uncollected, qualifying,
-  rule_version, ledger_topic)
+  rule_version, earned_entry_id, ledger_topic)
 SELECT *, $1 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[],
   $9::timestamptz[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::int[], $14::bigint[], $15::bigint[],
-  $16::bigint[], $17::boolean[], $18::int[])
+  $16::bigint[], $17::boolean[], $18::int[], $19::text[])
 ON CONFLICT (entry_id) DO NOTHING"""
 
 UPSERT_LOTS = """
@@ -78,11 +78,11 @@ async def write(conn: Conn, topic: str, projection: Projection) -> None:
     entries = [
         (r.entry_id, r.shop_id, r.customer_id, r.kind, row.points, r.reason, r.source_event_id, r.occurred_at,
          r.lot_id, r.available_at, r.expires_at, r.partition, r.offset, row.balance_after, row.uncollected,
-         r.qualifying, r.rule_version)
+         r.qualifying, r.rule_version, r.earned_entry_id)
         for row in projection.rows
         for r in (row.record,)
     ]  # fmt: skip
-    await conn.execute(INSERT_ENTRIES, topic, *columns(entries, 17))
+    await conn.execute(INSERT_ENTRIES, topic, *columns(entries, 18))
     lots = [
         (lot.lot_id, shop, customer, lot.points, lot.remaining, lot.available_at, lot.expires_at)
         for (shop, customer), changed in projection.lots.items()

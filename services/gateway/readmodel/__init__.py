@@ -2,8 +2,8 @@
 
 The projector, a rebuild from the logs and the tests all use these, so they agree:
 `ledger` (balances, lots and rows from loyalty.ledger), `lots` (clawback collection and the
-storefront's view), `tiers` (each customer's tier from loyalty.tiers), `progress` (qualifying
-points and the next tier under the shop's program), `programs` (versions from loyalty.programs).
+storefront's view), `tiers` (each customer's tier from loyalty.tiers), `programs` (versions from
+loyalty.programs). Tier progress is counted by the tier service's own rules (`services.tier.progress`).
 """
 
 from services.gateway.readmodel.ledger import (

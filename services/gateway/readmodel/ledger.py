@@ -49,6 +49,8 @@ class LedgerRecord:
     qualifying: bool = True
     rule_version: int = 0
     may_go_negative: bool = False
+    earned_entry_id: str | None = None
+    """The credit a clawback reverses."""
 
     @property
     def customer(self) -> CustomerKey:

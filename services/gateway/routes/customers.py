@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Path, Query
@@ -13,10 +15,12 @@ from services.gateway import cursors, partitioner, queries, readmodel
 from services.gateway.deps import LedgerPartitionsDep, PoolDep, ShopDep
 from services.gateway.errors import ApiError
 from services.gateway.postgres import programs as programs_db
-from services.gateway.readmodel import progress
 from services.gateway.readmodel.tiers import DEFAULT_TIER
 from services.gateway.responses import BalanceOut, ExpiringLot, LedgerEntryOut, LedgerPage, TierOut, errors
+from services.tier.progress import standing
+from services.tier.rules import DEFAULT_RULES, InvalidTierRules, TierRules, rules_from
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/customers", tags=["customers"], responses=errors(401, 404, 422))
 CustomerId = Annotated[str, Path(min_length=1, max_length=256)]
 
@@ -78,24 +82,33 @@ def entry(row: asyncpg.Record) -> LedgerEntryOut:
 
 @router.get("/{customer_id}/tier")
 async def tier(customer_id: CustomerId, shop: ShopDep, pool: PoolDep) -> TierOut:
-    """Progress under the shop's program in effect now: its thresholds, window and time zone."""
+    """Progress under the shop's program in effect now, counted as the tier service counts it."""
     now = datetime.now(UTC)
     async with pool.acquire() as conn:
         if not await queries.customer_exists(conn, shop, customer_id):
             raise unknown(customer_id)
         configured = await programs_db.in_effect(conn, shop, now)
-        program = progress.tier_program(configured.rules if configured is not None else {})
-        starts_at = progress.window_start(program, now)
-        state, qualifying = await queries.tier(conn, shop, customer_id, starts_at)
-    current = progress.progress(program, state.tier if state is not None else DEFAULT_TIER, qualifying)
+        rules = tier_rules(configured.rules if configured is not None else {})
+        starts_at = rules.window_start(now)
+        state, entries = await queries.tier(conn, shop, customer_id, starts_at)
+    current = standing(state.tier if state is not None else DEFAULT_TIER, entries, now, rules)
     return TierOut(
         tier=current.tier,
         qualifying_points=current.qualifying_points,
-        window_days=progress.window_days(program, now),
+        window_days=current.window_days,
         next_tier=current.next_tier,
-        points_to_next=current.points_to_next,
+        points_to_next=current.points_to_next or 0,
         since=state.since if state is not None else None,
-        window_mode=program.window.mode,
+        window_mode=rules.mode,
         window_starts_at=starts_at,
-        grace_days=program.window.grace_days,
+        grace_days=rules.grace_days,
     )
+
+
+def tier_rules(document: Mapping[str, Any]) -> TierRules:
+    """Validated when configured; should the tier service read it otherwise, the defaults rather than a 500."""
+    try:
+        return rules_from(document)
+    except InvalidTierRules:
+        log.exception("tier settings of a configured program unreadable; using the defaults")
+        return DEFAULT_RULES

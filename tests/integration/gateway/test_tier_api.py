@@ -34,13 +34,13 @@ def at(days_ago: int, record: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return record | {"occurred_at": NOW - timedelta(days=days_ago)} | changes
 
 
-async def test_tier_progress_counts_qualifying_points_in_the_window_minus_clawbacks(
+async def test_tier_progress_counts_qualifying_points_in_the_window_minus_what_clawbacks_take_from_them(
     api: httpx.AsyncClient, database_url: str, db_schema: str
 ) -> None:
     ledger = [
         at(10, earned(1, "ada", 700)), at(5, earned(2, "ada", 500), qualifying=False),
         at(400, earned(3, "ada", 900)), at(2, clawed_back(4, "ada", 100, lot=1)),
-        at(1, clawed_back(5, "ada", 50, lot=2, qualifying=False)),
+        at(1, clawed_back(5, "ada", 50, lot=2, qualifying=False)), at(1, clawed_back(6, "ada", 300, lot=3)),
     ]  # fmt: skip
     await project(database_url, db_schema, ledger, [at(3, tier_changed("ada", "silver", 1_200))])
 
