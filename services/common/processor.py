@@ -38,6 +38,9 @@ class Output:
     topic: Topic
     name: str
     record: dict[str, Any]
+    key: bytes | None = None
+    """Defaults to the input record's key. Another customer's key is allowed only for a customer of
+    the same partition (a sweep of due customers): the output topics are co-partitioned."""
 
 
 Step = Callable[[bytes, Decoded, StateView], list[Output]]
@@ -141,7 +144,7 @@ class Processor:
         self._counter(metrics.CONSUMED, topic, decoded.name).inc()
         for out in outputs:
             name = out.topic.name
-            self.producer.produce(name, self.codec.encode(out.name, out.record, name), key)
+            self.producer.produce(name, self.codec.encode(out.name, out.record, name), out.key or key)
             self._counter(metrics.PRODUCED, name, out.name).inc()
 
     def _write_changelog(self, changes: dict[tuple[int, bytes], bytes]) -> None:

@@ -6,9 +6,10 @@ import signal
 
 from services.common import metrics
 from services.common.logs import configure_logging
+from services.common.processor import Processor
 from services.common.programs import ProgramTable
 from services.common.settings import settings
-from services.tier.processor import TierProcessor, config
+from services.tier.processor import config
 
 
 def main() -> None:
@@ -17,7 +18,7 @@ def main() -> None:
     metrics.serve(9103 if port is None else port)
     programs = ProgramTable()
     programs.catch_up()
-    processor = TierProcessor(config(programs, settings().batch_size))
+    processor = Processor(config(programs, settings().batch_size))
     signal.signal(signal.SIGTERM, lambda *_: processor.stop())
     signal.signal(signal.SIGINT, lambda *_: processor.stop())
     processor.run()

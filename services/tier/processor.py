@@ -6,9 +6,8 @@ the entry into its customer's tier and evaluate at the entry's event time. The s
 the step, so what it writes commits with the batch and the outcome depends on the log alone, not
 on how it was batched. Rules come from the shop's program version in force at the evaluation time.
 
-Known gaps: the runtime keys a step's outputs by the input record; `TierProcessor` re-keys each
-TierChanged by its own customer (a sweep emits for other customers of the partition), until
-`Output` carries a key. A partition with no new entries sweeps nobody: stream time stands still.
+Each TierChanged is keyed by its own customer (a sweep emits for other customers of the partition).
+Known gap: a partition with no new entries sweeps nobody: stream time stands still.
 """
 
 from __future__ import annotations
@@ -16,14 +15,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from functools import partial
-from typing import Any, cast
 
-from confluent_kafka import Producer
 from prometheus_client import Counter
 
 from services.common import topics
-from services.common.codec import Codec, Decoded
-from services.common.processor import Output, Processor, ProcessorConfig, Rejected
+from services.common.codec import Decoded
+from services.common.processor import Output, ProcessorConfig, Rejected
 from services.common.programs import ProgramBook, ProgramTable
 from services.common.statestore import StateView
 from services.tier import domain, messages
@@ -116,33 +113,8 @@ class Tiering:
     @staticmethod
     def _output(change: domain.TierChanged) -> Output:
         TIER_CHANGES.labels(change.shop_id, change.from_tier, change.to_tier).inc()
-        return Output(topics.TIERS, "TierChanged", messages.tier_changed(change))
-
-
-class CustomerKeyedProducer:
-    """Produces like the wrapped producer, but keys each TierChanged by its own shop and customer.
-
-    The record lands on the same partition as the input record it was made for: every customer a
-    sweep touches belongs to that partition, and the topics are co-partitioned.
-    """
-
-    def __init__(self, producer: Producer, codec: Codec) -> None:
-        self._producer, self._codec, self._tiers = producer, codec, topics.TIERS.name
-
-    def produce(self, topic: str, value: bytes | None = None, key: bytes | None = None, **kwargs: Any) -> None:
-        if topic == self._tiers and value is not None:
-            record = self._codec.decode(value).record
-            key = topics.customer_key(record["shop_id"], record["customer_id"])
-        self._producer.produce(topic, value, key, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._producer, name)
-
-
-class TierProcessor(Processor):
-    def __init__(self, config: ProcessorConfig, codec: Codec | None = None) -> None:
-        super().__init__(config, codec)
-        self.producer = cast(Producer, CustomerKeyedProducer(self.producer, self.codec))
+        key = topics.customer_key(change.shop_id, change.customer_id)
+        return Output(topics.TIERS, "TierChanged", messages.tier_changed(change), key)
 
 
 def config(table: ProgramTable, batch_size: int = 500) -> ProcessorConfig:
