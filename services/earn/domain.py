@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from fractions import Fraction
-from math import ceil, floor
+from math import floor
 
 from services.earn.currencies import minor_unit_exponent
 from services.earn.program import Program
@@ -211,7 +211,7 @@ def local_day(when: datetime, program: Program) -> str:
 
 
 def hour_of(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H")
 
 
 # Validation
@@ -265,7 +265,7 @@ def credit(
 def hourly_budget(program: Program, partitions: int) -> int | None:
     """The shop's hourly limit shared evenly by the partitions (each decides alone)."""
     limit = program.circuit_breaker.max_points_per_hour
-    return None if limit is None else ceil(limit / max(partitions, 1))
+    return None if limit is None else -(-limit // max(partitions, 1))
 
 
 def lot_dates(when: datetime, program: Program, held: str | None) -> tuple[datetime, datetime]:
@@ -315,9 +315,11 @@ def decide_order(
         held=granted.held,
     )
     events: list[Event] = [earned]
-    if early := state.awaiting_order.get(order.order_id):
-        after = evolve(state, earned, program)
-        events += _clawback(after, after.earned_orders[order.order_id], early, order, program)
+    after = evolve(state, earned, program)
+    for refund in state.awaiting_order.get(order.order_id, ()):  # refunds that came before their order
+        clawback = _clawback(after.earned_orders[order.order_id], refund, order, program)
+        after = evolve(after, clawback, program)
+        events.append(clawback)
     return events
 
 
@@ -336,7 +338,9 @@ def decide_refund(refund: OrderRefunded, state: Earnings, program: Program) -> l
     if order is None:
         awaiting = state.awaiting_order.get(refund.order_id, ())
         if any(r.refund_id == refund.refund_id for r in awaiting):
-            return []
+            raise ContractViolation(
+                f"refund {refund.refund_id} is already waiting for its order under another event_id"
+            )
         return [
             RefundAwaitingOrder(
                 refund.event_id, refund.order_id, refund.refund_id, refund.amount_minor, refund.occurred_at
@@ -344,40 +348,34 @@ def decide_refund(refund: OrderRefunded, state: Earnings, program: Program) -> l
         ]
     if refund.refund_id in order.refund_ids:
         raise ContractViolation(f"refund {refund.refund_id} was already applied under another event_id")
-    early = (
-        RefundAwaitingOrder(
-            refund.event_id, refund.order_id, refund.refund_id, refund.amount_minor, refund.occurred_at
-        ),
+    waiting = RefundAwaitingOrder(
+        refund.event_id, refund.order_id, refund.refund_id, refund.amount_minor, refund.occurred_at
     )
-    return list(_clawback(state, order, early, refund, program))
+    return [_clawback(order, waiting, refund, program)]
 
 
 def _clawback(
-    state: Earnings, order: EarnedOrder, refunds: tuple[RefundAwaitingOrder, ...], source: OrderPaid | OrderRefunded,
-    program: Program,
-) -> list[Event]:  # fmt: skip
-    refunded = order.refunded_minor + sum(r.amount_minor for r in refunds)
-    take = owed(order.points, order.total_minor, refunded) - order.clawed_back
-    refund_ids = ",".join(r.refund_id for r in refunds)
-    return [
-        PointsClawedBack(
-            entry_id=entry_id(source.shop_id, source.event_id, "clawed_back"),
-            shop_id=source.shop_id,
-            customer_id=source.customer_id,
-            occurred_at=max(source.occurred_at, *(r.occurred_at for r in refunds)),
-            points=take,
-            source_event_id=source.event_id,
-            order_id=refunds[0].order_id,
-            refund_id=refund_ids,
-            reason=f"refund {refund_ids} of order {refunds[0].order_id}",
-            lot_id=order.entry_id,
-            earned_entry_id=order.entry_id,
-            refunded_minor=refunded,
-            rule_version=order.rule_version,
-            qualifying=order.qualifying,
-            may_go_negative=program.clawback_may_go_negative,
-        )
-    ]
+    order: EarnedOrder, refund: RefundAwaitingOrder, source: OrderPaid | OrderRefunded, program: Program
+) -> PointsClawedBack:
+    """The clawback of one refund, applied now (at `source`, the refund itself or its late order)."""
+    refunded = order.refunded_minor + refund.amount_minor
+    return PointsClawedBack(
+        entry_id=entry_id(source.shop_id, refund.event_id, "clawed_back"),
+        shop_id=source.shop_id,
+        customer_id=source.customer_id,
+        occurred_at=max(source.occurred_at, refund.occurred_at),
+        points=owed(order.points, order.total_minor, refunded) - order.clawed_back,
+        source_event_id=refund.event_id,
+        order_id=refund.order_id,
+        refund_id=refund.refund_id,
+        reason=f"refund {refund.refund_id} of order {refund.order_id}",
+        lot_id=order.entry_id,
+        earned_entry_id=order.entry_id,
+        refunded_minor=refunded,
+        rule_version=order.rule_version,
+        qualifying=order.qualifying,
+        may_go_negative=program.clawback_may_go_negative,
+    )
 
 
 def task_limit(task: TaskCompleted, state: Earnings, program: Program) -> tuple[TaskCounted, str | None]:
@@ -393,7 +391,9 @@ def task_limit(task: TaskCompleted, state: Earnings, program: Program) -> tuple[
         full = state.task_counts.get(counter, 0) >= rule.per_year
     else:
         full = False
-    once = f"{task.task}|{task.ref or ''}" if task.ref is not None or counter is None else None
+    # (task, ref) pays once; within its period for a task with a period limit (a birthday each year).
+    period = "" if counter is None else counter.rpartition("|")[2] + "|"
+    once = f"{task.task}|{period}{task.ref or ''}" if task.ref is not None or counter is None else None
     used = TaskCounted(counter, once)
     if full:
         return used, f"{task.task} pays {limit}"
@@ -512,17 +512,19 @@ def _earned(state: Earnings, event: PointsEarned, program: Program) -> Earnings:
 def _clawed_back(state: Earnings, event: PointsClawedBack) -> Earnings:
     orders = dict(state.earned_orders)
     awaiting = dict(state.awaiting_order)
-    early = awaiting.pop(event.order_id, ())
+    still_waiting = tuple(r for r in awaiting.pop(event.order_id, ()) if r.event_id != event.source_event_id)
+    if still_waiting:
+        awaiting[event.order_id] = still_waiting
     if (order := orders.get(event.order_id)) is not None:
         orders[event.order_id] = replace(
             order,
             refunded_minor=event.refunded_minor,
             clawed_back=order.clawed_back + event.points,
-            refund_ids=order.refund_ids | frozenset(event.refund_id.split(",")),
+            refund_ids=order.refund_ids | {event.refund_id},
         )
     return replace(
         state,
-        seen_event_ids=state.seen_event_ids | {event.source_event_id} | {r.event_id for r in early},
+        seen_event_ids=state.seen_event_ids | {event.source_event_id},
         clawed_back=state.clawed_back + event.points,
         earned_orders=orders,
         awaiting_order=awaiting,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -87,12 +87,17 @@ def points_clawed_back(event: PointsClawedBack) -> dict[str, Any]:
     return dict(vars(event))
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MILLISECOND = timedelta(milliseconds=1)
+
+
 def _ms(when: datetime | None) -> int | None:
-    return None if when is None else int(when.timestamp() * 1000)
+    """Exact integer milliseconds (float timestamps lose one from 2038 on)."""
+    return None if when is None else (when - EPOCH) // MILLISECOND
 
 
 def _at(ms: int | None) -> datetime | None:
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+    return None if ms is None else EPOCH + ms * MILLISECOND
 
 
 def dump_earnings(state: Earnings) -> bytes:
@@ -123,6 +128,9 @@ def load_earnings(
     if aggregate is None:
         return Earnings(seen_event_ids, earned_orders=earned_orders, awaiting_order=awaiting)
     raw = orjson.loads(aggregate)
+    if order is not None and order[1] is None and "earned_orders" in raw:  # orders kept in the record (older layout)
+        old = {"earned": raw["earned_orders"].get(order[0]), "awaiting": raw["awaiting"].get(order[0], [])}
+        earned_orders, awaiting = load_order((order[0], orjson.dumps(old)))
     if "birth" not in raw:  # written before the earning rules: totals only
         return Earnings(seen_event_ids, raw["earned"], orders=raw["orders"], earned_orders=earned_orders)
     month, day = raw["birth"]

@@ -7,6 +7,7 @@ money are integers. A document replaces the whole program; a key left out takes 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -172,19 +173,22 @@ def parse(document: Mapping[str, Any], version: int = 0) -> Program:
         daily_cap=_optional_int(get("daily_cap"), "daily_cap", minimum=1),
         return_window=timedelta(days=_int(get("return_window_days", 0), "return_window_days")),
         lot_lifetime=timedelta(days=_int(get("lot_lifetime_days", 365), "lot_lifetime_days", minimum=1)),
-        tasks={**DEFAULT_TASKS, **_tasks(get("tasks", {}), "tasks")},
+        tasks=_tasks(get("tasks", {}), "tasks"),
         clawback_may_go_negative=_bool(get("clawback_may_go_negative", False), "clawback_may_go_negative"),
         circuit_breaker=_breaker(get("circuit_breaker", {}), "circuit_breaker"),
     )
 
 
+DECIMAL = re.compile(r"-?\d{1,12}(\.\d{1,4})?")
+"""Plain decimals only: an exponent such as 1e-10000000 would make Fraction expand it."""
+
+
 def _fraction(value: Any, path: str, positive: bool = False) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise InvalidProgram(path, 'a number as an integer or a decimal string such as "1.5"')
-    try:
-        number = Fraction(value)
-    except (ValueError, ZeroDivisionError):
-        raise InvalidProgram(path, f"{value!r} is not a decimal number") from None
+    if isinstance(value, str) and not DECIMAL.fullmatch(value.strip()):
+        raise InvalidProgram(path, f'{value!r} is not a decimal number such as "1.5" (at most 4 decimal places)')
+    number = Fraction(value.strip() if isinstance(value, str) else value)
     if number < 0 or (positive and number == 0):
         raise InvalidProgram(path, "must be positive" if positive else "must not be negative")
     if number.denominator > 10_000:
@@ -371,14 +375,17 @@ def _tasks(value: Any, path: str) -> dict[str, TaskRule]:
     """Shop-defined tasks are added to the defaults; a default task is changed by naming it (points 0 turns it off)."""
     if not isinstance(value, Mapping):
         raise InvalidProgram(path, "an object of task name -> {points, per_day?, per_year?}")
-    tasks = {}
+    tasks = dict(DEFAULT_TASKS)
     for name, spec in value.items():
         at = f"{path}.{name}"
         spec = _object(spec, at, {"points", "per_day", "per_year"})
-        tasks[_name(name, at)] = TaskRule(
-            _int(spec.get("points"), f"{at}.points"),
-            _optional_int(spec.get("per_day"), f"{at}.per_day", minimum=1),
-            _optional_int(spec.get("per_year"), f"{at}.per_year", minimum=1),
+        default = DEFAULT_TASKS.get(name)
+        points = spec.get("points") if default is None else spec.get("points", default.points)
+        default = default or TaskRule(0)
+        tasks[_name(name, at)] = TaskRule(  # a limit left out keeps the default task's; null removes it
+            _int(points, f"{at}.points"),
+            _optional_int(spec.get("per_day", default.per_day), f"{at}.per_day", minimum=1),
+            _optional_int(spec.get("per_year", default.per_year), f"{at}.per_year", minimum=1),
         )
     return tasks
 

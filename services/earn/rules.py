@@ -90,8 +90,8 @@ def matches(segment: Segment, profile: Profile, when: datetime, program: Program
     if segment.max_orders is not None and profile.orders > segment.max_orders:
         return False
     idle = None if profile.last_order_at is None else (when - profile.last_order_at).days
-    if segment.min_days_since_last_order is not None and idle is not None and idle < segment.min_days_since_last_order:
-        return False
+    if segment.min_days_since_last_order is not None and (idle is None or idle < segment.min_days_since_last_order):
+        return False  # a win-back targets customers who did order, long enough ago
     if segment.max_days_since_last_order is not None and (idle is None or idle > segment.max_days_since_last_order):
         return False
     return not (segment.birthday_month and profile.birth_month != when.astimezone(program.zone).month)

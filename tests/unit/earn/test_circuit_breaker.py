@@ -50,10 +50,6 @@ def test_given_any_limit_then_the_partitions_share_it_exactly_rounded_up(limit: 
     assert hourly_budget(program, partitions) == -(-limit // partitions)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hourly_budget divides with floats (ceil(limit / partitions)): above 2**53 the budget is off",
-)
 def test_given_a_limit_beyond_float_precision_then_one_partition_still_gets_exactly_the_limit() -> None:
     limit = 2**53 + 1
     program = parse({"circuit_breaker": {"max_points_per_hour": limit}})

@@ -298,7 +298,7 @@ BAD_DOCUMENTS: list[tuple[str, dict[str, Any], str]] = [
     ("daily cap as a string", {"daily_cap": "100"}, "daily_cap"),
     ("return window negative", {"return_window_days": -1}, "return_window_days"),
     ("lots that never live", {"lot_lifetime_days": 0}, "lot_lifetime_days"),
-    ("task without points", {"tasks": {"review": {}}}, "tasks.review.points"),
+    ("task without points", {"tasks": {"unboxing-video": {}}}, "tasks.unboxing-video.points"),
     ("task per day 0", {"tasks": {"share": {"points": 10, "per_day": 0}}}, "tasks.share.per_day"),
     ("task per year 0", {"tasks": {"birthday": {"points": 10, "per_year": 0}}}, "tasks.birthday.per_year"),
     ("task unknown key", {"tasks": {"quiz": {"points": 10, "bonus": 1}}}, "tasks.quiz.bonus"),
@@ -336,3 +336,9 @@ def test_given_a_document_that_is_not_an_object_then_the_whole_document_is_at_fa
 def test_given_an_unknown_setting_then_the_message_lists_the_known_ones() -> None:
     with pytest.raises(InvalidProgram, match=r"known: .*daily_cap"):
         parse({"dailycap": 10})
+
+
+def test_given_a_number_with_a_huge_exponent_then_it_is_refused_at_once() -> None:
+    with pytest.raises(InvalidProgram, match="decimal number") as refused:
+        parse({"points_per_unit": "1e-10000000"})
+    assert refused.value.path == "points_per_unit"

@@ -6,8 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.earn.domain import ContractViolation, Earnings, PointsEarned, TaskCounted, decide_task
-from services.earn.program import parse
+from services.earn.domain import (
+    ContractViolation,
+    Earnings,
+    PointsEarned,
+    TaskCompleted,
+    TaskCounted,
+    decide_task,
+    evolve,
+)
+from services.earn.program import TaskRule, parse
 from tests.unit.earn.support import DEFAULT, MONDAY, earn, fold, task
 
 
@@ -147,7 +155,7 @@ def test_given_a_task_turned_off_then_it_pays_nothing() -> None:
 def test_given_a_paid_task_then_it_records_the_limit_it_uses_up() -> None:
     events = decide_task(task("share", "post-1"), Earnings(), DEFAULT)
 
-    assert events[1:] == [TaskCounted("share|2026-05-04", "share|post-1")]
+    assert events[1:] == [TaskCounted("share|2026-05-04", "share|2026-05-04|post-1")]
 
 
 def test_given_a_refused_task_then_it_uses_up_nothing() -> None:
@@ -182,3 +190,22 @@ def test_given_tasks_then_they_are_not_orders() -> None:
     assert state.orders == 0
     assert state.earned_orders == {}
     assert state.lifetime_earned == 60
+
+
+def test_given_a_default_task_changed_to_15_points_then_it_keeps_its_limit_of_5_a_day() -> None:
+    program = parse({"tasks": {"share": {"points": 15}}})
+    assert program.tasks["share"] == TaskRule(15, per_day=5)
+
+
+def test_given_a_birthday_with_the_same_ref_every_year_then_it_pays_each_year() -> None:
+    state = Earnings()
+    paid = []
+    for year in (2026, 2027):
+        when = datetime(year, 5, 4, 9, tzinfo=UTC)
+        events = decide_task(TaskCompleted(f"b-{year}", "shop", "c-1", when, "birthday", "05-04"), state, DEFAULT)
+        for event in events:
+            state = evolve(state, event, DEFAULT)
+        earned = events[0]
+        assert isinstance(earned, PointsEarned)
+        paid.append(earned.points)
+    assert paid == [100, 100]
