@@ -13,7 +13,7 @@ from fastavro.validation import ValidationError, validate
 
 from services.common.codec import Codec
 
-INPUT_TYPES = ("OrderPaid", "OrderRefunded", "TaskCompleted", "RedemptionRequested")
+INPUT_TYPES = ("OrderPaid", "OrderRefunded", "TaskCompleted", "RedemptionRequested", "CustomerUpdated")
 
 
 class InvalidEvent(ValueError):
@@ -38,7 +38,7 @@ def parse_timestamp(value: Any, field: str) -> datetime:
     raise InvalidEvent(f"{field} must be an ISO 8601 timestamp or epoch milliseconds", field)
 
 
-def from_json(codec: Codec, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def from_json(codec: Codec, body: Any) -> tuple[str, dict[str, Any]]:
     """Returns (record name, Avro record) or raises InvalidEvent."""
     if not isinstance(body, dict):
         raise InvalidEvent("an event must be a JSON object")
