@@ -1,0 +1,74 @@
+"""The tier service over a backlog of ledger entries: entries per second, beside the ceiling.
+
+The entries are what earn makes of the benchmark's orders (folded through the earn domain in
+memory), so the tier service sees a realistic ledger: skewed customers, upgrades, clawback-free.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+from services.common import topics
+from services.common.codec import Codec
+from services.common.settings import settings
+from services.earn import domain, messages
+from services.earn.program import Program
+from tests.bench import harness
+
+
+def ledger_of(events: list[tuple[bytes, dict[str, Any]]]) -> list[tuple[bytes, bytes]]:
+    codec, program = Codec(), Program()
+    states: dict[bytes, domain.Earnings] = {}
+    out = []
+    for key, record in events:
+        state = states.get(key, domain.Earnings())
+        try:
+            decided = domain.decide_order(messages.order_paid(record), state, program)
+        except domain.ContractViolation:
+            continue
+        for event in decided:
+            state = domain.evolve(state, event, program)
+            if isinstance(event, domain.PointsEarned):
+                out.append((key, codec.encode("PointsEarned", messages.points_earned(event))))
+        states[key] = state
+    return out
+
+
+def rate(entries: list[tuple[bytes, bytes]], partitions: int) -> dict[str, Any]:
+    """Entries/s from the first committed offset to no lag: the start-up is not counted."""
+    with harness.isolated_topics("bench-tier-", partitions):
+        harness.produce(entries, topics.LEDGER.name)
+        group = settings().topic_namespace + "tier"
+        log = open(".local/logs/bench-tier.log", "ab")  # noqa: SIM115 - owned by the child process
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "services.tier"],
+            env=os.environ | {"LOG_LEVEL": "WARNING", "METRICS_PORT": "0"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            started_at, done_at = None, 0
+            while True:
+                lag = harness.group_lag(group, topics.LEDGER.name)
+                now = time.monotonic()
+                if started_at is None and lag < len(entries):
+                    started_at, done_at = now, len(entries) - lag
+                if lag == 0:
+                    break
+                time.sleep(0.1)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+        changes = len(harness.read_all(topics.TIERS.name))
+    seconds = now - (started_at or now)
+    counted = len(entries) - done_at
+    return {
+        "entries": len(entries),
+        "tier_changes": changes,
+        "seconds": seconds,
+        "entries_per_s": counted / seconds if seconds else float("nan"),
+    }
