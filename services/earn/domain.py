@@ -315,8 +315,10 @@ def decide_order(
         held=granted.held,
     )
     events: list[Event] = [earned]
+    if not (waiting := state.awaiting_order.get(order.order_id, ())):
+        return events
     after = evolve(state, earned, program)
-    for refund in state.awaiting_order.get(order.order_id, ()):  # refunds that came before their order
+    for refund in waiting:  # refunds that came before their order
         clawback = _clawback(after.earned_orders[order.order_id], refund, order, program)
         after = evolve(after, clawback, program)
         events.append(clawback)

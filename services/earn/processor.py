@@ -52,6 +52,7 @@ class Earn:
     programs: Programs
     partitions: int
     _earned: dict[str, Any] = field(default_factory=dict)
+    _breaker_open: dict[str, bool] = field(default_factory=dict)
 
     def step(self, key: bytes, decoded: Decoded, state: StateView) -> list[Output]:
         record = decoded.record
@@ -65,17 +66,25 @@ class Earn:
         earnings = messages.load_earnings(
             state.get(key), frozenset({event_id}) if seen and event_id else frozenset(), order
         )
-        shop = messages.load_shop(state.get(messages.shop_key(record["shop_id"])))
+        budget = domain.hourly_budget(program, self.partitions)
+        # The shop's hourly count is kept only while its program has a circuit breaker.
+        shop = None if budget is None else messages.load_shop(state.get(messages.shop_key(record["shop_id"])))
         try:
-            events = self.decide(decoded.name, record, earnings, program, shop)
+            events = self.decide(decoded.name, record, earnings, program, shop, budget)
         except domain.ContractViolation as exc:
             raise Rejected(str(exc)) from exc
         return self.apply(key, record["shop_id"], events, earnings, shop, program, state)
 
+    @staticmethod
     def decide(
-        self, name: str, record: dict[str, Any], earnings: domain.Earnings, program: Program, shop: domain.ShopHours
+        name: str,
+        record: dict[str, Any],
+        earnings: domain.Earnings,
+        program: Program,
+        shop: domain.ShopHours | None,
+        budget: int | None,
     ) -> list[domain.Event]:
-        budget = domain.hourly_budget(program, self.partitions)
+        shop = shop or domain.ShopHours()
         deciders: dict[str, Callable[[], list[domain.Event]]] = {
             "OrderPaid": lambda: domain.decide_order(messages.order_paid(record), earnings, program, shop, budget),
             "OrderRefunded": lambda: domain.decide_refund(messages.order_refunded(record), earnings, program),
@@ -93,7 +102,7 @@ class Earn:
         shop_id: str,
         events: list[domain.Event],
         earnings: domain.Earnings,
-        shop: domain.ShopHours,
+        shop: domain.ShopHours | None,
         program: Program,
         state: StateView,
     ) -> list[Output]:
@@ -104,7 +113,7 @@ class Earn:
         for event in events:
             earnings = domain.evolve(earnings, event, program)
             if isinstance(event, domain.PointsEarned):
-                shop = domain.evolve_shop(shop, event)
+                shop = None if shop is None else domain.evolve_shop(shop, event)
                 outputs.append(Output(topics.LEDGER, "PointsEarned", messages.points_earned(event)))
                 self.observe_credit(shop_id, event)
             elif isinstance(event, domain.PointsClawedBack):
@@ -115,7 +124,7 @@ class Earn:
         for order_id in {*earnings.earned_orders, *earnings.awaiting_order}:
             state.put(messages.order_key(key, order_id), messages.dump_order(order_id, earnings))
         state.put(key, messages.dump_earnings(earnings))
-        if outputs:
+        if outputs and shop is not None:
             state.put(messages.shop_key(shop_id), messages.dump_shop(shop))
         return outputs
 
@@ -125,9 +134,12 @@ class Earn:
         earned.inc(event.points)
         if event.capped_points:
             CAPPED.labels(shop_id).inc(event.capped_points)
-        if event.held is not None:
+        held = event.held is not None
+        if held:
             HELD.labels(shop_id).inc(event.points)
-        BREAKER_OPEN.labels(shop_id).set(event.held is not None)
+        if self._breaker_open.get(shop_id) != held:
+            BREAKER_OPEN.labels(shop_id).set(held)
+            self._breaker_open[shop_id] = held
 
 
 def seen(earnings: domain.Earnings, record: dict[str, Any]) -> bool:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from math import floor, lcm
+from math import lcm
 
 from services.earn.currencies import minor_unit_exponent
 from services.earn.program import Campaign, Program, Segment, SpendBonus, Window
@@ -72,12 +72,17 @@ def weighted(total_minor: int, lines: Iterable[Line], program: Program) -> Fract
     return Fraction(total_minor * numerator, paid * denominator)
 
 
-def in_major_units(minor: Fraction | int, currency: str) -> Fraction:
+def minor_units_per_unit(currency: str) -> int:
+    """10^e, e being the currency's ISO 4217 minor-unit exponent."""
     exponent = minor_unit_exponent(currency)
     if exponent is None:
         raise ValueError(f"unknown currency {currency!r}")
     scale: int = 10**exponent
-    return Fraction(minor) / scale
+    return scale
+
+
+def in_major_units(minor: Fraction | int, currency: str) -> Fraction:
+    return Fraction(minor) / minor_units_per_unit(currency)
 
 
 def matches(segment: Segment, profile: Profile, when: datetime, program: Program) -> bool:
@@ -130,20 +135,24 @@ def order_points(
 ) -> OrderPoints:
     """Steps 1 to 4 of DESIGN §4 (the daily cap, step 5, needs the day's history: see domain)."""
     weight = weighted(total_minor, lines, program)
-    raw = in_major_units(weight, currency) * program.points_per_unit
     multipliers = [(f"tier:{profile.tier}", program.tier_multiplier(profile.tier))]
     multipliers += [
         (f"campaign:{c.name}", c.multiplier) for c in program.campaigns if campaign_applies(c, profile, when, program)
     ]
-    product = raw
+    # raw x multipliers as one exact quotient of integers, floored once (Fractions would reduce at each step)
+    numerator = weight.numerator * program.points_per_unit.numerator
+    denominator = weight.denominator * program.points_per_unit.denominator * minor_units_per_unit(currency)
     for _, factor in multipliers:
-        product *= factor
-    total_major = in_major_units(total_minor, currency)
-    bonuses = [
-        (f"spend:{b.name}", b.points)
-        for b in program.spend_bonuses
-        if bonus_applies(b, total_major, profile, when, program)
-    ]
+        numerator *= factor.numerator
+        denominator *= factor.denominator
+    bonuses = []
+    if program.spend_bonuses:
+        total_major = in_major_units(total_minor, currency)
+        bonuses = [
+            (f"spend:{b.name}", b.points)
+            for b in program.spend_bonuses
+            if bonus_applies(b, total_major, profile, when, program)
+        ]
     if program.first_order_bonus and profile.orders == 0:
         bonuses.append(("first_order", program.first_order_bonus))
-    return OrderPoints(weight, tuple(multipliers), floor(product), tuple(bonuses))
+    return OrderPoints(weight, tuple(multipliers), numerator // denominator, tuple(bonuses))
