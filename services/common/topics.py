@@ -32,24 +32,43 @@ class Topic:
 ORDERS = Topic("shop.orders", ("OrderPaid", "OrderRefunded"), writer="shops, gateway")
 TASKS = Topic("shop.tasks", ("TaskCompleted",), writer="shops, gateway")
 CUSTOMERS = Topic("shop.customers", ("CustomerUpdated",), writer="shops, gateway")
-REDEMPTION_REQUESTS = Topic("loyalty.redemption-requests", ("RedemptionRequested",), writer="shops, gateway")
-LEDGER = Topic("loyalty.ledger", ("PointsEarned", "PointsClawedBack"), writer="earn, redeem")
+REDEMPTION_REQUESTS = Topic(
+    "loyalty.redemption-requests",
+    ("RedemptionRequested", "RedemptionCancelled", "FreezeChanged", "AdjustmentRequested", "TransferRequested",
+     "TransferReceived", "ExpiryTick"),
+    writer="shops, gateway (requests and account commands); redeem (transfer credits, expiry ticks)",
+)  # fmt: skip
+LEDGER = Topic(
+    "loyalty.ledger",
+    ("PointsEarned", "PointsClawedBack", "PointsRedeemed", "PointsRestored", "PointsExpired", "PointsAdjusted",
+     "PointsTransferred"),
+    writer="earn (credits, clawbacks), redeem (debits, expiry, adjustments, transfers)",
+)  # fmt: skip
 REDEMPTION_OUTCOMES = Topic(
-    "loyalty.redemption-outcomes", ("RedemptionApproved", "RedemptionRejected"), writer="redeem"
-)
+    "loyalty.redemption-outcomes",
+    ("RedemptionApproved", "RedemptionRejected", "RedemptionReversed", "AccountCommandRejected",
+     "AccountStatusChanged"),
+    writer="redeem",
+)  # fmt: skip
+TRIGGERS = Topic("loyalty.triggers", ("BalanceThresholdCrossed",), writer="redeem")
+"""For marketing systems: a customer's available balance crossed a shop-configured value."""
 TIERS = Topic("loyalty.tiers", ("TierChanged",), writer="tier")
 PROGRAMS = Topic("loyalty.programs", ("ProgramConfigured",), writer="gateway", key="program", compacted=True)
 """Every version of every shop's program, keyed `{shop_id}:{version}` so compaction keeps them all."""
+REWARDS = Topic("loyalty.rewards", ("RewardConfigured",), writer="gateway", key="reward", compacted=True)
+"""The catalog: every reward's latest version, keyed `{shop_id}:{reward_id}`."""
 DLQ = Topic("loyalty.dlq", ("DeadLetter",), writer="every service", key="source")
 EARN_STATE = Topic("earn.customer-state", (), writer="earn", compacted=True)
 """Changelog of the earn service's per-customer state, written in the same transaction as its output."""
 
 TIER_STATE = Topic("tier.customer-state", (), writer="tier", compacted=True)
 """Changelog of the tier service's per-customer state."""
+REDEEM_STATE = Topic("redeem.customer-state", (), writer="redeem", compacted=True)
+"""Changelog of the redeem service's per-customer balances."""
 
 ALL = (
-    ORDERS, TASKS, CUSTOMERS, REDEMPTION_REQUESTS, LEDGER, REDEMPTION_OUTCOMES, TIERS, PROGRAMS, DLQ,
-    EARN_STATE, TIER_STATE,
+    ORDERS, TASKS, CUSTOMERS, REDEMPTION_REQUESTS, LEDGER, REDEMPTION_OUTCOMES, TRIGGERS, TIERS, PROGRAMS, REWARDS,
+    DLQ, EARN_STATE, TIER_STATE, REDEEM_STATE,
 )  # fmt: skip
 
 
@@ -59,3 +78,7 @@ def customer_key(shop_id: str, customer_id: str) -> bytes:
 
 def program_key(shop_id: str, version: int) -> bytes:
     return f"{shop_id}:{version}".encode()
+
+
+def reward_key(shop_id: str, reward_id: str) -> bytes:
+    return f"{shop_id}:{reward_id}".encode()

@@ -27,6 +27,9 @@ from services.tier import domain, messages
 
 log = logging.getLogger(__name__)
 
+QUALIFYING = frozenset({"PointsEarned", "PointsClawedBack"})
+"""Ledger records that move qualifying points; bought, transferred and spent points never do."""
+
 TIER_CHANGES = Counter("pointstream_tier_changes_total", "Tier changes", ["shop", "from_tier", "to_tier"])
 
 
@@ -49,6 +52,8 @@ class Tiering:
         return rules
 
     def __call__(self, key: bytes, decoded: Decoded, view: StateView) -> list[Output]:
+        if decoded.name not in QUALIFYING:  # debits, expiry, adjustments, transfers: only the clock moves
+            return [self._output(change) for change in self._sweep(view, decoded.record["occurred_at"])]
         entry = messages.ledger_entry(decoded.name, decoded.record)
         if key != topics.customer_key(entry.shop_id, entry.customer_id):
             raise Rejected(f"key {key!r} is not '{{shop_id}}:{{customer_id}}' of the entry")
