@@ -123,3 +123,17 @@ def test_a_clawback_record_names_the_credit_it_takes_from() -> None:
 def test_every_tier_change_is_keyed_by_its_own_customer_whatever_record_it_was_made_for() -> None:
     change = domain.TierChanged("shop", "gone", T0, "silver", "member", "window", 0)
     assert Tiering._output(change).key == b"shop:gone"
+
+
+def test_spent_and_transferred_points_never_qualify_but_their_time_still_sweeps() -> None:
+    store, step = fresh_store(), Tiering(ProgramBook())
+    apply(step, store, credit("gone", 1_000, T0))
+    redeemed = {"entry_id": "r-1", "shop_id": "shop", "customer_id": "busy", "occurred_at": T0 + YEAR + DAY,
+                "points": 5_000, "source_event_id": "q-1", "reason": "redemption", "redemption_id": "q-1",
+                "reward_id": "mug", "lots": []}  # fmt: skip
+    transferred = {"entry_id": "t-1", "shop_id": "shop", "customer_id": "busy", "occurred_at": T0 + YEAR + DAY,
+                   "points": 9_000, "source_event_id": "t-1", "reason": "transfer", "transfer_id": "t-1",
+                   "counterparty_id": "friend", "lots": []}  # fmt: skip
+    swept = apply(step, store, (b"shop:busy", Decoded("PointsRedeemed", redeemed)))
+    assert moves(swept) == [("gone", "silver", "member", "window")]
+    assert apply(step, store, (b"shop:busy", Decoded("PointsTransferred", transferred))) == []
