@@ -1,0 +1,40 @@
+"""PostgreSQL connections in a configurable schema, for every service that keeps something there
+(the gateway's read models, the redeem service's reward stock)."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+Conn = asyncpg.Connection | PoolConnectionProxy
+"""A connection of its own or one borrowed from a pool: every statement here takes either."""
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def configured_schema() -> str | None:
+    """DATABASE_SCHEMA: the PostgreSQL schema to use (tests isolate themselves in one)."""
+    return os.environ.get("DATABASE_SCHEMA") or None
+
+
+def quoted(schema: str) -> str:
+    if not IDENTIFIER.fullmatch(schema):
+        raise ValueError(f"not a plain schema name: {schema!r}")
+    return f'"{schema}"'
+
+
+def _server_settings(schema: str | None) -> dict[str, str]:
+    return {"search_path": quoted(schema)} if schema else {}
+
+
+async def connect(database_url: str, schema: str | None = None) -> asyncpg.Connection:
+    return await asyncpg.connect(database_url, server_settings=_server_settings(schema))
+
+
+async def create_pool(database_url: str, schema: str | None = None, **kwargs: Any) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(database_url, server_settings=_server_settings(schema), **kwargs)
+    assert pool is not None  # only None when created without awaiting
+    return pool
