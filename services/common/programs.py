@@ -13,6 +13,7 @@ import bisect
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,8 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from services.common import kafka, topics
-from services.common.codec import Codec, DecodeError
+from services.common.codec import Codec, Decoded, DecodeError
+from services.common.topics import Topic
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +65,21 @@ def from_record(record: dict[str, Any]) -> ProgramVersion:
     return ProgramVersion(record["shop_id"], record["version"], record["effective_from"], json.loads(record["rules"]))
 
 
-class ProgramTable:
-    """Keeps a `ProgramBook` up to date from the programs topic: caught up before the first batch,
-    refreshed between batches without blocking."""
+class GlobalTable:
+    """A whole compacted topic kept in memory by every instance (like Kafka Streams' GlobalKTable):
+    caught up before the first batch, refreshed between batches without blocking. Each readable
+    record is handed to `apply`; one that cannot be read is logged and skipped (its writer, the
+    gateway, validated it)."""
 
-    def __init__(self, consumer: Consumer | None = None, codec: Codec | None = None) -> None:
-        self.book = ProgramBook()
+    def __init__(
+        self,
+        topic: Topic,
+        apply: Callable[[Decoded], None],
+        consumer: Consumer | None = None,
+        codec: Codec | None = None,
+    ) -> None:
+        self.topic = topic
+        self._apply = apply
         self._consumer = consumer or kafka.consumer(None)
         self._codec = codec or Codec()
         self._assigned = False
@@ -78,9 +89,8 @@ class ProgramTable:
         ends = self._assign()
         while any(self._position(tp) < end for tp, end in ends.items()):
             if time.monotonic() - started > timeout_s:
-                raise TimeoutError(f"{topics.PROGRAMS.name} not read within {timeout_s} s")
+                raise TimeoutError(f"{self.topic.name} not read within {timeout_s} s")
             self.refresh(0.2)
-        log.info("programs: %d shops configured", len(self.book._shops))
 
     def refresh(self, timeout_s: float = 0.0) -> None:
         if not self._assigned:
@@ -89,13 +99,12 @@ class ProgramTable:
             if msg.error() or msg.value() is None:
                 continue
             try:
-                decoded = self._codec.decode(msg.value())
-                self.book.add(from_record(decoded.record))
+                self._apply(self._codec.decode(msg.value()))
             except (DecodeError, KeyError, ValueError) as exc:
-                log.error("unreadable program at %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), exc)
+                log.error("unreadable record at %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), exc)
 
     def _assign(self) -> dict[TopicPartition, int]:
-        name = topics.PROGRAMS.name
+        name = self.topic.name
         metadata = self._consumer.list_topics(name, timeout=10).topics[name]
         partitions = [TopicPartition(name, p, OFFSET_BEGINNING) for p in sorted(metadata.partitions)]
         if not self._assigned:
@@ -109,3 +118,15 @@ class ProgramTable:
     def _position(self, tp: TopicPartition) -> int:
         [pos] = self._consumer.position([tp])
         return pos.offset if pos.offset >= 0 else 0
+
+
+class ProgramTable(GlobalTable):
+    """Every shop's program versions, from `loyalty.programs`."""
+
+    def __init__(self, consumer: Consumer | None = None, codec: Codec | None = None) -> None:
+        self.book = ProgramBook()
+        super().__init__(topics.PROGRAMS, lambda decoded: self.book.add(from_record(decoded.record)), consumer, codec)
+
+    def catch_up(self, timeout_s: float = 60.0) -> None:
+        super().catch_up(timeout_s)
+        log.info("programs: %d shops configured", len(self.book._shops))
