@@ -40,8 +40,8 @@ REDEMPTION_REQUESTS = Topic(
 )  # fmt: skip
 LEDGER = Topic(
     "loyalty.ledger",
-    ("PointsEarned", "PointsClawedBack", "PointsRedeemed", "PointsRestored", "PointsExpired", "PointsAdjusted",
-     "PointsTransferred"),
+    ("PointsEarned", "PointsClawedBack", "ClawbackCollected", "PointsRedeemed", "PointsRestored", "PointsExpired",
+     "PointsAdjusted", "PointsTransferred"),
     writer="earn (credits, clawbacks), redeem (debits, expiry, adjustments, transfers)",
 )  # fmt: skip
 REDEMPTION_OUTCOMES = Topic(
