@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     """Prometheus port of a processor; each service has its own default, 0 turns it off."""
     shop_api_keys: str = "demo:demo-shop-key"
     """Comma-separated `shop_id:key` pairs accepted as shop keys."""
+    shop_secrets: str = "demo:demo-shop-secret"
+    """Comma-separated `shop_id:secret` pairs: each shop's secret seeds its lottery draws and coupon
+    codes (so an auditor holding it can recompute them) and signs its customer tokens."""
+    expiry_tick_seconds: float = 60.0
+    """How often the redeem service publishes the time that expires lots."""
     batch_size: int = 500
     """Records per transaction in the stream processors."""
     log_level: str = "INFO"
@@ -33,3 +38,9 @@ class Settings(BaseSettings):
 @cache
 def settings() -> Settings:
     return Settings()
+
+
+def pairs(configured: str) -> dict[str, str]:
+    """`"shop:value,shop2:value2"` -> {shop: value}; entries without a shop or a value are ignored."""
+    found = (item.strip().partition(":") for item in configured.split(","))
+    return {shop.strip(): value.strip() for shop, _, value in found if shop.strip() and value.strip()}
