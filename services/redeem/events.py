@@ -1,0 +1,327 @@
+"""What the redeem service reads and writes, as the domain sees it (DESIGN §3, §6, §7). Pure.
+
+Commands come from `loyalty.redemption-requests`; `PointsEarned` and `PointsClawedBack` are facts
+from `loyalty.ledger`, written by earn. Fields match the Avro schemas of the same name, with two
+domain-only additions: `source_event_id` on outcomes (so the fold knows the command was handled)
+and `RedemptionReversed.not_restored`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.redeem.lots import LotShare
+
+
+class ContractViolation(ValueError):
+    """The input breaks a rule of the contract (DESIGN §3); it goes to the dead-letter topic."""
+
+
+def entry_id(shop_id: str, source: str, kind: str) -> str:
+    """Deterministic, so a replay or a retried transaction writes the same entry (128-bit hex)."""
+    return hashlib.blake2b(f"{shop_id}\x1f{source}\x1f{kind}".encode(), digest_size=16).hexdigest()
+
+
+# Commands
+
+
+@dataclass(frozen=True)
+class RedemptionRequested:
+    event_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    redemption_id: str
+    reward_id: str
+    quantity: int = 1
+    cash_minor: int | None = None
+
+
+@dataclass(frozen=True)
+class RedemptionCancelled:
+    event_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    redemption_id: str
+    reason: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class FreezeChanged:
+    event_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    frozen: bool
+    reason: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class AdjustmentRequested:
+    event_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    adjustment_id: str
+    points: int
+    reason: str
+    actor: str
+    may_go_negative: bool = False
+
+
+@dataclass(frozen=True)
+class TransferRequested:
+    event_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    transfer_id: str
+    to_customer_id: str
+    points: int
+    actor: str = "customer"
+
+
+@dataclass(frozen=True)
+class TransferReceived:
+    """The credit side of an approved transfer: written by the sender's decision, read by the recipient's."""
+
+    event_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    transfer_id: str
+    from_customer_id: str
+    points: int
+    lots: tuple[LotShare, ...]
+
+
+@dataclass(frozen=True)
+class ExpiryTick:
+    partition: int
+    now: datetime
+
+
+# Facts from the ledger
+
+
+@dataclass(frozen=True)
+class PointsEarned:
+    entry_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    points: int
+    source_event_id: str
+    lot_id: str
+    available_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class PointsClawedBack:
+    """A claim: points an order loses; the redeem service decides which lots pay it."""
+
+    entry_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    points: int
+    source_event_id: str
+    order_id: str
+    lot_id: str | None
+    may_go_negative: bool = False
+    reason: str = ""
+
+
+# Ledger entries written
+
+
+@dataclass(frozen=True)
+class ClawbackCollected:
+    """What the lots gave for a clawback claim; `points + uncollected + owed` is what was claimed."""
+
+    entry_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    source_event_id: str
+    """The refund event of the claim."""
+    reason: str
+    claim_entry_id: str
+    points: int
+    """Collected from lots."""
+    lots: tuple[LotShare, ...]
+    uncollected: int = 0
+    """Beyond the balance and not allowed below zero: not taken."""
+    owed: int = 0
+    """Taken below zero; the next credits repay it."""
+
+
+@dataclass(frozen=True)
+class PointsRedeemed:
+    entry_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    source_event_id: str
+    reason: str
+    points: int
+    redemption_id: str
+    reward_id: str
+    lots: tuple[LotShare, ...]
+
+
+@dataclass(frozen=True)
+class PointsRestored:
+    entry_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    source_event_id: str
+    reason: str
+    points: int
+    redemption_id: str
+    lots: tuple[LotShare, ...]
+
+
+@dataclass(frozen=True)
+class PointsExpired:
+    entry_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    source_event_id: str
+    """The lot's id: expiry has no command of its own."""
+    reason: str
+    points: int
+    lot_id: str
+
+
+@dataclass(frozen=True)
+class PointsAdjusted:
+    entry_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    source_event_id: str
+    reason: str
+    points: int
+    """Signed."""
+    adjustment_id: str
+    actor: str
+    lots: tuple[LotShare, ...]
+    available_at: datetime | None = None
+    expires_at: datetime | None = None
+    uncovered: int = 0
+    """A debit's points beyond what the lots held: owed."""
+
+
+@dataclass(frozen=True)
+class PointsTransferred:
+    entry_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    source_event_id: str
+    reason: str
+    points: int
+    """Signed: negative out of the sender's lots, positive into new lots of the recipient."""
+    transfer_id: str
+    counterparty_id: str
+    lots: tuple[LotShare, ...]
+
+
+# Outcomes and triggers
+
+
+@dataclass(frozen=True)
+class RedemptionApproved:
+    redemption_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    reward_id: str
+    quantity: int
+    points: int
+    source_event_id: str
+    cash_minor: int | None = None
+    code: str | None = None
+    prize: str | None = None
+    shipping_id: str | None = None
+    entry_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RedemptionRejected:
+    redemption_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    reward_id: str
+    reason: str
+    source_event_id: str
+
+
+@dataclass(frozen=True)
+class RedemptionReversed:
+    redemption_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    points_restored: int
+    reason: str
+    source_event_id: str
+    not_restored: tuple[LotShare, ...] = ()
+    """Shares of lots expired by the cancellation's time: not given back."""
+
+
+@dataclass(frozen=True)
+class AccountCommandRejected:
+    command_id: str
+    kind: str
+    """adjustment, transfer, freeze or cancellation."""
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    reason: str
+    source_event_id: str
+
+
+@dataclass(frozen=True)
+class AccountStatusChanged:
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    frozen: bool
+    reason: str
+    actor: str
+    source_event_id: str
+
+
+@dataclass(frozen=True)
+class BalanceThresholdCrossed:
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    threshold: int
+    direction: str
+    """up or down."""
+    available: int
+
+
+Command = (
+    RedemptionCancelled | FreezeChanged | AdjustmentRequested | TransferRequested | TransferReceived | ExpiryTick
+    | PointsEarned | PointsClawedBack
+)  # fmt: skip
+"""Everything `domain.decide` takes; a `RedemptionRequested` goes through `decide_redemption` and `approve`."""
+
+LedgerEntry = ClawbackCollected | PointsRedeemed | PointsRestored | PointsExpired | PointsAdjusted | PointsTransferred
+Outcome = RedemptionApproved | RedemptionRejected | RedemptionReversed | AccountCommandRejected | AccountStatusChanged
+Event = LedgerEntry | Outcome | BalanceThresholdCrossed | TransferReceived | PointsEarned
+"""What a decision returns, to fold and to write. `PointsEarned` is earn's fact, folded and never written
+again; `TransferReceived` goes to the recipient's key on `loyalty.redemption-requests`."""
