@@ -7,53 +7,61 @@ answer. The conditional update of the reward's row serializes concurrent reserva
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from services.common.database import Conn
+
+
+@dataclass(frozen=True)
+class Reservation:
+    granted: bool
+    code_index: int | None = None
+    """The grant's number among its reward's grants (0, 1, ...), for codes handed out from a pool."""
 
 
 async def reserve(
     conn: Conn, shop_id: str, reward_id: str, redemption_id: str, quantity: int, stock: int | None
-) -> bool:
-    """Reserves `quantity` of a reward with `stock` units in all (None: unlimited); True if granted."""
+) -> Reservation:
+    """Reserves `quantity` of a reward with `stock` units in all (None: unlimited)."""
     async with conn.transaction():
-        earlier = await conn.fetchval(
-            "SELECT granted FROM reward_reservations WHERE shop_id = $1 AND redemption_id = $2",
+        earlier = await conn.fetchrow(
+            "SELECT granted, code_index FROM reward_reservations WHERE shop_id = $1 AND redemption_id = $2",
             shop_id,
             redemption_id,
         )
         if earlier is not None:
-            return bool(earlier)
+            return Reservation(earlier["granted"], earlier["code_index"])
         await conn.execute(
             "INSERT INTO reward_stock (shop_id, reward_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", shop_id, reward_id
         )
-        granted = (
-            await conn.fetchval(
-                """UPDATE reward_stock SET reserved = reserved + $3
-                   WHERE shop_id = $1 AND reward_id = $2 AND ($4::bigint IS NULL OR reserved + $3 <= $4)
-                   RETURNING reserved""",
-                shop_id,
-                reward_id,
-                quantity,
-                stock,
-            )
-            is not None
+        issued = await conn.fetchval(
+            """UPDATE reward_stock SET reserved = reserved + $3, issued = issued + 1
+               WHERE shop_id = $1 AND reward_id = $2 AND ($4::bigint IS NULL OR reserved + $3 <= $4)
+               RETURNING issued""",
+            shop_id,
+            reward_id,
+            quantity,
+            stock,
         )
+        reservation = Reservation(issued is not None, None if issued is None else int(issued) - 1)
         inserted = await conn.fetchval(
-            """INSERT INTO reward_reservations (shop_id, redemption_id, reward_id, quantity, granted)
-               VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING granted""",
+            """INSERT INTO reward_reservations (shop_id, redemption_id, reward_id, quantity, granted, code_index)
+               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING granted""",
             shop_id,
             redemption_id,
             reward_id,
             quantity,
-            granted,
+            reservation.granted,
+            reservation.code_index,
         )
         if inserted is None:  # a concurrent twin decided first: undo ours, take its answer
             raise _Raced
-        return granted
+        return reservation
 
 
 async def reserve_once(
     conn: Conn, shop_id: str, reward_id: str, redemption_id: str, quantity: int, stock: int | None
-) -> bool:
+) -> Reservation:
     """`reserve`, retried when two deciders of the same redemption id raced (rolled back, then re-read)."""
     try:
         return await reserve(conn, shop_id, reward_id, redemption_id, quantity, stock)

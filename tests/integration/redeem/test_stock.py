@@ -15,7 +15,8 @@ async def contend(database_url: str, schema: str, requests: list[tuple[str, int]
 
     async def one(redemption_id: str, quantity: int) -> tuple[str, bool]:
         async with pool.acquire() as conn:
-            return redemption_id, await stock.reserve_once(conn, "shop", "mug", redemption_id, quantity, units)
+            reservation = await stock.reserve_once(conn, "shop", "mug", redemption_id, quantity, units)
+            return redemption_id, reservation.granted
 
     try:
         return dict(await asyncio.gather(*(one(r, q) for r, q in requests)))
@@ -38,6 +39,26 @@ def test_a_retried_decision_gets_its_first_answer_even_when_the_retries_race(dat
     again = asyncio.run(contend(database_url, db_schema, retries, 50))
     assert again == before
     assert asyncio.run(_reserved(database_url, db_schema)) == 50
+
+
+def test_each_grant_gets_the_next_code_number_once_and_keeps_it(database_url: str, db_schema: str) -> None:
+    async def numbers(ids: list[str]) -> list[int | None]:
+        pool = await create_pool(database_url, db_schema, min_size=5, max_size=5)
+
+        async def one(redemption_id: str) -> int | None:
+            async with pool.acquire() as conn:
+                return (await stock.reserve_once(conn, "shop", "mug", redemption_id, 1, 10)).code_index
+
+        try:
+            return list(await asyncio.gather(*(one(r) for r in ids)))
+        finally:
+            await pool.close()
+
+    ids = [f"r-{i}" for i in range(12)]
+    first = asyncio.run(numbers(ids))
+    assert sorted(n for n in first if n is not None) == list(range(10))
+    assert first.count(None) == 2
+    assert asyncio.run(numbers(ids)) == first
 
 
 def test_quantities_never_overshoot_and_a_release_gives_units_back_once(database_url: str, db_schema: str) -> None:
