@@ -71,6 +71,12 @@ class Processor:
         self.store = StateStore(config.changelog.name, kafka.consumer(None))
         self._accepts = {t.name: set(t.records) for t in config.inputs}
         self._children: dict[tuple[str, str, str], Any] = {}
+        self._event_times: dict[str, list[float]] = {}
+        self.lag = metrics.LagReporter(config.service, self.consumer)
+        for outcome in ("committed", "aborted"):  # series at 0 from the start, so rates and alerts see them
+            metrics.TRANSACTIONS.labels(config.service, outcome)
+        for kind in ("assign", "revoke"):
+            metrics.REBALANCES.labels(config.service, kind)
 
     def run(self) -> None:
         self.producer.init_transactions(30)
@@ -83,6 +89,7 @@ class Processor:
                 batch = self.consumer.consume(self.config.batch_size, self.config.poll_timeout_s)
                 if batch:
                     self._process_in_transaction(batch)
+                self.lag.maybe_report()
         finally:
             self.consumer.close()
             self.producer.flush(10)
@@ -96,12 +103,14 @@ class Processor:
 
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         self.store.drop(sorted({tp.partition for tp in partitions}))
+        self.lag.forget(partitions)
         metrics.REBALANCES.labels(self.config.service, "revoke").inc()
 
     def _process_in_transaction(self, batch: list[Message]) -> None:
         started = time.perf_counter()
         changes: dict[tuple[int, bytes], bytes] = {}
         offsets: dict[tuple[str, int], int] = {}
+        self._event_times = {}
         self.producer.begin_transaction()
         try:
             for msg in batch:
@@ -123,6 +132,8 @@ class Processor:
         self.store.put_all(changes)
         metrics.TRANSACTIONS.labels(self.config.service, "committed").inc()
         metrics.BATCH_SECONDS.labels(self.config.service).observe(time.perf_counter() - started)
+        for topic, event_times in self._event_times.items():
+            metrics.observe_event_latency(self.config.service, topic, event_times)
 
     def _process(self, msg: Message, changes: dict[tuple[int, bytes], bytes]) -> None:
         key, partition, topic = msg.key() or b"", msg.partition() or 0, msg.topic() or ""
@@ -142,6 +153,8 @@ class Processor:
         for state_key, value in view.staged.items():
             changes[(partition, state_key)] = value
         self._counter(metrics.CONSUMED, topic, decoded.name).inc()
+        if (at := metrics.event_time(decoded.record)) is not None:
+            self._event_times.setdefault(topic, []).append(at)
         for out in outputs:
             name = out.topic.name
             self.producer.produce(name, self.codec.encode(out.name, out.record, name), out.key or key)
