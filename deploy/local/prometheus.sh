@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prometheus from Debian's packages, scraping the services with deploy/prometheus/prometheus.yml.
+# Prometheus from Debian's packages, scraping the services with deploy/prometheus/prometheus.yml
+# and evaluating the alert rules it names (deploy/prometheus/alerts.yml).
 # Usage: prometheus.sh install|start|stop|status
 COMPONENT=prometheus
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -21,7 +22,12 @@ ready() { port_open "$PROMETHEUS_PORT" && curl -sf "http://127.0.0.1:$PROMETHEUS
 
 start() {
   install
-  if pid_alive "$PIDFILE"; then say "already running on http://127.0.0.1:$PROMETHEUS_PORT"; return 0; fi
+  if pid_alive "$PIDFILE"; then
+    # A reload picks up changes to the scrape configuration and the alert rules.
+    kill -HUP "$(cat "$PIDFILE")"
+    say "already running on http://127.0.0.1:$PROMETHEUS_PORT (configuration reloaded)"
+    return 0
+  fi
   port_open "$PROMETHEUS_PORT" && die "port $PROMETHEUS_PORT is taken by another process (set PROMETHEUS_PORT)"
   mkdir -p "$STATE/prometheus"
   say "starting Prometheus on 127.0.0.1:$PROMETHEUS_PORT"

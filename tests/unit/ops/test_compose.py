@@ -1,0 +1,137 @@
+"""deploy/docker-compose.yml and the Dockerfile, checked where no Docker engine runs: syntax and references."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from services.common.settings import Settings
+from tests.unit.ops.deployfiles import COMPOSE, DEPLOY, ROOT, load_yaml, settings_env_vars
+
+APPS = ("earn", "tier", "projector", "gateway", "loadgen")
+SCRAPED = {"earn": "METRICS_PORT", "tier": "METRICS_PORT", "projector": "METRICS_PORT", "gateway": "GATEWAY_PORT"}
+
+
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = load_yaml(COMPOSE)
+    return loaded
+
+
+def services() -> dict[str, Any]:
+    found: dict[str, Any] = compose()["services"]
+    return found
+
+
+def env(name: str) -> dict[str, str]:
+    return {key: str(value) for key, value in services()[name].get("environment", {}).items()}
+
+
+def test_the_stack_has_the_infrastructure_the_init_and_every_service() -> None:
+    assert set(services()) == {"kafka", "postgres", "prometheus", "grafana", "init", *APPS}
+
+
+def test_every_dependency_is_a_service_and_waits_for_what_it_needs() -> None:
+    for name, service in services().items():
+        assert set(service.get("depends_on", {})) <= set(services()), name
+    init = services()["init"]["depends_on"]
+    assert init == {"kafka": {"condition": "service_healthy"}, "postgres": {"condition": "service_healthy"}}
+    assert "healthcheck" in services()["kafka"]
+    assert "healthcheck" in services()["postgres"]
+    for app in APPS:
+        assert services()[app]["depends_on"] == {"init": {"condition": "service_completed_successfully"}}
+
+
+def test_the_init_creates_the_topics_and_migrates_the_database_once() -> None:
+    init = services()["init"]
+    assert init["restart"] == "no"
+    assert init["command"] == ["sh", "-c", "pointstream topics create && pointstream migrate"]
+
+
+def test_every_file_a_volume_mounts_exists() -> None:
+    for name, service in services().items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (DEPLOY / source).exists(), f"{name} mounts {source}, which does not exist"
+            else:
+                assert source in compose()["volumes"], f"{name} uses the undeclared volume {source}"
+
+
+@pytest.mark.parametrize("name", [*APPS, "init"])
+def test_every_service_is_built_from_the_dockerfile_and_runs_a_module_that_exists(name: str) -> None:
+    service = services()[name]
+    context = DEPLOY / service["build"]["context"]
+    assert context.resolve() == ROOT
+    assert (context / service["build"]["dockerfile"]).is_file()
+    command = service["command"]
+    if command[:2] == ["python", "-m"]:
+        assert importlib.util.find_spec(command[2]) is not None, command
+
+
+def test_the_dockerfile_installs_the_project_on_python_3_11_slim() -> None:
+    dockerfile = (DEPLOY / "docker" / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11-slim$", dockerfile, re.M)
+    assert re.search(r"^RUN pip install \.", dockerfile, re.M)
+    for line in re.findall(r"^COPY (.+)$", dockerfile, re.M):
+        *sources, _ = line.split()
+        assert all((ROOT / source).exists() for source in sources), line
+    assert "POINTSTREAM_SCHEMAS=/app/schemas" in dockerfile
+    assert "COPY schemas ./schemas" in dockerfile
+    assert "METRICS_HOST=0.0.0.0" in dockerfile
+    assert "GATEWAY_HOST=0.0.0.0" in dockerfile
+
+
+@pytest.mark.parametrize("name", [*APPS, "init"])
+def test_every_variable_set_for_a_service_is_one_it_reads(name: str) -> None:
+    assert set(env(name)) - settings_env_vars() == set()
+
+
+@pytest.mark.parametrize("name", [*APPS, "init"])
+def test_settings_whose_default_is_this_machine_are_set_to_the_containers(name: str) -> None:
+    local = {field.upper() for field, info in Settings.model_fields.items() if "127.0.0.1" in str(info.default)}
+    assert local == {"KAFKA_BOOTSTRAP", "DATABASE_URL"}
+    assert local <= set(env(name))
+    assert env(name)["KAFKA_BOOTSTRAP"] == "kafka:9092"
+    database = urlsplit(env(name)["DATABASE_URL"])
+    postgres = env("postgres")
+    assert (database.hostname, database.port, database.username, database.password, database.path) == (
+        "postgres", 5432, postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"], "/" + postgres["POSTGRES_DB"],
+    )  # fmt: skip
+
+
+def test_every_service_shares_one_partition_count_and_topic_namespace() -> None:
+    for setting in ("PARTITIONS", "TOPIC_NAMESPACE"):
+        assert len({env(name)[setting] for name in (*APPS, "init")}) == 1, setting
+
+
+def test_every_instance_has_its_own_id_so_its_transactional_id_is_stable() -> None:
+    ids = [env(name)["INSTANCE_ID"] for name in APPS]
+    assert len(set(ids)) == len(ids)
+
+
+def test_prometheus_scrapes_each_service_on_the_port_it_listens_on() -> None:
+    config = load_yaml(DEPLOY / "prometheus" / "compose.yml")
+    targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
+    for name, port_setting in SCRAPED.items():
+        assert targets[name] == [f"{name}:{env(name)[port_setting]}"]
+        assert env(name).get("METRICS_HOST", "0.0.0.0") == "0.0.0.0"
+    assert env("gateway")["GATEWAY_HOST"] == "0.0.0.0"
+    mounts = services()["prometheus"]["volumes"]
+    assert "./prometheus/compose.yml:/etc/prometheus/prometheus.yml:ro" in mounts
+    assert "./prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro" in mounts
+
+
+def test_kafka_is_one_kraft_node_with_transactions_on_one_replica_and_the_local_version() -> None:
+    kafka = env("kafka")
+    version = re.search(r"<kafka.version>(.+)</kafka.version>", (DEPLOY / "local" / "kafka" / "pom.xml").read_text())
+    assert version
+    assert services()["kafka"]["image"] == f"apache/kafka:{version.group(1)}"
+    assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    for setting in ("OFFSETS_TOPIC_REPLICATION_FACTOR", "TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
+                    "TRANSACTION_STATE_LOG_MIN_ISR", "MIN_INSYNC_REPLICAS", "DEFAULT_REPLICATION_FACTOR"):  # fmt: skip
+        assert kafka[f"KAFKA_{setting}"] == "1", setting
+    assert "PLAINTEXT://kafka:9092" in kafka["KAFKA_ADVERTISED_LISTENERS"]
