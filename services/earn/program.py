@@ -139,6 +139,7 @@ KNOWN = {
     "timezone", "points_per_unit", "category_multipliers", "sku_multipliers", "tiers", "tier_window",
     "campaigns", "spend_bonuses", "first_order_bonus", "daily_cap", "return_window_days",
     "lot_lifetime_days", "tasks", "clawback_may_go_negative", "circuit_breaker",
+    "balance_thresholds", "transfers",  # the redeem service's part of the program
 }  # fmt: skip
 
 
@@ -153,6 +154,7 @@ def parse(document: Mapping[str, Any], version: int = 0) -> Program:
     get = document.get
     tiers = _tiers(get("tiers"), "tiers") if "tiers" in document else d.tiers
     _tier_window(get("tier_window", {}), "tier_window")
+    _redeem_settings(document)
     return Program(
         version=version,
         timezone=_timezone(get("timezone", d.timezone), "timezone"),
@@ -396,3 +398,12 @@ def _breaker(value: Any, path: str) -> CircuitBreaker:
         _optional_int(spec.get("max_points_per_hour"), f"{path}.max_points_per_hour", minimum=1),
         timedelta(days=_int(spec.get("hold_days", 7), f"{path}.hold_days")),
     )
+
+
+def _redeem_settings(document: Mapping[str, Any]) -> None:
+    """The redeem service's settings, checked here so a program is refused whole or accepted whole."""
+    for i, threshold in enumerate(_list(document.get("balance_thresholds", []), "balance_thresholds")):
+        _int(threshold, f"balance_thresholds[{i}]", minimum=1)
+    spec = _object(document.get("transfers", {}), "transfers", {"max_points", "max_per_day"})
+    _optional_int(spec.get("max_points"), "transfers.max_points", minimum=1)
+    _optional_int(spec.get("max_per_day"), "transfers.max_per_day", minimum=1)

@@ -1,0 +1,124 @@
+"""The redeem service as a process on real Kafka and PostgreSQL: never an overdraft, never an
+oversold reward, through SIGKILLs; expiry driven by ticks."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.common import kafka, topics
+from services.common.codec import Codec
+from services.common.settings import settings
+from services.redeem import ticks
+from tests.bench import harness
+from tests.conftest import ProcessFactory
+
+SHOP = "north"
+T0 = datetime(2026, 11, 20, 10, tzinfo=UTC)
+codec = Codec()
+
+
+def reward(reward_id: str, **document: Any) -> tuple[str, bytes, bytes]:
+    document = {"name": reward_id, "kind": "physical", "points_price": 100, **document}
+    record = {"shop_id": SHOP, "reward_id": reward_id, "version": 1, "configured_at": T0, "actor": "test",
+              "reward": json.dumps(document)}  # fmt: skip
+    return topics.REWARDS.name, topics.reward_key(SHOP, reward_id), codec.encode("RewardConfigured", record)
+
+
+def credit(customer: str, points: int, lot: str, expires_at: datetime | None = None) -> tuple[str, bytes, bytes]:
+    record = {"entry_id": lot, "shop_id": SHOP, "customer_id": customer, "occurred_at": T0, "points": points,
+              "source_event_id": f"paid-{lot}", "source_type": "OrderPaid", "order_id": f"o-{lot}",
+              "reason": "order", "lot_id": lot, "available_at": T0,
+              "expires_at": expires_at or T0 + timedelta(days=365), "rule_version": 0}  # fmt: skip
+    key = topics.customer_key(SHOP, customer)
+    return topics.LEDGER.name, key, codec.encode("PointsEarned", record)
+
+
+def request(customer: str, redemption_id: str, reward_id: str, at: datetime = T0) -> tuple[str, bytes, bytes]:
+    record = {"event_id": f"e-{redemption_id}", "shop_id": SHOP, "customer_id": customer,
+              "occurred_at": at + timedelta(seconds=1), "redemption_id": redemption_id,
+              "reward_id": reward_id, "quantity": 1, "cash_minor": None, "shipping_address": None}  # fmt: skip
+    key = topics.customer_key(SHOP, customer)
+    return topics.REDEMPTION_REQUESTS.name, key, codec.encode("RedemptionRequested", record)
+
+
+def publish(records: list[tuple[str, bytes, bytes]]) -> None:
+    producer = kafka.producer()
+    for topic, key, value in records:
+        producer.produce(topic, value, key)
+    producer.flush(30)
+
+
+def credits_applied(timeout_s: float = 60) -> None:
+    """Credits and requests come on different topics: the tests let the credits land first."""
+    group = settings().topic_namespace + "redeem"
+    deadline = time.monotonic() + timeout_s
+    while harness.group_lag(group, topics.LEDGER.name) > 0 or not harness.committed(group, topics.LEDGER.name):
+        assert time.monotonic() < deadline, "redeem did not read the credits"
+        time.sleep(0.5)
+
+
+def outcomes(expected: int, timeout_s: float = 90) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = [r for _, r, _ in harness.read_all(topics.REDEMPTION_OUTCOMES.name)]
+        if len(found) >= expected or time.monotonic() > deadline:
+            return found
+        time.sleep(1)
+
+
+def test_five_hundred_customers_for_fifty_mugs_through_sigkills_get_exactly_fifty(
+    services: ProcessFactory, db_schema: str
+) -> None:
+    publish([reward("mug", stock=50)] + [credit(f"c{i}", 150, f"lot-{i}") for i in range(500)])
+    redeem = services("services.redeem", BATCH_SIZE="50")
+    credits_applied()
+    requests = [(key, value) for _, key, value in (request(f"c{i}", f"r-{i}", "mug") for i in range(500))]
+    publisher = threading.Thread(target=harness.produce, args=(requests, topics.REDEMPTION_REQUESTS.name, 60.0))
+    publisher.start()  # about 8 s of requests, killed twice in the middle
+    for _ in range(2):
+        time.sleep(2.5)
+        redeem.send_signal(signal.SIGKILL)
+        redeem.wait()
+        redeem = services("services.redeem", BATCH_SIZE="50")
+    publisher.join()
+    found = outcomes(500)
+    assert len(found) == 500, "every request answered once"
+    assert len({r["redemption_id"] for r in found}) == 500
+    approved = [r for r in found if "points" in r]
+    assert len(approved) == 50, {r.get("reason") for r in found}
+    assert {r["reason"] for r in found if "reason" in r} == {"out_of_stock"}
+    redeemed = [r for _, r, _ in harness.read_all(topics.LEDGER.name) if "redemption_id" in r]
+    assert len(redeemed) == 50
+    assert all(r["points"] == 100 for r in redeemed)
+
+
+def test_two_hundred_requests_of_one_customer_in_a_burst_never_overdraw(services: ProcessFactory) -> None:
+    publish([reward("sticker"), credit("ada", 2_050, "lot-ada")])
+    services("services.redeem")
+    credits_applied()
+    publish([request("ada", f"r-{i}", "sticker") for i in range(200)])
+    found = outcomes(200)
+    assert len(found) == 200
+    assert sum(1 for r in found if "points" in r) == 20
+    assert {r["reason"] for r in found if "reason" in r} == {"insufficient_points"}
+
+
+def test_a_lot_past_its_date_expires_on_the_next_tick_even_if_the_customer_never_comes_back(
+    services: ProcessFactory,
+) -> None:
+    publish([credit("gone", 300, "lot-old", expires_at=T0 + timedelta(days=1))])
+    services("services.redeem", EXPIRY_TICK_SECONDS="3600")
+    time.sleep(5)
+    ticks.publish(kafka.producer(), codec, settings().partitions, T0 + timedelta(days=2))
+    deadline = time.monotonic() + 60
+    while True:
+        expired = [r for _, r, _ in harness.read_all(topics.LEDGER.name) if "lot_id" in r and "source_type" not in r]
+        if expired or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert [(r["customer_id"], r["points"], r["lot_id"]) for r in expired] == [("gone", 300, "lot-old")]
