@@ -8,11 +8,12 @@ PY="$ROOT/.venv/bin/python"
 declare -A COMMANDS=(
   [earn]="-m services.earn"
   [tier]="-m services.tier"
+  [redeem]="-m services.redeem"
   [projector]="-m services.gateway.projector"
   [gateway]="-m services.gateway"
   [loadgen]="-m services.loadgen --rate ${DEMO_RATE:-20}"
 )
-ORDER=(earn tier projector gateway loadgen)
+ORDER=(earn tier redeem projector gateway loadgen)
 
 start_one() {
   local name=$1 pidfile="$STATE/pids/$1.pid"

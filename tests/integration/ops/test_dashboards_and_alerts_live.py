@@ -26,7 +26,12 @@ from tests.conftest import ProcessFactory, free_port
 from tests.integration.ops import prometheus
 from tests.unit.ops.deployfiles import ALERTS, DASHBOARDS, alert_rules, dashboard, panel_targets
 
-PROCESSORS = {"earn": "services.earn", "tier": "services.tier", "projector": "services.gateway.projector"}
+PROCESSORS = {
+    "earn": "services.earn",
+    "tier": "services.tier",
+    "redeem": "services.redeem",
+    "projector": "services.gateway.projector",
+}
 GRAFANA = {"__rate_interval": "15s", "__interval": "5s", "__range": "2m"}
 """What Grafana puts in its own variables for a 1 s scrape interval and a short time range."""
 DEADLINE_S = 75

@@ -24,6 +24,7 @@ SERVICE_MODULES = (
     "services.common.metrics",
     "services.earn.processor",
     "services.tier.processor",
+    "services.redeem.processor",
     "services.gateway.projector",
     "services.gateway.httpmetrics",
     "services.loadgen.__main__",

@@ -12,8 +12,11 @@ import pytest
 from services.common.settings import Settings
 from tests.unit.ops.deployfiles import COMPOSE, DEPLOY, ROOT, load_yaml, settings_env_vars
 
-APPS = ("earn", "tier", "projector", "gateway", "loadgen")
-SCRAPED = {"earn": "METRICS_PORT", "tier": "METRICS_PORT", "projector": "METRICS_PORT", "gateway": "GATEWAY_PORT"}
+APPS = ("earn", "tier", "redeem", "projector", "gateway", "loadgen")
+SCRAPED = {
+    "earn": "METRICS_PORT", "tier": "METRICS_PORT", "redeem": "METRICS_PORT", "projector": "METRICS_PORT",
+    "gateway": "GATEWAY_PORT",
+}  # fmt: skip
 
 
 def compose() -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.unit.ops.deployfiles import K8S, load_yaml, load_yaml_documents, settings_env_vars
 
-PROCESSORS = {"earn": 9101, "tier": 9103, "projector": 9105}
+PROCESSORS = {"earn": 9101, "redeem": 9102, "tier": 9103, "projector": 9105}
 SERVICES = (*PROCESSORS, "gateway")
 
 
