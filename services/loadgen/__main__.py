@@ -1,7 +1,7 @@
 """Demo traffic: `python -m services.loadgen --rate 20` publishes a live shop's events forever.
 
-Orders, tasks, refunds of earlier orders and profile updates, for three shops and "demo", which
-runs the rule-heavy program (published as its version 1 at start).
+Orders, tasks, refunds of earlier orders, redemptions and profile updates, for three shops and "demo", which
+runs the rule-heavy program and a small catalog (published as their version 1 at start).
 
 A few events are deliberately bad (garbage bytes, a negative total) so the dead-letter path is
 visible in a demo; the share is set with --bad-rate.
@@ -20,7 +20,7 @@ from prometheus_client import Counter, start_http_server
 from services.common import kafka, topics
 from services.common.codec import Codec
 from services.common.logs import configure_logging
-from services.loadgen.program import RULE_HEAVY
+from services.loadgen.program import DEMO, DEMO_CATALOG, publish_catalog
 from services.loadgen.program import publish as publish_program
 from services.loadgen.traffic import mixed
 
@@ -31,6 +31,7 @@ TOPICS = {
     "OrderRefunded": topics.ORDERS,
     "TaskCompleted": topics.TASKS,
     "CustomerUpdated": topics.CUSTOMERS,
+    "RedemptionRequested": topics.REDEMPTION_REQUESTS,
 }
 
 
@@ -44,7 +45,8 @@ def main() -> None:
     if args.metrics_port:
         start_http_server(args.metrics_port, addr="127.0.0.1")
     codec, producer, rng = Codec(), kafka.producer(), random.Random()
-    publish_program(["demo"], RULE_HEAVY)
+    publish_program(["demo"], DEMO)
+    publish_catalog("demo", DEMO_CATALOG)
     log.info("publishing about %.1f events/s", args.rate)
     started = time.monotonic()
     traffic = mixed(10**12, seed=int(time.time()), shops=3, customers=200, start=datetime.now(UTC))

@@ -26,6 +26,32 @@ RULE_HEAVY: dict[str, Any] = {
 }
 
 
+DEMO = RULE_HEAVY | {"return_window_days": 0, "balance_thresholds": [500, 1000]}
+"""The demo shop's program: the rule-heavy one, with points available at once so redemptions happen."""
+
+DEMO_CATALOG: dict[str, dict[str, Any]] = {
+    "coffee-coupon": {"name": "Free coffee", "kind": "coupon", "points_price": 150, "per_customer_limit": 5},
+    "mug": {"name": "Mug", "kind": "physical", "points_price": 400, "stock": 300, "tier_discounts": {"gold": "0.1"}},
+    "spa": {"name": "Spa afternoon", "kind": "service", "points_price": 2_000, "tiers": ["gold", "diamond"]},
+    "draw": {"name": "Weekly draw", "kind": "lottery", "points_price": 100,
+             "prizes": [{"name": "headphones", "weight": 1}, {"name": "coupon-5", "weight": 9},
+                        {"name": "nothing", "weight": 90}]},
+}  # fmt: skip
+
+
+def publish_catalog(shop: str, catalog: dict[str, dict[str, Any]], version: int = 1) -> None:
+    """Publishes each reward of `catalog` as version `version` (for demos)."""
+    codec, producer = Codec(), kafka.producer()
+    now = datetime.now(UTC)
+    for reward_id, document in catalog.items():
+        record = {"shop_id": shop, "reward_id": reward_id, "version": version, "configured_at": now,
+                  "actor": "loadgen", "reward": json.dumps(document)}  # fmt: skip
+        producer.produce(
+            topics.REWARDS.name, codec.encode("RewardConfigured", record), topics.reward_key(shop, reward_id)
+        )
+    producer.flush(30)
+
+
 def publish(shops: list[str], rules: dict[str, Any], effective_from: datetime | None = None, version: int = 1) -> None:
     """Publishes `rules` as version `version` of each shop's program (for benchmarks and demos)."""
     codec, producer = Codec(), kafka.producer()

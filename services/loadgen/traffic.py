@@ -80,9 +80,11 @@ def mixed(
             yield "OrderPaid", key, order_record
         elif roll < 0.85:
             yield "TaskCompleted", key, task(rng, order_record)
-        elif roll < 0.95:
+        elif roll < 0.92:
             refunded = rng.choice(paid)
             yield "OrderRefunded", f"{refunded['shop_id']}:{refunded['customer_id']}".encode(), refund(rng, refunded)
+        elif roll < 0.97:
+            yield "RedemptionRequested", key, redemption(rng, order_record)
         else:
             yield "CustomerUpdated", key, profile(rng, order_record)
 
@@ -109,6 +111,19 @@ def refund(rng: random.Random, order_record: dict[str, Any]) -> dict[str, Any]:
         "refund_id": f"r-{rng.getrandbits(48):x}",
         "amount_minor": amount,
         "lines": None,
+    }
+
+
+REWARDS = ("coffee-coupon", "coffee-coupon", "mug", "spa", "draw", "draw")
+
+
+def redemption(rng: random.Random, about: dict[str, Any]) -> dict[str, Any]:
+    return _event(rng, about) | {
+        "redemption_id": f"rd-{rng.getrandbits(48):x}",
+        "reward_id": rng.choice(REWARDS),
+        "quantity": 1,
+        "cash_minor": None,
+        "shipping_address": None,
     }
 
 
