@@ -21,7 +21,7 @@ from services.common import topics
 from services.loadgen.program import RULE_HEAVY
 from services.loadgen.program import publish as publish_program
 from services.loadgen.traffic import orders
-from tests.bench import codecs, harness, kafka_raw, tiers
+from tests.bench import codecs, harness, kafka_raw, redemptions, tiers
 from tests.bench import slice as end_to_end
 
 RESULTS = Path("bench/results.json")
@@ -101,6 +101,10 @@ def main() -> None:
     tier = results["tier"] = tiers.rate(tiers.ledger_of(events), args.partitions)
     tier["ratio_to_ceiling"] = tier["entries_per_s"] / ceiling["events_per_s"]
     report("tier", tier)
+    redeem = results["redeem"] = redemptions.throughput()
+    redeem["ratio_to_ceiling"] = redeem["decisions_per_s"] / ceiling["events_per_s"]
+    report("redeem, backlog", redeem)
+    report("redeem latency", results.setdefault("redeem_latency", redemptions.latency()))
     report("avro vs fastavro", results.setdefault("codec", codecs.compare()))
     report("raw postgresql", results.setdefault("raw_postgres", end_to_end.raw_postgres()))
     slice_rate = results["slice_throughput"] = end_to_end.throughput(messages, unique_entries, args.partitions)

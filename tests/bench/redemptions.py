@@ -1,0 +1,150 @@
+"""The redeem service under a redemption-heavy mix: decisions per second over a backlog, and the
+decision latency (request produced -> outcome produced, broker timestamps) at a fixed rate.
+
+The mix: 2,000 customers with points for a few redemptions each; requests for an unlimited coupon,
+a mug with stock (reserved in PostgreSQL), a tier-only reward most cannot take, and lottery draws;
+so approvals, stock reservations and rejections all happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from services.common import kafka, topics
+from services.common.codec import Codec
+from services.common.settings import settings
+from services.gateway.migrations import migrate
+from tests.bench import harness
+from tests.bench.slice import percentile
+
+SHOP = "bench"
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+CATALOG = {
+    "coupon": {"name": "Coupon", "kind": "coupon", "points_price": 100},
+    "mug": {"name": "Mug", "kind": "physical", "points_price": 300, "stock": 5_000},
+    "spa": {"name": "Spa", "kind": "service", "points_price": 500, "tiers": ["gold"]},
+    "draw": {"name": "Draw", "kind": "lottery", "points_price": 100,
+             "prizes": [{"name": "big", "weight": 1}, {"name": "nothing", "weight": 99}]},
+}  # fmt: skip
+
+
+def setup_records(customers: int) -> list[tuple[str, bytes, bytes]]:
+    codec, out = Codec(), []
+    for reward_id, document in CATALOG.items():
+        record = {"shop_id": SHOP, "reward_id": reward_id, "version": 1, "configured_at": T0, "actor": "bench",
+                  "reward": json.dumps(document)}  # fmt: skip
+        out.append((topics.REWARDS.name, topics.reward_key(SHOP, reward_id), codec.encode("RewardConfigured", record)))
+    for i in range(customers):
+        lot = f"lot-{i}"
+        record = {"entry_id": lot, "shop_id": SHOP, "customer_id": f"c{i}", "occurred_at": T0, "points": 1_000,
+                  "source_event_id": f"paid-{lot}", "source_type": "OrderPaid", "order_id": f"o-{i}",
+                  "reason": "order", "lot_id": lot, "available_at": T0, "expires_at": T0 + timedelta(days=365),
+                  "rule_version": 0}  # fmt: skip
+        out.append((topics.LEDGER.name, topics.customer_key(SHOP, f"c{i}"), codec.encode("PointsEarned", record)))
+    return out
+
+
+def requests(count: int, customers: int, seed: int) -> list[tuple[bytes, bytes]]:
+    codec, rng = Codec(), random.Random(seed)
+    out = []
+    for i in range(count):
+        customer = f"c{rng.randrange(customers)}"
+        record = {"event_id": f"e-{seed}-{i}", "shop_id": SHOP, "customer_id": customer,
+                  "occurred_at": T0 + timedelta(seconds=i), "redemption_id": f"r-{seed}-{i}",
+                  "reward_id": rng.choice(("coupon", "coupon", "mug", "spa", "draw")), "quantity": 1,
+                  "cash_minor": None, "shipping_address": None}  # fmt: skip
+        out.append((topics.customer_key(SHOP, customer), codec.encode("RedemptionRequested", record)))
+    return out
+
+
+@contextmanager
+def redeem_running(label: str, customers: int) -> Iterator[None]:
+    """Fresh topics and schema, the catalog and credits in, the redeem process caught up on them."""
+    with harness.isolated_topics(f"bench-{label}-", 6):
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        asyncio.run(migrate(settings().database_url, schema))
+        producer = kafka.producer()
+        for topic, key, value in setup_records(customers):
+            producer.produce(topic, value, key)
+        producer.flush(60)
+        env = os.environ | {"DATABASE_SCHEMA": schema, "METRICS_PORT": "0", "LOG_LEVEL": "WARNING",
+                            "EXPIRY_TICK_SECONDS": "3600"}  # fmt: skip
+        log = open(f".local/logs/bench-{label}.log", "ab")  # noqa: SIM115 - owned by the child process
+        proc = subprocess.Popen([sys.executable, "-m", "services.redeem"], env=env, stdout=log, stderr=log)
+        try:
+            harness.wait_for_lag_zero(settings().topic_namespace + "redeem", topics.LEDGER.name, 300)
+            yield
+        finally:
+            proc.terminate()
+            proc.wait(30)
+            asyncio.run(_drop(schema))
+
+
+async def _drop(schema: str) -> None:
+    conn = await asyncpg.connect(settings().database_url)
+    await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    await conn.close()
+
+
+def outcomes_when(expected: int, timeout_s: float = 600) -> list[tuple[bytes, dict[str, Any], int]]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = harness.read_all(topics.REDEMPTION_OUTCOMES.name)
+        if len(found) >= expected or time.monotonic() > deadline:
+            return found
+        time.sleep(1)
+
+
+def throughput(count: int = 20_000, customers: int = 2_000) -> dict[str, Any]:
+    with redeem_running("redeem", customers):
+        harness.produce(requests(count, customers, seed=1), topics.REDEMPTION_REQUESTS.name)
+        found = outcomes_when(count)
+    stamps = [ts for _, _, ts in found]
+    seconds = (max(stamps) - min(stamps)) / 1000
+    approved = sum(1 for _, r, _ in found if "points" in r)
+    return {
+        "requests": count,
+        "decisions": len(found),
+        "approved": approved,
+        "rejected": len(found) - approved,
+        "seconds": seconds,
+        "decisions_per_s": len(found) / seconds,
+        "approvals_per_s": approved / seconds,
+    }
+
+
+def latency(rate: float = 200.0, seconds: float = 15.0, customers: int = 2_000) -> dict[str, Any]:
+    count = int(rate * seconds)
+    with redeem_running("redeem-latency", customers):
+        harness.produce(requests(count, customers, seed=2), topics.REDEMPTION_REQUESTS.name, rate)
+        found = outcomes_when(count)
+        sent = {r["redemption_id"]: ts for _, r, ts in _requests_read()}
+    decided = {r["redemption_id"]: ts for _, r, ts in found}
+    in_order = [decided[rid] - at for rid, at in sorted(sent.items(), key=lambda item: item[1]) if rid in decided]
+    warm = sorted(float(ms) for ms in in_order[int(rate * 2) :])  # the first two seconds pay for metadata and first transactions
+    return {
+        "rate_per_s": rate,
+        "decisions": len(in_order),
+        "p50_ms": percentile(warm, 50),
+        "p99_ms": percentile(warm, 99),
+        "max_ms": max(warm),
+        "mean_ms": statistics.fmean(warm),
+    }
+
+
+def _requests_read() -> list[tuple[bytes, dict[str, Any], int]]:
+    return [m for m in harness.read_all(topics.REDEMPTION_REQUESTS.name) if "redemption_id" in m[1]]
