@@ -57,7 +57,7 @@ class Stock:
         self, shop: str, reward: str, redemption_id: str, quantity: int, units: int | None
     ) -> stock.Reservation:
         reservation: stock.Reservation = self._run(
-            lambda conn: stock.reserve_once(conn, shop, reward, redemption_id, quantity, units)
+            lambda conn: stock.reserve(conn, shop, reward, redemption_id, quantity, units)
         )
         return reservation
 

@@ -2,7 +2,8 @@
 
 `reserve` is idempotent: the first answer for a redemption id is stored with it, so a retried
 decision (a Kafka transaction aborted or a process killed after PostgreSQL committed) gets the same
-answer. The conditional update of the reward's row serializes concurrent reservations on its lock.
+answer. The conditional update of the reward's row serializes concurrent reservations on its lock;
+two deciders of the same redemption id racing each other both get the first one's answer.
 """
 
 from __future__ import annotations
@@ -22,51 +23,18 @@ class Reservation:
 async def reserve(
     conn: Conn, shop_id: str, reward_id: str, redemption_id: str, quantity: int, stock: int | None
 ) -> Reservation:
-    """Reserves `quantity` of a reward with `stock` units in all (None: unlimited)."""
-    async with conn.transaction():
-        earlier = await conn.fetchrow(
-            "SELECT granted, code_index FROM reward_reservations WHERE shop_id = $1 AND redemption_id = $2",
-            shop_id,
-            redemption_id,
-        )
-        if earlier is not None:
-            return Reservation(earlier["granted"], earlier["code_index"])
-        await conn.execute(
-            "INSERT INTO reward_stock (shop_id, reward_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", shop_id, reward_id
-        )
-        issued = await conn.fetchval(
-            """UPDATE reward_stock SET reserved = reserved + $3, issued = issued + 1
-               WHERE shop_id = $1 AND reward_id = $2 AND ($4::bigint IS NULL OR reserved + $3 <= $4)
-               RETURNING issued""",
-            shop_id,
-            reward_id,
-            quantity,
-            stock,
-        )
-        reservation = Reservation(issued is not None, None if issued is None else int(issued) - 1)
-        inserted = await conn.fetchval(
-            """INSERT INTO reward_reservations (shop_id, redemption_id, reward_id, quantity, granted, code_index)
-               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING granted""",
-            shop_id,
-            redemption_id,
-            reward_id,
-            quantity,
-            reservation.granted,
-            reservation.code_index,
-        )
-        if inserted is None:  # a concurrent twin decided first: undo ours, take its answer
-            raise _Raced
-        return reservation
-
-
-async def reserve_once(
-    conn: Conn, shop_id: str, reward_id: str, redemption_id: str, quantity: int, stock: int | None
-) -> Reservation:
-    """`reserve`, retried when two deciders of the same redemption id raced (rolled back, then re-read)."""
-    try:
-        return await reserve(conn, shop_id, reward_id, redemption_id, quantity, stock)
-    except _Raced:
-        return await reserve(conn, shop_id, reward_id, redemption_id, quantity, stock)
+    """Reserves `quantity` of a reward with `stock` units in all (None: unlimited), in one round trip
+    (the function `reserve_reward`, migration 0008)."""
+    row = await conn.fetchrow(
+        "SELECT granted, code_index FROM reserve_reward($1, $2, $3, $4, $5)",
+        shop_id,
+        reward_id,
+        redemption_id,
+        quantity,
+        stock,
+    )
+    assert row is not None  # the function always answers
+    return Reservation(row["granted"], row["code_index"])
 
 
 async def release(conn: Conn, shop_id: str, redemption_id: str) -> bool:
@@ -98,7 +66,3 @@ async def reserved(conn: Conn, shop_id: str, reward_id: str) -> int:
             reward_id,
         )
     )
-
-
-class _Raced(Exception):
-    """Raised inside the transaction so PostgreSQL rolls the stock update back."""

@@ -15,7 +15,7 @@ async def contend(database_url: str, schema: str, requests: list[tuple[str, int]
 
     async def one(redemption_id: str, quantity: int) -> tuple[str, bool]:
         async with pool.acquire() as conn:
-            reservation = await stock.reserve_once(conn, "shop", "mug", redemption_id, quantity, units)
+            reservation = await stock.reserve(conn, "shop", "mug", redemption_id, quantity, units)
             return redemption_id, reservation.granted
 
     try:
@@ -47,7 +47,7 @@ def test_each_grant_gets_the_next_code_number_once_and_keeps_it(database_url: st
 
         async def one(redemption_id: str) -> int | None:
             async with pool.acquire() as conn:
-                return (await stock.reserve_once(conn, "shop", "mug", redemption_id, 1, 10)).code_index
+                return (await stock.reserve(conn, "shop", "mug", redemption_id, 1, 10)).code_index
 
         try:
             return list(await asyncio.gather(*(one(r) for r in ids)))
