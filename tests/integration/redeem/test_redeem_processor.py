@@ -122,3 +122,40 @@ def test_a_lot_past_its_date_expires_on_the_next_tick_even_if_the_customer_never
             break
         time.sleep(1)
     assert [(r["customer_id"], r["points"], r["lot_id"]) for r in expired] == [("gone", 300, "lot-old")]
+
+
+def test_expiry_survives_a_restart_and_a_redemption_after_the_date_cannot_spend_the_lot(
+    services: ProcessFactory,
+) -> None:
+    expires = T0 + timedelta(days=1)
+    publish([reward("pen"), credit("eve", 300, "lot-eve", expires_at=expires)])
+    redeem = services("services.redeem", EXPIRY_TICK_SECONDS="3600")
+    credits_applied()
+    publish([request("eve", "r-late", "pen", at=expires + timedelta(hours=1))])  # before any tick: still refused
+    producer = kafka.producer()
+    ticks.publish(producer, codec, settings().partitions, expires + timedelta(hours=2))
+    assert [r["reason"] for r in outcomes(1)] == ["insufficient_points"]
+    time.sleep(3)
+    redeem.send_signal(signal.SIGKILL)
+    redeem.wait()
+    services("services.redeem", EXPIRY_TICK_SECONDS="3600")
+    ticks.publish(producer, codec, settings().partitions, expires + timedelta(days=1))
+    time.sleep(8)
+    ledger = [r for _, r, _ in harness.read_all(topics.LEDGER.name)]
+    expired = [r for r in ledger if "lot_id" in r and "source_type" not in r and "redemption_id" not in r]
+    assert [(r["customer_id"], r["points"]) for r in expired] == [("eve", 300)]
+
+
+def test_a_malformed_request_goes_to_the_dead_letter_topic_and_the_next_one_is_decided(
+    services: ProcessFactory,
+) -> None:
+    publish([reward("cap"), credit("bo", 500, "lot-bo")])
+    services("services.redeem")
+    credits_applied()
+    key = topics.customer_key(SHOP, "bo")
+    publish([(topics.REDEMPTION_REQUESTS.name, key, b"\x00not avro"), request("bo", "r-ok", "cap")])
+    assert [r["redemption_id"] for r in outcomes(1)] == ["r-ok"]
+    deadline = time.monotonic() + 30
+    while not (dead := harness.read_all(topics.DLQ.name)) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert [r["source_topic"] for _, r, _ in dead] == [topics.REDEMPTION_REQUESTS.name]
