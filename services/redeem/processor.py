@@ -36,6 +36,11 @@ OWN_ENTRIES = frozenset(
     {"ClawbackCollected", "PointsRedeemed", "PointsRestored", "PointsExpired", "PointsAdjusted", "PointsTransferred"}
 )
 """Ledger records this service writes: applied when decided, ignored when read back."""
+MOVEMENTS = {
+    domain.PointsRedeemed: "redeemed",
+    domain.PointsExpired: "expired",
+    domain.ClawbackCollected: "clawed_back",
+}
 DUE = b"\x00due\x00"
 DUE_DAYS = b"\x00due-days"
 
@@ -161,8 +166,8 @@ class Redeem:
             REDEMPTIONS.labels(event.shop_id, "rejected", event.reason).inc()
         elif isinstance(event, domain.RedemptionReversed):
             self.stock.release(event.shop_id, event.redemption_id)
-        elif isinstance(event, domain.PointsRedeemed | domain.PointsExpired | domain.ClawbackCollected):
-            POINTS.labels(event.shop_id, type(event).__name__.removeprefix("Points").lower()).inc(event.points)
+        elif (movement := MOVEMENTS.get(type(event))) is not None:
+            POINTS.labels(event.shop_id, movement).inc(event.points)
 
     def shop(self, shop_id: str, when: datetime) -> domain.Shop:
         _, rules = self.programs.at(shop_id, when)
