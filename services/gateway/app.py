@@ -19,7 +19,7 @@ from services.common.settings import settings
 from services.gateway import errors, migrations, postgres
 from services.gateway.deps import Resources
 from services.gateway.httpmetrics import RequestMetrics
-from services.gateway.routes import customers, events, health, program
+from services.gateway.routes import accounts, customers, events, health, program, redemptions, rewards, transfers
 
 
 def create_app(database_url: str | None = None, schema: str | None = None) -> FastAPI:
@@ -44,7 +44,8 @@ def create_app(database_url: str | None = None, schema: str | None = None) -> Fa
 
     app = FastAPI(title="pointstream gateway", version="0.1.0", lifespan=lifespan)
     errors.install(app)
-    for router in (customers.router, events.router, program.router, health.router):
+    routers = (customers, accounts, events, program, rewards, redemptions, transfers, health)
+    for router in (module.router for module in routers):
         app.include_router(router)
     app.add_middleware(RequestMetrics)
     return app

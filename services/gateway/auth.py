@@ -2,9 +2,10 @@
 
 Shop keys come from SHOP_API_KEYS, admin keys (program administration) from ADMIN_API_KEYS, both
 `shop_id:key` pairs. A shop key is refused on admin routes (403); an admin key may also read what
-a shop key reads on the program. Every configured key is compared, in constant time, whatever
-matched before, so timing tells nothing about which keys exist. An admin acts under a fingerprint
-of its key, so the program's history says which key changed it without showing the key.
+a shop key reads on the program and the catalog. Every configured key is compared, in constant
+time, whatever matched before, so timing tells nothing about which keys exist. A key acts under a
+fingerprint of itself (`actor`), so the program's history and every staff command say which key
+did it without showing the key.
 Known gap: hashed keys stored in the database and signed customer tokens come with the complete API.
 """
 
@@ -48,9 +49,9 @@ def shop_for(authorization: str | None, keys: KeyPairs) -> str | None:
     return shop
 
 
-def actor(authorization: str | None) -> str:
+def actor(authorization: str | None, role: str = "admin-key") -> str:
     """Who a key is in an audit trail: a fingerprint, never the key."""
-    return "admin-key:" + hashlib.sha256(bearer(authorization) or b"").hexdigest()[:12]
+    return f"{role}:" + hashlib.sha256(bearer(authorization) or b"").hexdigest()[:12]
 
 
 def unauthenticated(authorization: str | None, kind: str) -> ApiError:
@@ -71,6 +72,17 @@ class Admin:
     actor: str
 
 
+@dataclass(frozen=True)
+class ShopKey:
+    shop: str
+    actor: str
+
+
+def current_shop_key(authorization: Annotated[str | None, Header()] = None) -> ShopKey:
+    """The shop of a shop key, and the key's fingerprint for commands that record who sent them."""
+    return ShopKey(current_shop(authorization), actor(authorization, "shop-key"))
+
+
 def current_admin(authorization: Annotated[str | None, Header()] = None) -> Admin:
     shop = shop_for(authorization, parse_keys(gateway_settings().admin_api_keys))
     if shop is not None:
@@ -89,3 +101,4 @@ def current_reader(authorization: Annotated[str | None, Header()] = None) -> str
 ShopDep = Annotated[str, Depends(current_shop)]
 AdminDep = Annotated[Admin, Depends(current_admin)]
 ReaderDep = Annotated[str, Depends(current_reader)]
+ShopKeyDep = Annotated[ShopKey, Depends(current_shop_key)]

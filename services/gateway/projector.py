@@ -1,15 +1,17 @@
-"""The gateway projector: loyalty.ledger, loyalty.tiers and loyalty.programs -> PostgreSQL read models, exactly once.
+"""The gateway projector: the loyalty logs -> PostgreSQL read models, exactly once.
 
-`python -m services.gateway.projector`. Each batch (up to 1,000 records or 50 ms, from any of the
-three topics) is one PostgreSQL transaction holding its rows and the partitions' next offsets; on start and on every
-assignment the consumer seeks to those stored positions, never to Kafka's committed offsets, so a
+`python -m services.gateway.projector` reads loyalty.ledger, loyalty.tiers, loyalty.programs,
+loyalty.redemption-requests (only the redemption requests), loyalty.redemption-outcomes and
+loyalty.rewards. Each batch (up to 1,000 records or 50 ms, from any of them) is one PostgreSQL
+transaction holding its rows and the partitions' next offsets; on start and on every assignment
+the consumer seeks to those stored positions, never to Kafka's committed offsets, so a
 SIGKILL at any moment loses or repeats nothing. The positions are locked for the transaction, so
 two instances sharing a partition during a rebalance cannot both apply it. Static group
 membership (INSTANCE_ID) lets a restarted instance take its partitions back at once.
 
-Records it cannot decode are counted and logged, then skipped: input is dead-lettered upstream,
-so an unreadable record is a bug to see, not a reason to stop the read side. The lag gauge
-covers the ledger only.
+Records it cannot read are counted and logged, then skipped (`intake`): input is dead-lettered
+upstream, so an unreadable record is a bug to see, not a reason to stop the read side; so are
+ledger entries that break the contract (`readmodel.ledger`). The lag gauge covers the ledger only.
 """
 
 from __future__ import annotations
@@ -19,27 +21,25 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, Message, TopicPartition
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Gauge, Histogram
 
 from services.common import kafka, metrics, topics
-from services.common.codec import Codec, Decoded, DecodeError
+from services.common.codec import Codec
 from services.common.settings import settings
 from services.gateway import messages, migrations, postgres, transaction
-from services.gateway.transaction import Consumed, Positioned
+from services.gateway.intake import RECORDS, Intake
+from services.gateway.transaction import Consumed
 
 log = logging.getLogger(__name__)
-RECORDS = Counter("pointstream_projector_records_total", "Ledger, tier and program records by outcome", ["outcome"])
 BATCH_SECONDS = Histogram(
     "pointstream_projector_batch_seconds",
     "Time to project one batch into PostgreSQL",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 LAG = Gauge("pointstream_projector_lag_records", "Ledger records not yet projected", ["partition"])
-R = TypeVar("R", bound=Positioned)
 
 
 class Projector:
@@ -48,9 +48,9 @@ class Projector:
         self.conn = self.loop.run_until_complete(postgres.connect(database_url, schema))
         if pending := self.loop.run_until_complete(migrations.pending(self.conn)):
             raise SystemExit(f"the read-model schema is behind ({', '.join(pending)}): run `pointstream migrate`")
-        self.topic, self.codec = topics.LEDGER.name, Codec()
-        self.topics = (topics.LEDGER.name, topics.TIERS.name, topics.PROGRAMS.name)
-        self.record_types = messages.record_types()
+        self.topic, self.intake = topics.LEDGER.name, Intake(Codec(), messages.record_types())
+        self.topics = tuple(t.name for t in (topics.LEDGER, topics.TIERS, topics.PROGRAMS, topics.REDEMPTION_REQUESTS,
+                                             topics.REDEMPTION_OUTCOMES, topics.REWARDS))  # fmt: skip
         self.batch_size, self.wait_s, self.running = batch_size, wait_s, True
         group = settings().topic_namespace + "gateway-projector"
         self.consumer = kafka.consumer(group, **{"group.instance.id": f"{group}-{settings().instance_id}"})
@@ -86,41 +86,29 @@ class Projector:
 
     async def project(self, batch: list[Message]) -> None:
         started = time.perf_counter()
-        ledger = self._consumed(self.topics[0], batch, messages.ledger_record)
-        tiers = self._consumed(self.topics[1], batch, messages.tier_change)
-        programs = self._consumed(self.topics[2], batch, messages.program_record)
-        outcome = await transaction.project_batch(self.conn, ledger, tiers, programs)
+        ledger_topic, tiers_topic, programs_topic, requests_topic, outcomes_topic, rewards_topic = self.topics
+        take = self.intake.consumed
+        ledger = take(ledger_topic, batch, messages.ledger_record)
+        tiers = take(tiers_topic, batch, messages.tier_change)
+        programs = take(programs_topic, batch, messages.program_record)
+        requests = take(requests_topic, batch, messages.redemption_request)
+        outcomes: Consumed[messages.Outcome] = take(outcomes_topic, batch, messages.outcome)
+        rewards = take(rewards_topic, batch, messages.reward_record)
+        outcome = await transaction.project_batch(
+            self.conn, ledger, tiers, programs, requests=requests, outcomes=outcomes, rewards=rewards
+        )
         # Informational only (lag tooling reads it); positioning always comes from PostgreSQL.
         self.consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in outcome.positions.items()],
                              asynchronous=True)  # fmt: skip
         for record, reason in outcome.ledger.rejected:
             log.error("ledger entry %s at %s[%d]@%d not applied: %s", record.entry_id, self.topic,
                       record.partition, record.offset, reason)  # fmt: skip
-        RECORDS.labels("projected").inc(len(outcome.ledger.rows) + len(tiers.records) + len(programs.records))
+        others = (tiers, programs, requests, outcomes, rewards)
+        RECORDS.labels("projected").inc(len(outcome.ledger.rows) + sum(len(c.records) for c in others))
         RECORDS.labels("duplicate").inc(outcome.ledger.duplicates)
         RECORDS.labels("rejected").inc(len(outcome.ledger.rejected))
         RECORDS.labels("already_projected").inc(outcome.stale)
         BATCH_SECONDS.observe(time.perf_counter() - started)
-
-    def _consumed(self, topic: str, batch: list[Message], read: Callable[[Decoded, int, int], R]) -> Consumed[R]:
-        """The batch's records of `topic`, decoded; those that do not decode are counted, logged and skipped."""
-        of = [m for m in batch if m.topic() == topic]
-        records = [read(d, m.partition() or 0, m.offset() or 0) for m in of if (d := self._decoded(m)) is not None]
-        return Consumed(topic, records, _next_offsets(of))
-
-    def _decoded(self, msg: Message) -> Decoded | None:
-        where = f"{msg.topic()}[{msg.partition()}]@{msg.offset()}"
-        try:
-            decoded = self.codec.decode(msg.value())
-        except DecodeError as exc:
-            RECORDS.labels("undecodable").inc()
-            log.error("undecodable record at %s skipped: %s", where, exc)
-            return None
-        if decoded.name not in self.record_types.get(msg.topic() or "", ()):
-            RECORDS.labels("undecodable").inc()
-            log.error("%s does not belong on %s; skipped at %s", decoded.name, msg.topic(), where)
-            return None
-        return decoded
 
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         stored = {t: self.loop.run_until_complete(postgres.positions(self.conn, t)) for t in self.topics}
@@ -145,10 +133,6 @@ class Projector:
             _, high = self.consumer.get_watermark_offsets(tp, cached=True)
             if tp.offset >= 0 and high >= 0:
                 LAG.labels(str(tp.partition)).set(max(0, high - tp.offset))
-
-
-def _next_offsets(batch: list[Message]) -> dict[int, int]:
-    return {m.partition() or 0: (m.offset() or 0) + 1 for m in batch}
 
 
 def _readable(msg: Message) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import asyncpg
 
@@ -11,6 +12,9 @@ from services.gateway.postgres import Conn
 from services.gateway.readmodel import Lot
 from services.gateway.readmodel.tiers import DEFAULT_TIER, TierState
 from services.tier.domain import LedgerEntry
+
+TIER_KIND: dict[str, Literal["earned", "clawed_back"]] = {"earned": "earned", "clawback_claimed": "clawed_back"}
+"""The tier service's names of the entries that qualify (it reads PointsEarned and PointsClawedBack)."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,9 @@ class BalanceSnapshot:
     expired: int
     clawed_back: int
     owed: int
+    adjusted: int
+    transferred_in: int
+    transferred_out: int
     tier: str
     frozen: bool
     lots: list[Lot]
@@ -33,8 +40,9 @@ async def balance(
     # One snapshot, so the totals, the lots and the position all describe the same projected prefix.
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         row = await conn.fetchrow(
-            "SELECT b.lifetime_earned, b.redeemed, b.expired, b.clawed_back, b.owed, b.frozen,"
-            " COALESCE(t.tier, $3) AS tier FROM balances b LEFT JOIN tiers t USING (shop_id, customer_id)"
+            "SELECT b.lifetime_earned, b.redeemed, b.expired, b.clawed_back, b.owed, b.adjusted, b.transferred_in,"
+            " b.transferred_out, b.frozen, COALESCE(t.tier, $3) AS tier"
+            " FROM balances b LEFT JOIN tiers t USING (shop_id, customer_id)"
             " WHERE b.shop_id = $1 AND b.customer_id = $2",
             shop_id,
             customer_id,
@@ -53,15 +61,9 @@ async def balance(
             "SELECT next_offset FROM projection_positions WHERE topic = $1 AND partition = $2", topic, partition
         )
     return BalanceSnapshot(
-        row["lifetime_earned"],
-        row["redeemed"],
-        row["expired"],
-        row["clawed_back"],
-        row["owed"],
-        row["tier"],
-        row["frozen"],
-        [Lot(r["remaining"], r["available_at"], r["expires_at"]) for r in lots],
-        next_offset or 0,
+        **dict(row),
+        lots=[Lot(r["remaining"], r["available_at"], r["expires_at"]) for r in lots],
+        next_offset=next_offset or 0,
     )
 
 
@@ -70,7 +72,7 @@ async def ledger_page(
 ) -> list[asyncpg.Record]:
     """Up to `limit` entries older than `before_offset` (all if None), newest first."""
     return await pool.fetch(
-        """SELECT entry_id, kind, points, balance_after, reason, source_event_id, occurred_at, uncollected,
+        """SELECT entry_id, kind, points, balance_after, reason, source_event_id, occurred_at, uncollected, claimed,
              ledger_offset
            FROM ledger_entries WHERE shop_id = $1 AND customer_id = $2 AND ($3::bigint IS NULL OR ledger_offset < $3)
            ORDER BY ledger_offset DESC LIMIT $4""",
@@ -97,7 +99,9 @@ async def tier(
 ) -> tuple[TierState | None, list[LedgerEntry]]:
     """The customer's tier (None before any change) and its qualifying ledger entries from `since` on.
 
-    A clawback counts what it asked back, collected or not, against the credit it names.
+    Only earn's entries qualify: credits, and clawback claims, which count what they asked back
+    (collected or not) against the credit they name. Redemptions, expiry, adjustments and transfers
+    never change qualifying points.
     """
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         state = await conn.fetchrow(
@@ -107,13 +111,15 @@ async def tier(
             customer_id,
         )
         rows = await conn.fetch(
-            """SELECT entry_id, occurred_at, kind, abs(points - uncollected) AS points, earned_entry_id
+            """SELECT entry_id, occurred_at, kind, CASE kind WHEN 'earned' THEN points ELSE claimed END AS points,
+                 earned_entry_id
                FROM ledger_entries WHERE shop_id = $1 AND customer_id = $2 AND qualifying AND occurred_at >= $3
+                 AND kind IN ('earned', 'clawback_claimed')
                ORDER BY ledger_offset""",
             shop_id,
             customer_id,
             since,
         )
-    entries = [LedgerEntry(r["entry_id"], shop_id, customer_id, r["occurred_at"], r["kind"], r["points"],
+    entries = [LedgerEntry(r["entry_id"], shop_id, customer_id, r["occurred_at"], TIER_KIND[r["kind"]], r["points"],
                            earned_entry_id=r["earned_entry_id"]) for r in rows]  # fmt: skip
     return (TierState(**dict(state)) if state is not None else None), entries

@@ -35,6 +35,10 @@ class BalanceOut(BaseModel):
     redeemed: int
     expired: int
     clawed_back: int = Field(description="points taken back by refunds")
+    owed: int = Field(description="how far below zero the balance went; the next credits repay it first")
+    adjusted: int = Field(description="staff adjustments, signed")
+    transferred_in: int
+    transferred_out: int
     tier: str
     frozen: bool
     expiring: list[ExpiringLot] = Field(description="every upcoming lot, soonest expiry first")
@@ -43,13 +47,17 @@ class BalanceOut(BaseModel):
 
 class LedgerEntryOut(BaseModel):
     entry_id: str
-    kind: str = Field(description="`earned` or `clawed_back`")
+    kind: str = Field(
+        description="`earned`, `clawback_claimed` (a refund's claim: 0 points; `claimed` says how many it asks back), "
+        "`clawed_back` (what the claim collected), `redeemed`, `restored`, `expired`, `adjusted` or `transferred`"
+    )
     points: int = Field(description="signed: what the entry changed the balance by")
     balance_after: int
     reason: str
     source_event_id: str
     occurred_at: datetime
     uncollected: int = Field(0, description="a clawback's points the balance did not cover; present only when not 0")
+    claimed: int = Field(0, description="what a clawback claim asks back; present only when not 0")
 
 
 class LedgerPage(BaseModel):
@@ -86,3 +94,41 @@ class ProgramOut(BaseModel):
     configured_at: datetime | None
     actor: str | None
     rules: dict[str, Any]
+
+
+class Queued(BaseModel):
+    position: str = Field(description="`topic:partition:offset` of the command on loyalty.redemption-requests")
+
+
+class RedemptionQueued(Queued):
+    redemption_id: str
+
+
+class AdjustmentQueued(Queued):
+    adjustment_id: str
+
+
+class TransferQueued(Queued):
+    transfer_id: str
+
+
+class FreezeQueued(Queued):
+    command_id: str = Field(description="the command's event id, which a refusal names")
+
+
+class RedemptionOut(BaseModel):
+    redemption_id: str
+    customer_id: str
+    reward_id: str
+    quantity: int | None = Field(description="null while only a rejection is known")
+    status: str = Field(description="`pending` (no outcome yet), `approved`, `rejected` or `reversed`")
+    reason: str | None = Field(description="why it was rejected or reversed")
+    code: str | None = Field(None, description="a coupon's code")
+    prize: str | None = Field(None, description="a lottery draw's prize")
+    shipping_id: str | None = Field(None, description="a physical reward's shipping record")
+    points: int = Field(description="debited on approval")
+    points_restored: int = Field(description="given back by a reversal")
+    cash_minor: int | None
+    requested_at: datetime | None
+    updated_at: datetime | None = Field(description="time of the outcome")
+    position: str | None = Field(description="`topic:partition:offset` of the outcome; null while pending")

@@ -2,7 +2,8 @@
 
 Every write of a batch is a multi-row statement over arrays (`unnest`), so a batch of a thousand
 records costs a handful of round trips. The caller holds the transaction. The statements of each
-read model are in `postgres.ledger`, `postgres.tiers` and `postgres.programs`.
+read model are in `postgres.ledger`, `postgres.redemptions`, `postgres.accounts`, `postgres.rewards`,
+`postgres.tiers` and `postgres.programs`.
 """
 
 from __future__ import annotations

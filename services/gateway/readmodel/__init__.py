@@ -1,9 +1,11 @@
 """The gateway's read models as folds of the logs, pure (standard library only).
 
 The projector, a rebuild from the logs and the tests all use these, so they agree:
-`ledger` (balances, lots and rows from loyalty.ledger), `lots` (clawback collection and the
-storefront's view), `tiers` (each customer's tier from loyalty.tiers), `programs` (versions from
-loyalty.programs). Tier progress is counted by the tier service's own rules (`services.tier.progress`).
+`ledger` (balances, lots and rows from loyalty.ledger, applying the lot shares the redeem service
+names: `records`, `entries`, `lots`), `redemptions` (requests and their outcomes), `accounts`
+(freezes and refused account commands), `rewards` (the catalog from loyalty.rewards), `tiers`
+(each customer's tier from loyalty.tiers), `programs` (versions from loyalty.programs). Tier
+progress is counted by the tier service's own rules (`services.tier.progress`).
 """
 
 from services.gateway.readmodel.ledger import (
@@ -15,11 +17,12 @@ from services.gateway.readmodel.ledger import (
     Lots,
     Projection,
     evolve,
+    named_lots,
     project,
 )
-from services.gateway.readmodel.lots import BalanceView, HeldLot, Lot, take, view
+from services.gateway.readmodel.lots import BalanceView, HeldLot, Lot, Share, view
 
 __all__ = [
     "Balance", "BalanceView", "CustomerKey", "HeldLot", "InvalidEntry", "LedgerRecord", "LedgerRow", "Lot", "Lots",
-    "Projection", "evolve", "project", "take", "view",
+    "Projection", "Share", "evolve", "named_lots", "project", "view",
 ]  # fmt: skip

@@ -1,91 +1,35 @@
 """The ledger fold: ledger records -> per-customer balances, lots and ledger rows. Pure.
 
-`evolve` applies one record to a customer's balance and lots; `project` folds a batch, skipping
-entries already projected (known entry ids, or the same id twice in the batch) and giving each new
-row its `balance_after`. A credit (`earned`) opens a lot; a clawback (`clawed_back`) collects from
-the lots (`lots.take`). What the lots cannot cover is `uncollected` on the row, unless the shop lets
-the balance go negative: then it is `owed`, and the next credits repay it before opening their lot.
-So `balance` = Σ lots remaining - owed = lifetime_earned - redeemed - expired - clawed_back.
+`project` folds a batch in log order with `entries.evolve`, skipping entries already projected
+(known entry ids, or the same id twice in the batch) and giving each new row its `balance_after`.
+The redeem service decides every lot debit and names its shares (decision 0002); this fold applies
+them and never chooses a lot, so it ends where the redeem service's own fold ends:
+`balance` = Σ lots remaining - owed. An entry that breaks the contract (a share naming a lot the
+customer does not hold, or more than the lot has left; a credit reopening a lot) is reported, not
+applied.
 
-Known gap: redemptions, expiry entries and adjustments arrive with the redeem service.
+Known gap: a credit repays what is owed when it is projected; the redeem service repays at the
+credit it reads next, which is another lot if a credit was already on the ledger, unread, when it
+decided the debit that went below zero. The balance is the same; a later share of the lot that
+repaid in one fold and not the other is refused here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
 
-from services.gateway.readmodel.lots import HeldLot, take
+from services.gateway.readmodel.entries import Step, evolve, opens
+from services.gateway.readmodel.lots import HeldLot, InvalidEntry
+from services.gateway.readmodel.records import KINDS, Balance, CustomerKey, LedgerRecord, LedgerRow
 
-CustomerKey = tuple[str, str]
-"""(shop_id, customer_id)"""
+__all__ = [
+    "KINDS", "Balance", "CustomerKey", "InvalidEntry", "LedgerRecord", "LedgerRow", "Lots", "Projection", "Step",
+    "evolve", "named_lots", "project",
+]  # fmt: skip
+
 Lots = Mapping[CustomerKey, Mapping[str, HeldLot]]
-KINDS = ("earned", "clawed_back")
-
-
-class InvalidEntry(ValueError):
-    """A ledger record that breaks the contract; it is reported and not applied."""
-
-
-@dataclass(frozen=True)
-class LedgerRecord:
-    entry_id: str
-    shop_id: str
-    customer_id: str
-    kind: str
-    points: int
-    """What the entry credits, or what a clawback asks to take back: never negative."""
-    reason: str
-    source_event_id: str
-    occurred_at: datetime
-    lot_id: str | None
-    """The lot a credit opens; the lot a clawback takes from first."""
-    available_at: datetime | None
-    expires_at: datetime | None
-    partition: int
-    offset: int
-    qualifying: bool = True
-    rule_version: int = 0
-    may_go_negative: bool = False
-    earned_entry_id: str | None = None
-    """The credit a clawback reverses."""
-
-    @property
-    def customer(self) -> CustomerKey:
-        return (self.shop_id, self.customer_id)
-
-
-@dataclass(frozen=True)
-class Balance:
-    balance: int = 0
-    """Points held: every credit minus every debit, whatever the state of their lots."""
-    lifetime_earned: int = 0
-    redeemed: int = 0
-    expired: int = 0
-    clawed_back: int = 0
-    """Taken back by refunds: collected from lots, plus what went below zero."""
-    owed: int = 0
-    """How far below zero a clawback took the balance; the next credits repay it."""
-
-
-@dataclass(frozen=True)
-class LedgerRow:
-    record: LedgerRecord
-    balance_after: int
-    points: int
-    """Signed: what the entry changed the balance by."""
-    uncollected: int = 0
-    """What a clawback could not collect (the balance did not cover it and may not go negative)."""
-
-
-@dataclass(frozen=True)
-class Step:
-    balance: Balance
-    lots: Mapping[str, HeldLot]
-    """The customer's lots this entry opened or changed."""
-    row: LedgerRow
 
 
 @dataclass(frozen=True)
@@ -99,43 +43,11 @@ class Projection:
     rejected: tuple[tuple[LedgerRecord, str], ...] = ()
 
 
-def evolve(balance: Balance, lots: Mapping[str, HeldLot], record: LedgerRecord) -> Step:
-    """One record on one customer: `lots` are all of the customer's lots (a clawback may take from any)."""
-    if record.kind not in KINDS:
-        raise InvalidEntry(f"unknown ledger entry kind {record.kind!r}")
-    if record.points < 0:
-        raise InvalidEntry(f"ledger points are never negative, got {record.points}")
-    if record.kind == "earned":
-        return _credit(balance, record)
-    return _clawback(balance, lots, record)
-
-
-def _credit(balance: Balance, record: LedgerRecord) -> Step:
-    if record.lot_id is None or record.available_at is None or record.expires_at is None:
-        raise InvalidEntry("a credit opens a lot: lot_id, available_at and expires_at are required")
-    repaid = min(record.points, balance.owed)
-    lot = HeldLot(record.lot_id, record.points, record.points - repaid, record.available_at, record.expires_at)
-    after = replace(
-        balance,
-        balance=balance.balance + record.points,
-        lifetime_earned=balance.lifetime_earned + record.points,
-        owed=balance.owed - repaid,
-    )
-    return Step(after, {lot.lot_id: lot}, LedgerRow(record, after.balance, record.points))
-
-
-def _clawback(balance: Balance, lots: Mapping[str, HeldLot], record: LedgerRecord) -> Step:
-    changed, collected = take(lots, record.lot_id, record.points, record.occurred_at)
-    beyond = record.points - collected
-    below_zero = beyond if record.may_go_negative else 0
-    taken = collected + below_zero
-    after = replace(
-        balance,
-        balance=balance.balance - taken,
-        clawed_back=balance.clawed_back + taken,
-        owed=balance.owed + below_zero,
-    )
-    return Step(after, changed, LedgerRow(record, after.balance, -taken, beyond - below_zero))
+def named_lots(records: Iterable[LedgerRecord]) -> set[str]:
+    """Every lot the records name: what `project` needs of the lots already held."""
+    return {
+        lot_id for r in records for lot_id in (r.lot_id, *(share.lot_id for share in r.shares)) if lot_id is not None
+    }
 
 
 def project(
@@ -146,8 +58,7 @@ def project(
 ) -> Projection:
     """Folds records in log order onto `balances` and `lots`; entries in `known` (or seen earlier) are duplicates.
 
-    `lots` must hold every lot of each customer a clawback in `records` is for, and every existing
-    lot whose id a credit in `records` names (a credit may not reopen a lot).
+    `lots` must hold every existing lot that `records` name (`named_lots`), whoever holds it.
     """
     current, held = dict(balances), {customer: dict(owned) for customer, owned in (lots or {}).items()}
     opened = {lot_id for owned in held.values() for lot_id in owned}
@@ -159,14 +70,14 @@ def project(
             duplicates += 1
             continue
         try:
-            if record.kind == "earned" and record.lot_id in opened:
-                raise InvalidEntry(f"lot {record.lot_id!r} was opened by another entry")
+            if reopened := sorted(set(opens(record)) & opened):
+                raise InvalidEntry(f"lot {reopened[0]!r} was opened by another entry")
             step = evolve(current.get(record.customer, Balance()), held.get(record.customer, {}), record)
         except InvalidEntry as exc:
             rejected.append((record, str(exc)))
             continue
         seen.add(record.entry_id)
-        opened |= {record.lot_id} if record.kind == "earned" and record.lot_id else set()
+        opened |= set(opens(record))
         current[record.customer] = changed[record.customer] = step.balance
         held.setdefault(record.customer, {}).update(step.lots)
         touched.setdefault(record.customer, {}).update(step.lots)

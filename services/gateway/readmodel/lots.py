@@ -1,8 +1,8 @@
 """Lots: each credit's points, what is left of them, and when they are pending, available and gone. Pure.
 
-`take` is how a clawback collects: the refunded order's own lot first (whatever its state), then
-the other lots still alive at the clawback's event time, available ones before pending ones, nearest
-expiry first. Event time, never the clock, so a replay collects from the same lots.
+The read model never chooses lots: the redeem service names the lot shares of every debit
+(decision 0002), and `debit` / `put_back` apply them, refusing a share that names a lot the
+customer does not hold, or more than the lot has left (or, put back, more than it gave).
 `view` turns a customer's lots into what a storefront shows at a given time.
 """
 
@@ -11,6 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+
+
+class InvalidEntry(ValueError):
+    """A ledger record that breaks the contract; it is reported and not applied."""
+
+
+@dataclass(frozen=True)
+class Share:
+    """Points taken from, put back into, or given as one lot."""
+
+    lot_id: str
+    points: int
+    expires_at: datetime | None = None
+    """The lot's expiry, where the share opens a lot (a transfer in)."""
 
 
 @dataclass(frozen=True)
@@ -33,27 +47,32 @@ class HeldLot:
     available_at: datetime
     expires_at: datetime
 
-    def alive(self, at: datetime) -> bool:
-        return self.remaining > 0 and self.expires_at > at
 
-
-def take(lots: Mapping[str, HeldLot], own: str | None, points: int, at: datetime) -> tuple[dict[str, HeldLot], int]:
-    """Collects up to `points` from a customer's lots; returns the lots it changed and what it collected."""
-    others = sorted(
-        (lot for lot_id, lot in lots.items() if lot_id != own and lot.alive(at)),
-        key=lambda lot: (lot.available_at > at, lot.expires_at, lot.lot_id),
-    )
-    order = ([lots[own]] if own is not None and own in lots else []) + others
+def debit(lots: Mapping[str, HeldLot], shares: Iterable[Share]) -> dict[str, HeldLot]:
+    """The lots after taking each share from its lot: only the lots changed."""
     changed: dict[str, HeldLot] = {}
-    left = points
-    for lot in order:
-        if left <= 0:
-            break
-        taken = min(left, lot.remaining)
-        if taken > 0:
-            changed[lot.lot_id] = replace(lot, remaining=lot.remaining - taken)
-            left -= taken
-    return changed, points - left
+    for share in shares:
+        lot = changed.get(share.lot_id) or lots.get(share.lot_id)
+        if lot is None:
+            raise InvalidEntry(f"share names lot {share.lot_id!r}, which the customer does not hold")
+        if not 0 <= share.points <= lot.remaining:
+            raise InvalidEntry(f"share of {share.points} from lot {share.lot_id!r}, which has {lot.remaining} left")
+        changed[share.lot_id] = replace(lot, remaining=lot.remaining - share.points)
+    return changed
+
+
+def put_back(lots: Mapping[str, HeldLot], shares: Iterable[Share]) -> dict[str, HeldLot]:
+    """The lots after giving each share back to its lot, never above what the lot was opened with."""
+    changed: dict[str, HeldLot] = {}
+    for share in shares:
+        lot = changed.get(share.lot_id) or lots.get(share.lot_id)
+        if lot is None:
+            raise InvalidEntry(f"share names lot {share.lot_id!r}, which the customer does not hold")
+        if not 0 <= share.points <= lot.points - lot.remaining:
+            raise InvalidEntry(f"share of {share.points} back into lot {share.lot_id!r}, which gave only "
+                               f"{lot.points - lot.remaining}")  # fmt: skip
+        changed[share.lot_id] = replace(lot, remaining=lot.remaining + share.points)
+    return changed
 
 
 @dataclass(frozen=True)
@@ -66,8 +85,9 @@ class BalanceView:
 def view(lots: Iterable[Lot], now: datetime, owed: int = 0) -> BalanceView:
     """A lot is pending until its return window ends, then available; past its expiry it counts no more.
 
-    Points `owed` (a clawback the shop lets go below zero) make `available` negative until
-    later credits repay them. Expired lots leave the view at once, before an `expired` entry exists.
+    Points `owed` (a clawback or an adjustment the shop lets go below zero) make `available`
+    negative until later credits repay them. Expired lots leave the view at once, before an
+    `expired` entry exists.
     """
     live = sorted((lot for lot in lots if lot.expires_at > now and lot.points > 0), key=lambda lot: lot.expires_at)
     available = sum(lot.points for lot in live if lot.available_at <= now)

@@ -46,6 +46,10 @@ async def balance(customer_id: CustomerId, shop: ShopDep, pool: PoolDep, partiti
         redeemed=snapshot.redeemed,
         expired=snapshot.expired,
         clawed_back=snapshot.clawed_back,
+        owed=snapshot.owed,
+        adjusted=snapshot.adjusted,
+        transferred_in=snapshot.transferred_in,
+        transferred_out=snapshot.transferred_out,
         tier=snapshot.tier,
         frozen=snapshot.frozen,
         expiring=[ExpiringLot(points=lot.points, expires_at=lot.expires_at) for lot in lots.expiring],
@@ -53,7 +57,7 @@ async def balance(customer_id: CustomerId, shop: ShopDep, pool: PoolDep, partiti
     )
 
 
-# Only `uncollected` has a default, so it alone is left out when it is 0.
+# Only `uncollected` and `claimed` have defaults, so they alone are left out when they are 0.
 @router.get("/{customer_id}/ledger", responses=errors(400), response_model_exclude_defaults=True)
 async def ledger(
     customer_id: CustomerId,

@@ -74,19 +74,22 @@ def tier_changed(customer: str, to_tier: str, qualifying_points: int, **changes:
     } | changes  # fmt: skip
 
 
-def produce_ledger(records: Iterable[dict[str, Any] | bytes]) -> None:
-    """Onto the test's loyalty.ledger, keyed `shop:customer` like the earn service; raw bytes as they are.
+def produce_ledger(records: Iterable[dict[str, Any] | tuple[str, dict[str, Any]] | bytes]) -> None:
+    """Onto the test's loyalty.ledger, keyed `shop:customer` like the earn and redeem services; raw bytes as they are.
 
-    A record with a `refund_id` is a PointsClawedBack, any other a PointsEarned.
+    A `(name, record)` pair is that record; a bare record with a `refund_id` is a PointsClawedBack,
+    any other a PointsEarned.
     """
     codec, producer = Codec(), kafka.producer()
     for record in records:
         if isinstance(record, bytes):
             producer.produce(topics.LEDGER.name, record, b"north:garbage")
-        else:
-            key = topics.customer_key(record["shop_id"], record["customer_id"])
-            name = "PointsClawedBack" if "refund_id" in record else "PointsEarned"
-            producer.produce(topics.LEDGER.name, codec.encode(name, record), key)
+            continue
+        name, fields = record if isinstance(record, tuple) else (
+            "PointsClawedBack" if "refund_id" in record else "PointsEarned", record
+        )  # fmt: skip
+        key = topics.customer_key(fields["shop_id"], fields["customer_id"])
+        producer.produce(topics.LEDGER.name, codec.encode(name, fields), key)
         producer.poll(0)
     assert producer.flush(30) == 0
 

@@ -1,4 +1,4 @@
-"""The projector on real Kafka and PostgreSQL: clawbacks on lots and balances, tiers, program versions."""
+"""The projector on real Kafka and PostgreSQL: clawback claims and their collections, tiers, program versions."""
 
 from __future__ import annotations
 
@@ -20,24 +20,32 @@ from tests.integration.gateway.conftest import (
     run,
     tier_changed,
 )
+from tests.integration.gateway.records import adjusted, collected, expired, redeemed, restored, transferred
 
-LEDGER_ROWS = "SELECT entry_id, kind, points, balance_after, uncollected, qualifying, rule_version FROM ledger_entries"
+LEDGER_ROWS = (
+    "SELECT entry_id, kind, points, balance_after, uncollected, claimed, qualifying, rule_version FROM ledger_entries"
+)
 
 
-def test_a_clawback_collects_from_its_orders_lot_then_the_others_and_records_what_it_could_not(
+def test_a_clawback_claim_changes_nothing_and_its_collection_takes_the_shares_the_redeem_service_named(
     namespace: str, database_url: str, db_schema: str
 ) -> None:
     soon = AT + timedelta(days=30)
     produce_ledger([earned(1, "ada", 100), earned(2, "ada", 50, expires_at=soon), earned(3, "ada", 80)])
     project_everything(database_url, db_schema)
-    produce_ledger([clawed_back(4, "ada", 120, lot=1, rule_version=3), clawed_back(5, "ada", 200, lot=3)])
+    produce_ledger([
+        clawed_back(4, "ada", 120, lot=1, rule_version=3), collected(5, "ada", 4, [(1, 100), (2, 20)]),
+        clawed_back(6, "ada", 200, lot=3), collected(7, "ada", 6, [(3, 80), (2, 30)], uncollected=90),
+    ])  # fmt: skip
     project_everything(database_url, db_schema)
 
     rows = run(fetch(database_url, db_schema, f"{LEDGER_ROWS} ORDER BY ledger_offset"))
     assert [tuple(r.values()) for r in rows] == [
-        ("entry-1", "earned", 100, 100, 0, True, 0), ("entry-2", "earned", 50, 150, 0, True, 0),
-        ("entry-3", "earned", 80, 230, 0, True, 0), ("clawback-4", "clawed_back", -120, 110, 0, True, 3),
-        ("clawback-5", "clawed_back", -110, 0, 90, True, 0),
+        ("entry-1", "earned", 100, 100, 0, 0, True, 0), ("entry-2", "earned", 50, 150, 0, 0, True, 0),
+        ("entry-3", "earned", 80, 230, 0, 0, True, 0), ("clawback-4", "clawback_claimed", 0, 230, 0, 120, True, 3),
+        ("redeem-5", "clawed_back", -120, 110, 0, 0, False, 0),
+        ("clawback-6", "clawback_claimed", 0, 110, 0, 200, True, 0),
+        ("redeem-7", "clawed_back", -110, 0, 90, 0, False, 0),
     ]  # fmt: skip
     lots = run(fetch(database_url, db_schema, "SELECT lot_id, points, remaining FROM lots ORDER BY lot_id"))
     assert [tuple(lot.values()) for lot in lots] == [("entry-1", 100, 0), ("entry-2", 50, 0), ("entry-3", 80, 0)]
@@ -45,18 +53,23 @@ def test_a_clawback_collects_from_its_orders_lot_then_the_others_and_records_wha
     assert tuple(balance.values()) == (0, 230, 230, 0)
 
 
-def test_a_shop_that_lets_clawbacks_go_negative_owes_it_until_the_next_credit(
+def test_a_collection_that_goes_below_zero_is_owed_until_the_next_credit(
     namespace: str, database_url: str, db_schema: str
 ) -> None:
-    produce_ledger([earned(1, "bo", 30), clawed_back(2, "bo", 50, lot=1, may_go_negative=True), earned(3, "bo", 5)])
+    produce_ledger([
+        earned(1, "bo", 30), clawed_back(2, "bo", 50, lot=1, may_go_negative=True),
+        collected(3, "bo", 2, [(1, 30)], owed=20), earned(4, "bo", 5),
+    ])  # fmt: skip
     project_everything(database_url, db_schema)
 
     rows = run(fetch(database_url, db_schema, f"{LEDGER_ROWS} ORDER BY ledger_offset"))
     assert [(r["points"], r["balance_after"], r["uncollected"]) for r in rows] == [
-        (30, 30, 0), (-50, -20, 0), (5, -15, 0),
+        (30, 30, 0), (0, 30, 0), (-50, -20, 0), (5, -15, 0),
     ]  # fmt: skip
     [balance] = run(fetch(database_url, db_schema, "SELECT balance, owed FROM balances"))
     assert (balance["balance"], balance["owed"]) == (-15, 15)
+    remaining = run(fetch(database_url, db_schema, "SELECT lot_id, remaining FROM lots ORDER BY lot_id"))
+    assert [(lot["lot_id"], lot["remaining"]) for lot in remaining] == [("entry-1", 0), ("entry-4", 0)]
 
 
 def test_dropping_the_read_models_and_replaying_the_ledger_gives_identical_rows(
@@ -66,7 +79,12 @@ def test_dropping_the_read_models_and_replaying_the_ledger_gives_identical_rows(
         [earned(1, "ada", 100), earned(2, "bo", 40), earned(3, "ada", 60, available_at=AT + timedelta(days=7))]
     )
     project_everything(database_url, db_schema)
-    produce_ledger([clawed_back(4, "ada", 130, lot=3), earned(2, "bo", 40), clawed_back(5, "bo", 90, lot=2)])
+    produce_ledger([
+        clawed_back(4, "ada", 130, lot=3), collected(6, "ada", 4, [(3, 60), (1, 70)]), earned(2, "bo", 40),
+        clawed_back(5, "bo", 90, lot=2), collected(7, "bo", 5, [(2, 40)], uncollected=50),
+        redeemed(8, "ada", "red-1", [(1, 20)]), restored(9, "ada", "red-1", [(1, 5)]), expired(10, "ada", 1, 15),
+        adjusted(11, "bo", 25), transferred(12, "bo", -25, [(11, 25)]),
+    ])  # fmt: skip
     project_everything(database_url, db_schema)
     rebuilt = f"{db_schema}_rebuilt"
     run(migrate(database_url, rebuilt))

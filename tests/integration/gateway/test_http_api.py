@@ -16,7 +16,8 @@ from services.gateway import partitioner
 from tests.integration.gateway.conftest import AT, auth, earned, produce_ledger, project_everything
 
 BALANCE_FIELDS = {"customer_id", "available", "pending", "lifetime_earned", "redeemed", "expired", "clawed_back",
-                  "tier", "frozen", "expiring", "position"}  # fmt: skip
+                  "owed", "adjusted", "transferred_in", "transferred_out", "tier", "frozen", "expiring",
+                  "position"}  # fmt: skip
 
 
 async def project(database_url: str, schema: str, *records: dict[str, Any]) -> None:
@@ -149,4 +150,17 @@ async def test_health_readiness_metrics_and_the_openapi_document(api: httpx.Asyn
     assert 'route="/v1/customers/{customer_id}/balance",status="401"' in metrics
     assert "pointstream_gateway_request_seconds_bucket" in metrics
     paths = (await api.get("/openapi.json")).json()["paths"]
-    assert {"/v1/events", "/v1/customers/{customer_id}/balance", "/v1/customers/{customer_id}/ledger"} <= set(paths)
+    assert {
+        "/v1/events",
+        "/v1/customers/{customer_id}/balance",
+        "/v1/customers/{customer_id}/ledger",
+        "/v1/rewards",
+        "/v1/rewards/{reward_id}",
+        "/v1/redemptions",
+        "/v1/redemptions/{redemption_id}",
+        "/v1/redemptions/{redemption_id}/cancel",
+        "/v1/customers/{customer_id}/adjustments",
+        "/v1/customers/{customer_id}/freeze",
+        "/v1/customers/{customer_id}/unfreeze",
+        "/v1/transfers",
+    } <= set(paths)

@@ -19,12 +19,13 @@ from tests.integration.gateway.conftest import (
     project_everything,
     tier_changed,
 )
+from tests.integration.gateway.records import collected
 from tests.integration.gateway.test_http_api import read_back
 
 NOW = datetime.now(UTC)
 
 
-async def project(database_url: str, schema: str, ledger: list[dict[str, Any]], tiers: list[dict[str, Any]]) -> None:
+async def project(database_url: str, schema: str, ledger: list[Any], tiers: list[dict[str, Any]]) -> None:
     await asyncio.to_thread(produce_ledger, ledger)
     await asyncio.to_thread(produce_tiers, tiers)
     await asyncio.to_thread(project_everything, database_url, schema)
@@ -81,13 +82,14 @@ async def test_at_the_top_tier_there_is_nothing_next_and_an_unknown_customer_is_
     assert (await api.get("/v1/customers/cy/tier")).status_code == 401
 
 
-async def test_the_ledger_shows_clawbacks_with_what_they_could_not_collect(
+async def test_the_ledger_shows_a_clawback_claim_and_what_its_collection_could_not_take(
     api: httpx.AsyncClient, database_url: str, db_schema: str
 ) -> None:
-    await project(database_url, db_schema, [earned(1, "ada", 40), clawed_back(2, "ada", 100, lot=1)], [])
+    claim = [earned(1, "ada", 40), clawed_back(2, "ada", 100, lot=1), collected(3, "ada", 2, [(1, 40)], uncollected=60)]
+    await project(database_url, db_schema, claim, [])
     entries = (await api.get("/v1/customers/ada/ledger", headers=auth("north"))).json()["entries"]
-    assert [(e["kind"], e["points"], e["balance_after"], e.get("uncollected")) for e in entries] == [
-        ("clawed_back", -40, 0, 60), ("earned", 40, 40, None),
+    assert [(e["kind"], e["points"], e["balance_after"], e.get("uncollected"), e.get("claimed")) for e in entries] == [
+        ("clawed_back", -40, 0, 60, None), ("clawback_claimed", 0, 40, None, 100), ("earned", 40, 40, None, None),
     ]  # fmt: skip
     balance = (await api.get("/v1/customers/ada/balance", headers=auth("north"))).json()
     assert (balance["available"], balance["lifetime_earned"], balance["clawed_back"]) == (0, 40, 40)

@@ -54,18 +54,6 @@ def test_a_version_goes_on_the_wire_as_program_configured_and_reads_back_the_sam
     assert messages.program_record(decoded, 2, 9) == ProgramRecord(version, 2, 9)
 
 
-def test_a_clawback_on_the_wire_becomes_a_clawed_back_ledger_record() -> None:
-    codec = Codec()
-    record = {
-        "entry_id": "c-1", "shop_id": "north", "customer_id": "ada", "occurred_at": to_millis(NOW), "points": 30,
-        "source_event_id": "refund-1", "order_id": "o-1", "refund_id": "r-1", "reason": "refund", "lot_id": "lot-1",
-        "refunded_minor": 500, "qualifying": False, "rule_version": 4, "may_go_negative": True,
-    }  # fmt: skip
-    ledger = messages.ledger_record(codec.decode(codec.encode("PointsClawedBack", record)), 1, 7)
-    assert (ledger.kind, ledger.points, ledger.lot_id, ledger.available_at) == ("clawed_back", 30, "lot-1", None)
-    assert (ledger.qualifying, ledger.rule_version, ledger.may_go_negative, ledger.offset) == (False, 4, True, 7)
-
-
 def test_effective_from_comes_from_the_body_or_the_query_and_leaves_the_rules() -> None:
     assert split({"daily_cap": 5, "effective_from": "2027-01-01T00:00:00Z"}, None) == (
         {"daily_cap": 5}, datetime(2027, 1, 1, tzinfo=UTC),

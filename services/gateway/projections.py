@@ -1,0 +1,79 @@
+"""Each read model's share of a batch: load what its fold needs, fold (`readmodel`), write.
+
+The caller holds the transaction and has dropped the records already projected; each function
+answers how many rows it changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from services.gateway import postgres, readmodel
+from services.gateway.messages import Outcome
+from services.gateway.postgres import accounts as accounts_db
+from services.gateway.postgres import ledger as ledger_db
+from services.gateway.postgres import programs as programs_db
+from services.gateway.postgres import redemptions as redemptions_db
+from services.gateway.postgres import rewards as rewards_db
+from services.gateway.postgres import tiers as tiers_db
+from services.gateway.readmodel import LedgerRecord, accounts
+from services.gateway.readmodel import redemptions as redemption_model
+from services.gateway.readmodel import tiers as tier_model
+from services.gateway.readmodel.accounts import CommandRejected, StatusChanged
+from services.gateway.readmodel.programs import ProgramRecord, last_of_each
+from services.gateway.readmodel.redemptions import Decided, Requested
+from services.gateway.readmodel.rewards import RewardRecord, latest_of_each
+from services.gateway.readmodel.tiers import TierChange
+
+
+async def ledger(conn: postgres.Conn, topic: str, records: Sequence[LedgerRecord]) -> readmodel.Projection:
+    if not records:
+        return readmodel.Projection()
+    known = await ledger_db.known_entries(conn, [r.entry_id for r in records])
+    current = await ledger_db.balances(conn, {r.customer for r in records})
+    lots = await ledger_db.lots(conn, readmodel.named_lots(records))
+    projection = readmodel.project(current, known, records, lots)
+    await ledger_db.write(conn, topic, projection)
+    return projection
+
+
+async def tiers(conn: postgres.Conn, changes: Sequence[TierChange]) -> int:
+    if not changes:
+        return 0
+    current = await tiers_db.states(conn, {c.customer for c in changes})
+    changed = tier_model.project(current, changes)
+    await tiers_db.write(conn, changed)
+    return len(changed)
+
+
+async def programs(conn: postgres.Conn, records: Sequence[ProgramRecord]) -> int:
+    if versions := last_of_each(records):
+        await programs_db.write(conn, versions)
+    return len(versions)
+
+
+async def rewards(conn: postgres.Conn, records: Sequence[RewardRecord]) -> int:
+    if versions := latest_of_each(records):
+        await rewards_db.write(conn, versions)
+    return len(versions)
+
+
+async def redemptions(conn: postgres.Conn, requests: Sequence[Requested], outcomes: Sequence[Outcome]) -> int:
+    """Requests first: in a batch they were published before the outcomes that answer them."""
+    records: list[Requested | Decided] = [*requests, *(o for o in outcomes if isinstance(o, Decided))]
+    if not records:
+        return 0
+    current = await redemptions_db.current(conn, {r.key for r in records})
+    changed = redemption_model.project(current, records)
+    await redemptions_db.write(conn, changed.values())
+    return len(changed)
+
+
+async def account_outcomes(conn: postgres.Conn, outcomes: Sequence[Outcome]) -> int:
+    frozen = accounts.frozen(o for o in outcomes if isinstance(o, StatusChanged))
+    rejected = accounts.rejections(o for o in outcomes if isinstance(o, CommandRejected))
+    if frozen:
+        await accounts_db.write_status(conn, frozen.values())
+    if rejected:
+        await accounts_db.write_rejections(conn, rejected)
+    return len(frozen) + len(rejected)

@@ -1,0 +1,84 @@
+"""Redemptions: `POST /v1/redemptions` asks (shop key), `GET /v1/redemptions/{id}` follows it, and
+`POST /v1/redemptions/{id}/cancel` takes an approved one back (admin key).
+
+The request goes onto loyalty.redemption-requests, keyed by the customer; the redeem service
+decides it and the projector brings its outcome. The request is recorded at once, so its id is
+known (`pending`) before the outcome. A redemption id is the caller's to choose, so a retry is
+the same redemption; the same id for another request is a 409.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from services.gateway import commands
+from services.gateway.auth import AdminDep, ReaderDep
+from services.gateway.bodies import CancelBody, RedemptionBody
+from services.gateway.deps import CodecDep, PoolDep, ProducerDep, ShopDep
+from services.gateway.errors import ApiError
+from services.gateway.postgres import redemptions as redemptions_db
+from services.gateway.readmodel.redemptions import Redemption, same_request
+from services.gateway.responses import RedemptionOut, RedemptionQueued, errors
+
+router = APIRouter(prefix="/v1/redemptions", tags=["redemptions"])
+RedemptionId = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+@router.post("", status_code=202, responses=errors(401, 409, 422, 503))
+async def ask(
+    body: RedemptionBody, shop: ShopDep, pool: PoolDep, producer: ProducerDep, codec: CodecDep
+) -> RedemptionQueued:
+    redemption_id = body.redemption_id or commands.new_id()
+    async with pool.acquire() as conn, conn.transaction():
+        await redemptions_db.lock(conn, shop, redemption_id)
+        known = await redemptions_db.one(conn, shop, redemption_id)
+        if known is not None and not same_request(
+            known, body.customer_id, body.reward_id, body.quantity, body.cash_minor
+        ):
+            raise ApiError(409, "redemption_exists", f"redemption {redemption_id!r} is another request",
+                           {"field": "redemption_id"})  # fmt: skip
+        record = commands.command(
+            shop, body.customer_id, commands.event_id(shop, "redemption", redemption_id),
+            redemption_id=redemption_id, reward_id=body.reward_id, quantity=body.quantity, cash_minor=body.cash_minor,
+            shipping_address=body.shipping_address.model_dump() if body.shipping_address else None,
+        )  # fmt: skip
+        position = await commands.publish(producer, codec, "RedemptionRequested", record)
+        requested = Redemption(shop, redemption_id, body.customer_id, body.reward_id, body.quantity, body.cash_minor,
+                               requested_at=record["occurred_at"])  # fmt: skip
+        await redemptions_db.record_request(conn, requested)
+    return RedemptionQueued(redemption_id=redemption_id, position=position)
+
+
+@router.get("/{redemption_id}", responses=errors(401, 404))
+async def follow(redemption_id: RedemptionId, shop: ReaderDep, pool: PoolDep) -> RedemptionOut:
+    redemption = await redemptions_db.one(pool, shop, redemption_id)
+    if redemption is None:
+        raise unknown(redemption_id)
+    fields = {k: v for k, v in vars(redemption).items() if k != "shop_id"}
+    return RedemptionOut(**fields)
+
+
+@router.post("/{redemption_id}/cancel", status_code=202, responses=errors(401, 403, 404, 409, 422, 503))
+async def cancel(
+    redemption_id: RedemptionId, body: CancelBody, admin: AdminDep, pool: PoolDep, producer: ProducerDep,
+    codec: CodecDep,
+) -> RedemptionQueued:  # fmt: skip
+    """Points go back to the lots they came from (those not expired), stock is released: `reversed`."""
+    redemption = await redemptions_db.one(pool, admin.shop, redemption_id)
+    if redemption is None:
+        raise unknown(redemption_id)
+    if redemption.status in ("rejected", "reversed"):
+        raise ApiError(409, "not_cancellable", f"redemption {redemption_id!r} is {redemption.status}")
+    record = commands.command(
+        admin.shop, redemption.customer_id, commands.event_id(admin.shop, "cancellation", redemption_id),
+        redemption_id=redemption_id, reason=body.reason, actor=admin.actor,
+    )  # fmt: skip
+    position = await commands.publish(producer, codec, "RedemptionCancelled", record)
+    return RedemptionQueued(redemption_id=redemption_id, position=position)
+
+
+def unknown(redemption_id: str) -> ApiError:
+    return ApiError(404, "unknown_redemption", f"no redemption {redemption_id!r} in this shop",
+                    {"field": "redemption_id"})  # fmt: skip
