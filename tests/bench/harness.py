@@ -109,6 +109,20 @@ def group_lag(group: str, topic: str) -> int:
         consumer.close()
 
 
+def settled_lag(group: str, topic: str) -> int:
+    """Records `group` has yet to read on a topic written in transactions. Each transaction ends with
+    a commit marker that takes an offset no consumer commits past: it is not counted."""
+    consumer = kafka.consumer(None)
+    try:
+        behind = 0
+        for tp in committed(group, topic):
+            end = consumer.get_watermark_offsets(TopicPartition(topic, tp.partition), timeout=10)[1]
+            behind += max(end - max(tp.offset, 0) - (1 if end else 0), 0)
+        return behind
+    finally:
+        consumer.close()
+
+
 def wait_for_lag_zero(group: str, topic: str, timeout_s: float) -> float:
     deadline = time.monotonic() + timeout_s
     while (lag := group_lag(group, topic)) > 0:
