@@ -41,7 +41,7 @@ REDEMPTION_REQUESTS = Topic(
 LEDGER = Topic(
     "loyalty.ledger",
     ("PointsEarned", "PointsClawedBack", "ClawbackCollected", "PointsRedeemed", "PointsRestored", "PointsExpired",
-     "PointsAdjusted", "PointsTransferred"),
+     "PointsAdjusted", "PointsTransferred", "OwedRepaid"),
     writer="earn (credits, clawbacks), redeem (debits, expiry, adjustments, transfers)",
 )  # fmt: skip
 REDEMPTION_OUTCOMES = Topic(

@@ -22,7 +22,7 @@ from services.gateway.readmodel.tiers import TierChange
 KIND_OF = {
     "PointsEarned": "earned", "PointsClawedBack": "clawback_claimed", "ClawbackCollected": "clawed_back",
     "PointsRedeemed": "redeemed", "PointsRestored": "restored", "PointsExpired": "expired",
-    "PointsAdjusted": "adjusted", "PointsTransferred": "transferred",
+    "PointsAdjusted": "adjusted", "PointsTransferred": "transferred", "OwedRepaid": "owed_repaid",
 }  # fmt: skip
 STATUS_OF: dict[str, Status] = {
     "RedemptionApproved": "approved", "RedemptionRejected": "rejected", "RedemptionReversed": "reversed",

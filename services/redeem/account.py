@@ -24,6 +24,7 @@ from services.redeem.events import (
     BalanceThresholdCrossed,
     ClawbackCollected,
     Event,
+    OwedRepaid,
     PointsAdjusted,
     PointsEarned,
     PointsExpired,
@@ -160,8 +161,8 @@ def evolve(account: Account, event: Event) -> Account:
 def _apply(a: Account, event: Event) -> Account:
     t = a.totals
     match event:
-        case PointsEarned():
-            a = _credit(a, event.lot_id, event.points, event.available_at, event.expires_at)
+        case PointsEarned():  # opened whole: an OwedRepaid that follows repays what is owed
+            a = _credit(a, event.lot_id, event.points, event.available_at, event.expires_at, repay=False)
             return replace(
                 a,
                 entries=a.entries | {event.entry_id},
@@ -180,6 +181,8 @@ def _apply(a: Account, event: Event) -> Account:
                 entries=a.entries | {event.claim_entry_id},
                 totals=totals,
             )
+        case OwedRepaid():
+            return replace(a, lots=debit(a.lots, event.lots), owed=a.owed - event.points)
         case PointsRedeemed():
             record = Redemption(event.reward_id, event.points, 0, event.lots)
             return replace(
@@ -235,11 +238,14 @@ def _seen(account: Account, event_id: str) -> Account:
     return replace(account, seen=account.seen | {event_id})
 
 
-def _credit(account: Account, lot_id: str, points: int, available_at: datetime, expires_at: datetime) -> Account:
-    """Opens a lot with `points`; what the customer owes is repaid from it first."""
+def _credit(
+    account: Account, lot_id: str, points: int, available_at: datetime, expires_at: datetime, repay: bool = True
+) -> Account:
+    """Opens a lot with `points`; what the customer owes is repaid from it first, unless an explicit
+    `OwedRepaid` does (for earn's credits)."""
     if points <= 0:
         return account
-    repaid = min(points, account.owed)
+    repaid = min(points, account.owed) if repay else 0
     lot = Lot(lot_id, points, points - repaid, available_at, expires_at)
     return replace(account, lots=open_lot(account.lots, lot), owed=account.owed - repaid)
 

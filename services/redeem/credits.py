@@ -16,12 +16,13 @@ from services.redeem.events import (
     ClawbackCollected,
     ContractViolation,
     Event,
+    OwedRepaid,
     PointsClawedBack,
     PointsEarned,
     PointsExpired,
     entry_id,
 )
-from services.redeem.lots import collect
+from services.redeem.lots import LotShare, collect
 
 
 def decide_credit(earned: PointsEarned, account: Account) -> list[Event]:
@@ -32,7 +33,22 @@ def decide_credit(earned: PointsEarned, account: Account) -> list[Event]:
         raise ContractViolation(f"points is negative ({earned.points})")
     if earned.points > 0 and earned.lot_id in account.lots:
         raise ContractViolation(f"lot {earned.lot_id} was already opened by another entry")
-    return [earned]
+    repaid = min(earned.points, account.owed)
+    if not repaid:
+        return [earned]
+    return [
+        earned,
+        OwedRepaid(
+            entry_id(earned.shop_id, earned.entry_id, "owed_repaid"),
+            earned.shop_id,
+            earned.customer_id,
+            earned.occurred_at,
+            earned.source_event_id,
+            f"repays {repaid} points owed",
+            repaid,
+            (LotShare(earned.lot_id, repaid),),
+        ),
+    ]
 
 
 def decide_clawback(claim: PointsClawedBack, account: Account) -> list[Event]:

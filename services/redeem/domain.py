@@ -35,6 +35,7 @@ from services.redeem.events import (
     Event,
     ExpiryTick,
     FreezeChanged,
+    OwedRepaid,
     PointsAdjusted,
     PointsClawedBack,
     PointsEarned,
@@ -74,15 +75,15 @@ from services.redeem.triggers import crossings, settle
 
 __all__ = [
     "Account", "AccountCommandRejected", "AccountStatusChanged", "AdjustmentRequested", "Approvable", "Balance",
-    "BalanceThresholdCrossed", "ClawbackCollected", "Command", "ContractViolation", "Decision", "Discount", "Duplicate",
-    "Event", "Expiring", "ExpiryTick", "FreezeChanged", "InvalidReward", "Lot", "LotShare", "PointsAdjusted",
-    "PointsClawedBack", "PointsEarned", "PointsExpired", "PointsRedeemed", "PointsRestored", "PointsTransferred",
-    "Prize", "Redemption", "RedemptionApproved", "RedemptionCancelled", "RedemptionRejected", "RedemptionRequested",
-    "RedemptionReversed", "Rejected", "Reward", "Shop", "Totals", "TransferLimits", "TransferReceived",
-    "TransferRequested", "approve", "balance", "coupon_code", "crossings", "decide", "decide_adjustment",
-    "decide_cancellation", "decide_clawback", "decide_credit", "decide_expiry", "decide_freeze", "decide_redemption",
-    "decide_transfer", "decide_transfer_received", "draw", "entry_id", "evolve", "handle", "next_expiry", "reject",
-    "reward_from", "settle", "shipping_id", "time_of",
+    "BalanceThresholdCrossed", "ClawbackCollected", "Command", "ContractViolation", "Decision", "Discount",
+    "Duplicate", "Event", "Expiring", "ExpiryTick", "FreezeChanged", "InvalidReward", "Lot", "LotShare", "OwedRepaid",
+    "PointsAdjusted", "PointsClawedBack", "PointsEarned", "PointsExpired", "PointsRedeemed", "PointsRestored",
+    "PointsTransferred", "Prize", "Redemption", "RedemptionApproved", "RedemptionCancelled", "RedemptionRejected",
+    "RedemptionRequested", "RedemptionReversed", "Rejected", "Reward", "Shop", "Totals", "TransferLimits",
+    "TransferReceived", "TransferRequested", "approve", "balance", "coupon_code", "crossings", "decide",
+    "decide_adjustment", "decide_cancellation", "decide_clawback", "decide_credit", "decide_expiry", "decide_freeze",
+    "decide_redemption", "decide_transfer", "decide_transfer_received", "draw", "entry_id", "evolve", "handle",
+    "next_expiry", "reject", "reward_from", "settle", "shipping_id", "time_of",
 ]  # fmt: skip
 
 

@@ -163,6 +163,21 @@ class ClawbackCollected:
 
 
 @dataclass(frozen=True)
+class OwedRepaid:
+    """What the customer owed, repaid from the lot of a credit of earn's: written, so every reader of
+    the ledger repays from the same lot (earn's credit may sit before the debt's entry in the log)."""
+
+    entry_id: str
+    shop_id: str
+    customer_id: str
+    occurred_at: datetime
+    source_event_id: str
+    reason: str
+    points: int
+    lots: tuple[LotShare, ...]
+
+
+@dataclass(frozen=True)
 class PointsRedeemed:
     entry_id: str
     shop_id: str
@@ -320,7 +335,15 @@ Command = (
 )  # fmt: skip
 """Everything `domain.decide` takes; a `RedemptionRequested` goes through `decide_redemption` and `approve`."""
 
-LedgerEntry = ClawbackCollected | PointsRedeemed | PointsRestored | PointsExpired | PointsAdjusted | PointsTransferred
+LedgerEntry = (
+    ClawbackCollected
+    | PointsRedeemed
+    | PointsRestored
+    | PointsExpired
+    | PointsAdjusted
+    | PointsTransferred
+    | OwedRepaid
+)
 Outcome = RedemptionApproved | RedemptionRejected | RedemptionReversed | AccountCommandRejected | AccountStatusChanged
 Event = LedgerEntry | Outcome | BalanceThresholdCrossed | TransferReceived | PointsEarned
 """What a decision returns, to fold and to write. `PointsEarned` is earn's fact, folded and never written

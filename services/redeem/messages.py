@@ -37,6 +37,7 @@ WRITTEN: dict[type[Any], Topic] = {
     events.PointsExpired: topics.LEDGER,
     events.PointsAdjusted: topics.LEDGER,
     events.PointsTransferred: topics.LEDGER,
+    events.OwedRepaid: topics.LEDGER,
     events.RedemptionApproved: topics.REDEMPTION_OUTCOMES,
     events.RedemptionRejected: topics.REDEMPTION_OUTCOMES,
     events.RedemptionReversed: topics.REDEMPTION_OUTCOMES,

@@ -33,7 +33,15 @@ from services.redeem.state import dump_account, load_account
 REDEMPTIONS = Counter("pointstream_redemptions_total", "Redemption decisions", ["shop", "outcome", "reason"])
 POINTS = Counter("pointstream_redeem_points_total", "Points moved by the redeem service", ["shop", "movement"])
 OWN_ENTRIES = frozenset(
-    {"ClawbackCollected", "PointsRedeemed", "PointsRestored", "PointsExpired", "PointsAdjusted", "PointsTransferred"}
+    {
+        "ClawbackCollected",
+        "PointsRedeemed",
+        "PointsRestored",
+        "PointsExpired",
+        "PointsAdjusted",
+        "PointsTransferred",
+        "OwedRepaid",
+    }
 )
 """Ledger records this service writes: applied when decided, ignored when read back."""
 MOVEMENTS = {

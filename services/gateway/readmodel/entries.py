@@ -1,7 +1,8 @@
 """One ledger record applied to one customer's balance and lots. Pure.
 
-Credits (`earned`, an `adjusted` credit, a `transferred` in) open lots, repaying what the
-customer owes first, as the redeem service does. Debits (`clawed_back`, `redeemed`, `expired`, an
+Credits open lots: earn's (`earned`) whole, the redeem service repaying what is owed from them
+with an `owed_repaid` entry; its own (an `adjusted` credit, a `transferred` in) repaying it first, as
+it decided them in log order. Debits (`clawed_back`, `redeemed`, `expired`, an
 `adjusted` debit, a `transferred` out) take the lot shares the redeem service named; `restored`
 puts its shares back. A claim (`clawback_claimed`) changes nothing: the collection that follows
 does. Every entry whose shares do not add up to its points, or do not fit its lots, is refused.
@@ -52,7 +53,8 @@ def evolve(balance: Balance, lots: Mapping[str, HeldLot], record: LedgerRecord) 
 def _earned(b: Balance, lots: Mapping[str, HeldLot], r: LedgerRecord) -> Step:
     if r.lot_id is None or r.available_at is None or r.expires_at is None:
         raise InvalidEntry("a credit opens a lot: lot_id, available_at and expires_at are required")
-    b, lot = _open(b, r.lot_id, r.points, r.available_at, r.expires_at)
+    # Earn's credits open whole lots: the redeem service repays what is owed with an `owed_repaid`.
+    b, lot = _open(b, r.lot_id, r.points, r.available_at, r.expires_at, repay=False)
     after = replace(b, balance=b.balance + r.points, lifetime_earned=b.lifetime_earned + r.points)
     return Step(after, {lot.lot_id: lot}, LedgerRow(r, after.balance, r.points))
 
@@ -122,11 +124,20 @@ def _transferred(b: Balance, lots: Mapping[str, HeldLot], r: LedgerRecord) -> St
     return Step(after, changed, LedgerRow(r, after.balance, r.points))
 
 
+def _owed_repaid(b: Balance, lots: Mapping[str, HeldLot], r: LedgerRecord) -> Step:
+    if r.points > b.owed:
+        raise InvalidEntry(f"repays {r.points} points, {b.owed} are owed")
+    changed = debit(lots, _adding_up(r.shares, r.points))
+    after = replace(b, owed=b.owed - r.points)
+    return Step(after, changed, LedgerRow(r, after.balance, 0))
+
+
 def _open(
-    b: Balance, lot_id: str, points: int, available_at: datetime, expires_at: datetime
+    b: Balance, lot_id: str, points: int, available_at: datetime, expires_at: datetime, repay: bool = True
 ) -> tuple[Balance, HeldLot]:
-    """A new lot of `points`; what the customer owes is repaid from it first."""
-    repaid = min(points, b.owed)
+    """A new lot of `points`; what the customer owes is repaid from it first (for the redeem service's
+    own credits, which it decided in the order they are in the log)."""
+    repaid = min(points, b.owed) if repay else 0
     return replace(b, owed=b.owed - repaid), HeldLot(lot_id, points, points - repaid, available_at, expires_at)
 
 
@@ -140,4 +151,5 @@ def _adding_up(shares: Iterable[Share], points: int) -> tuple[Share, ...]:
 APPLY: dict[str, Callable[[Balance, Mapping[str, HeldLot], LedgerRecord], Step]] = {
     "earned": _earned, "clawback_claimed": _claimed, "clawed_back": _collected, "redeemed": _redeemed,
     "restored": _restored, "expired": _expired, "adjusted": _adjusted, "transferred": _transferred,
+    "owed_repaid": _owed_repaid,
 }  # fmt: skip

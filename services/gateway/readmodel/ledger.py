@@ -8,10 +8,8 @@ them and never chooses a lot, so it ends where the redeem service's own fold end
 customer does not hold, or more than the lot has left; a credit reopening a lot) is reported, not
 applied.
 
-Known gap: a credit repays what is owed when it is projected; the redeem service repays at the
-credit it reads next, which is another lot if a credit was already on the ledger, unread, when it
-decided the debit that went below zero. The balance is the same; a later share of the lot that
-repaid in one fold and not the other is refused here.
+Earn's credits never repay what is owed here: the redeem service, which reads them after the
+debits it decided, repays with an explicit `OwedRepaid`, so both folds repay from the same lot.
 """
 
 from __future__ import annotations

@@ -16,7 +16,10 @@ from services.gateway.readmodel.lots import Share
 
 CustomerKey = tuple[str, str]
 """(shop_id, customer_id)"""
-KINDS = ("earned", "clawback_claimed", "clawed_back", "redeemed", "restored", "expired", "adjusted", "transferred")
+KINDS = (
+    "earned", "clawback_claimed", "clawed_back", "redeemed", "restored", "expired", "adjusted", "transferred",
+    "owed_repaid",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,12 @@ def restored(number: int, customer: str, redemption: str, shares: Shares) -> Nam
                                    points=sum(s["points"] for s in back))  # fmt: skip
 
 
+def repaid(number: int, customer: str, shares: Shares) -> Named:
+    """What a customer owed, repaid from an earn credit's lot (the redeem service names it)."""
+    taken = lots(shares)
+    return "OwedRepaid", entry(number, customer, lots=taken, points=sum(s["points"] for s in taken))
+
+
 def expired(number: int, customer: str, lot: int, points: int) -> Named:
     return "PointsExpired", entry(number, customer, lot_id=f"entry-{lot}", points=points)
 

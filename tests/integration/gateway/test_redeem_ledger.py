@@ -27,6 +27,7 @@ from tests.integration.gateway.records import (
     produce_outcomes,
     produce_rewards,
     redeemed,
+    repaid,
     restored,
     transferred,
 )
@@ -76,7 +77,7 @@ async def test_owed_points_show_as_a_negative_balance_until_a_credit_repays_them
     await project(database_url, db_schema, [earned(1, "cy", 10), adjusted(2, "cy", -25, [(1, 10)], uncovered=15)])
     balance = (await api.get("/v1/customers/cy/balance", headers=auth("north"))).json()
     assert (balance["available"], balance["owed"]) == (-15, 15)
-    await project(database_url, db_schema, [earned(3, "cy", 40, expires_at=FAR)])
+    await project(database_url, db_schema, [earned(3, "cy", 40, expires_at=FAR), repaid(4, "cy", [(3, 15)])])
     balance = (await api.get("/v1/customers/cy/balance", headers=auth("north"))).json()
     assert (balance["available"], balance["owed"], [lot["points"] for lot in balance["expiring"]]) == (25, 0, [25])
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.gateway.readmodel import Balance, project
-from tests.unit.gateway.ledger_records import claim, collected, credit, fold, remaining
+from tests.unit.gateway.ledger_records import claim, collected, credit, debit, fold, remaining
 
 
 def test_a_claim_is_a_row_of_zero_points_that_keeps_what_it_asks_for_tier_progress() -> None:
@@ -32,10 +32,13 @@ def test_what_the_collection_could_not_take_is_uncollected_on_its_row_and_the_ba
 
 
 def test_owed_takes_the_balance_below_zero_and_the_next_credits_repay_it_before_filling_their_lots() -> None:
-    records = [credit(1, 40), claim(2, 100, lot=1), collected(3, [(1, 40)], owed=60), credit(4, 25), credit(5, 50)]
+    records = [credit(1, 40), claim(2, 100, lot=1), collected(3, [(1, 40)], owed=60), credit(4, 25),
+               debit("owed_repaid", 5, [(4, 25)]), credit(6, 50), debit("owed_repaid", 7, [(6, 35)])]  # fmt: skip
     balances, lots, rows = fold(records)
-    assert [(r.points, r.balance_after) for r in rows] == [(40, 40), (0, 40), (-100, -60), (25, -35), (50, 15)]
-    assert remaining(lots) == {"lot-1": 0, "lot-4": 0, "lot-5": 15}
+    assert [(r.points, r.balance_after) for r in rows] == [
+        (40, 40), (0, 40), (-100, -60), (25, -35), (0, -35), (50, 15), (0, 15),
+    ]  # fmt: skip
+    assert remaining(lots) == {"lot-1": 0, "lot-4": 0, "lot-6": 15}
     assert balances[("shop", "ada")] == Balance(balance=15, lifetime_earned=115, clawed_back=100, owed=0)
 
 
@@ -55,3 +58,9 @@ def test_a_collection_whose_shares_do_not_fit_is_refused_and_changes_nothing() -
 def test_a_share_of_another_customers_lot_is_refused() -> None:
     [(_, reason)] = project({}, set(), [credit(1, 40, customer="bo"), collected(2, [(1, 10)])]).rejected
     assert "does not hold" in reason
+
+
+def test_an_earn_credit_opens_a_whole_lot_while_points_are_owed_and_only_the_repayment_named_takes_from_it() -> None:
+    balances, lots, _ = fold([credit(1, 40), claim(2, 100, lot=1), collected(3, [(1, 40)], owed=60), credit(4, 25)])
+    assert remaining(lots) == {"lot-1": 0, "lot-4": 25}
+    assert balances[("shop", "ada")].owed == 60

@@ -28,7 +28,7 @@ SHOP, CUSTOMERS = "shop", ("ada", "bo")
 THE_SHOP = domain.Shop(secret="s", lot_lifetime=timedelta(days=40))
 MUG = domain.reward_from({"name": "Mug", "kind": "physical", "points_price": 70}, SHOP, "mug")
 LEDGER_EVENTS = (domain.ClawbackCollected, domain.PointsRedeemed, domain.PointsRestored, domain.PointsExpired,
-                 domain.PointsAdjusted, domain.PointsTransferred)  # fmt: skip
+                 domain.PointsAdjusted, domain.PointsTransferred, domain.OwedRepaid)  # fmt: skip
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 codec = Codec()
 Step = tuple[str, str, int, int, bool]

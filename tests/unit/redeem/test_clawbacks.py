@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.redeem.domain import ClawbackCollected, ContractViolation, LotShare, entry_id
+from services.redeem.domain import ClawbackCollected, ContractViolation, LotShare, OwedRepaid, entry_id
 from tests.unit.redeem.support import ADA, DAY, SHOP, T0, World, clawback, earned, of_type, request
 
 
@@ -77,6 +77,17 @@ def test_given_negative_balances_allowed_then_the_rest_is_owed_and_the_next_cred
     world.send(earned(25, lot="after"))
     assert (world.account().owed, world.account().lots["after"].remaining) == (0, 15)
     assert world.account().available(T0) == 15
+
+
+def test_given_points_owed_then_a_credit_of_earns_is_repaid_by_an_entry_naming_its_lot() -> None:
+    world = World()
+    world.send(earned(40, lot="order"), clawback(100, lot="order", may_go_negative=True))
+
+    written = world.send(earned(25, lot="next"))
+
+    [repaid] = of_type(written, OwedRepaid)
+    assert (repaid.points, repaid.lots) == (25, (LotShare("next", 25),))
+    assert world.account().owed == 35
 
 
 def test_given_expired_lots_then_only_the_orders_own_lot_is_taken_from_whatever_its_state() -> None:
