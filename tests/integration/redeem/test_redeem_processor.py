@@ -97,11 +97,20 @@ def test_five_hundred_customers_for_fifty_mugs_through_sigkills_get_exactly_fift
     assert all(r["points"] == 100 for r in redeemed)
 
 
-def test_two_hundred_requests_of_one_customer_in_a_burst_never_overdraw(services: ProcessFactory) -> None:
+def test_two_hundred_requests_of_one_customer_in_a_burst_through_a_sigkill_never_overdraw(
+    services: ProcessFactory,
+) -> None:
     publish([reward("sticker"), credit("ada", 2_050, "lot-ada")])
-    services("services.redeem")
+    redeem = services("services.redeem", BATCH_SIZE="20")
     credits_applied()
-    publish([request("ada", f"r-{i}", "sticker") for i in range(200)])
+    burst = [(key, value) for _, key, value in (request("ada", f"r-{i}", "sticker") for i in range(200))]
+    publisher = threading.Thread(target=harness.produce, args=(burst, topics.REDEMPTION_REQUESTS.name, 40.0))
+    publisher.start()  # about 5 s of requests, the process killed once in the middle
+    time.sleep(2)
+    redeem.send_signal(signal.SIGKILL)
+    redeem.wait()
+    services("services.redeem", BATCH_SIZE="20")
+    publisher.join()
     found = outcomes(200)
     assert len(found) == 200
     assert sum(1 for r in found if "points" in r) == 20
