@@ -20,7 +20,7 @@ from tests.integration.gateway.conftest import (
     run,
     tier_changed,
 )
-from tests.integration.gateway.records import adjusted, collected, expired, redeemed, restored, transferred
+from tests.integration.gateway.records import adjusted, collected, expired, redeemed, repaid, restored, transferred
 
 LEDGER_ROWS = (
     "SELECT entry_id, kind, points, balance_after, uncollected, claimed, qualifying, rule_version FROM ledger_entries"
@@ -58,13 +58,13 @@ def test_a_collection_that_goes_below_zero_is_owed_until_the_next_credit(
 ) -> None:
     produce_ledger([
         earned(1, "bo", 30), clawed_back(2, "bo", 50, lot=1, may_go_negative=True),
-        collected(3, "bo", 2, [(1, 30)], owed=20), earned(4, "bo", 5),
+        collected(3, "bo", 2, [(1, 30)], owed=20), earned(4, "bo", 5), repaid(5, "bo", [(4, 5)]),
     ])  # fmt: skip
     project_everything(database_url, db_schema)
 
     rows = run(fetch(database_url, db_schema, f"{LEDGER_ROWS} ORDER BY ledger_offset"))
     assert [(r["points"], r["balance_after"], r["uncollected"]) for r in rows] == [
-        (30, 30, 0), (0, 30, 0), (-50, -20, 0), (5, -15, 0),
+        (30, 30, 0), (0, 30, 0), (-50, -20, 0), (5, -15, 0), (0, -15, 0),
     ]  # fmt: skip
     [balance] = run(fetch(database_url, db_schema, "SELECT balance, owed FROM balances"))
     assert (balance["balance"], balance["owed"]) == (-15, 15)
