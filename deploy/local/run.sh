@@ -15,6 +15,8 @@ cat <<MSG
   Gateway API      http://127.0.0.1:8000/docs   (Bearer key: $key)
   A balance        curl -s -H 'Authorization: Bearer $key' http://127.0.0.1:8000/v1/customers/c1/balance
   Its ledger       curl -s -H 'Authorization: Bearer $key' http://127.0.0.1:8000/v1/customers/c1/ledger
+  Its tier         curl -s -H 'Authorization: Bearer $key' http://127.0.0.1:8000/v1/customers/c1/tier
+  The rewards      curl -s -H 'Authorization: Bearer $key' http://127.0.0.1:8000/v1/rewards
   Prometheus       http://127.0.0.1:$PROMETHEUS_PORT   (query: rate(pointstream_events_consumed_total[1m]))
   Kafka            127.0.0.1:$KAFKA_PORT     PostgreSQL  postgresql://pointstream@127.0.0.1:$PG_PORT/pointstream
   Logs             $STATE/logs/
