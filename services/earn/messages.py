@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+from services.common.timestamps import millis, moment
 from services.earn.domain import (
     CustomerUpdated,
     EarnedOrder,
@@ -87,17 +88,12 @@ def points_clawed_back(event: PointsClawedBack) -> dict[str, Any]:
     return dict(vars(event))
 
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MILLISECOND = timedelta(milliseconds=1)
-
-
 def _ms(when: datetime | None) -> int | None:
-    """Exact integer milliseconds (float timestamps lose one from 2038 on)."""
-    return None if when is None else (when - EPOCH) // MILLISECOND
+    return None if when is None else millis(when)
 
 
 def _at(ms: int | None) -> datetime | None:
-    return None if ms is None else EPOCH + ms * MILLISECOND
+    return None if ms is None else moment(ms)
 
 
 def dump_earnings(state: Earnings) -> bytes:

@@ -10,16 +10,14 @@ import dataclasses
 import types
 import typing
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 import orjson
 
+from services.common.timestamps import millis, moment
 from services.redeem.account import Account
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MILLISECOND = timedelta(milliseconds=1)
 
 
 def dump_account(account: Account) -> bytes:
@@ -37,7 +35,7 @@ def _dump(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, datetime):
-        return (value - EPOCH) // MILLISECOND
+        return millis(value)
     if isinstance(value, frozenset | set):
         return sorted(_dump(v) for v in value)
     if isinstance(value, tuple | list):
@@ -62,7 +60,7 @@ def _load(hint: Any, raw: Any) -> Any:
         hints = _hints(hint)
         return hint(**{name: _load(hints[name], value) for name, value in raw.items() if name in hints})
     if hint is datetime:
-        return EPOCH + raw * MILLISECOND
+        return moment(raw)
     if origin in (frozenset, set):
         return frozenset(_load(args[0], v) for v in raw)
     if origin is tuple:

@@ -7,15 +7,14 @@ under `due_key(day)`, so a sweep reads only the days stream time has just passed
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import orjson
 
+from services.common.timestamps import millis, moment
 from services.tier.domain import CustomerTier, Entry, LedgerEntry, TierChanged
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MS = timedelta(milliseconds=1)
 DAY_MS = 86_400_000
 STREAM_TIME = b"\x00tier\x00stream-time"
 
@@ -37,16 +36,8 @@ def tier_changed(event: TierChanged) -> dict[str, Any]:
     return dict(vars(event))
 
 
-def ms(moment: datetime) -> int:
-    return (moment - EPOCH) // MS
-
-
-def moment(millis: int) -> datetime:
-    return EPOCH + millis * MS
-
-
-def _optional(millis: int | None) -> datetime | None:
-    return None if millis is None else moment(millis)
+def _optional(value: int | None) -> datetime | None:
+    return None if value is None else moment(value)
 
 
 def load_state(value: bytes | None) -> CustomerTier:
@@ -65,12 +56,12 @@ def load_state(value: bytes | None) -> CustomerTier:
 
 def dump_state(state: CustomerTier) -> bytes:
     def optional(at: datetime | None) -> int | None:
-        return None if at is None else ms(at)
+        return None if at is None else millis(at)
 
     return orjson.dumps(
         {
             "tier": state.tier,
-            "entries": [[e.entry_id, ms(e.occurred_at), e.points] for e in state.entries],
+            "entries": [[e.entry_id, millis(e.occurred_at), e.points] for e in state.entries],
             "clock": optional(state.clock),
             "falls_at": optional(state.falls_at),
             "fall_reason": state.fall_reason,
@@ -85,7 +76,7 @@ def due_key(day: int) -> bytes:
 
 
 def day_of(at: datetime) -> int:
-    return ms(at) // DAY_MS
+    return millis(at) // DAY_MS
 
 
 Due = tuple[int, str, str]
@@ -105,4 +96,4 @@ def load_stream_time(value: bytes | None) -> datetime | None:
 
 
 def dump_stream_time(at: datetime) -> bytes:
-    return str(ms(at)).encode()
+    return str(millis(at)).encode()

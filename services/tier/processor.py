@@ -23,6 +23,7 @@ from services.common.codec import Decoded
 from services.common.processor import Output, ProcessorConfig, Rejected
 from services.common.programs import ProgramBook, ProgramTable
 from services.common.statestore import StateView
+from services.common.timestamps import millis
 from services.tier import domain, messages
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class Tiering:
         view.put(messages.STREAM_TIME, messages.dump_stream_time(occurred_at))
         if passed is None:
             return []
-        now = messages.ms(occurred_at)
+        now = millis(occurred_at)
         due = [
             item
             for day in range(messages.day_of(passed), messages.day_of(occurred_at) + 1)
@@ -109,11 +110,11 @@ class Tiering:
     def _reschedule(view: StateView, customer: tuple[str, str], old: datetime | None, new: datetime | None) -> None:
         if old is not None:
             key = messages.due_key(messages.day_of(old))
-            bucket = [item for item in messages.load_due(view.get(key)) if item != (messages.ms(old), *customer)]
+            bucket = [item for item in messages.load_due(view.get(key)) if item != (millis(old), *customer)]
             view.put(key, messages.dump_due(bucket))
         if new is not None:
             key = messages.due_key(messages.day_of(new))
-            view.put(key, messages.dump_due([*messages.load_due(view.get(key)), (messages.ms(new), *customer)]))
+            view.put(key, messages.dump_due([*messages.load_due(view.get(key)), (millis(new), *customer)]))
 
     @staticmethod
     def _output(change: domain.TierChanged) -> Output:
