@@ -109,6 +109,8 @@ class Redeem:
                 after, events = domain.handle(command, account, shop)
         except domain.ContractViolation as exc:
             raise Rejected(str(exc)) from exc
+        for reversed_ in (e for e in events if isinstance(e, domain.RedemptionReversed)):
+            self.stock.release(reversed_.shop_id, reversed_.redemption_id)  # idempotent, like the reservation
         self.store(view, key, account, after)
         return self.outputs(events)
 
@@ -172,8 +174,6 @@ class Redeem:
             REDEMPTIONS.labels(event.shop_id, "approved", "").inc()
         elif isinstance(event, domain.RedemptionRejected):
             REDEMPTIONS.labels(event.shop_id, "rejected", event.reason).inc()
-        elif isinstance(event, domain.RedemptionReversed):
-            self.stock.release(event.shop_id, event.redemption_id)
         elif (movement := MOVEMENTS.get(type(event))) is not None:
             POINTS.labels(event.shop_id, movement).inc(event.points)
 
