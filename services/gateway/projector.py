@@ -39,6 +39,10 @@ BATCH_SECONDS = Histogram(
     "Time to project one batch into PostgreSQL",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+PROJECTED = (topics.LEDGER, topics.TIERS, topics.PROGRAMS, topics.REDEMPTION_REQUESTS, topics.REDEMPTION_OUTCOMES,
+             topics.REWARDS)  # fmt: skip
+"""What the projector reads, in the order `project` unpacks them."""
+CATCH_UP_SECONDS = 0.1
 LAG = Gauge("pointstream_projector_lag_records", "Ledger records not yet projected", ["partition"])
 
 
@@ -49,12 +53,11 @@ class Projector:
         if pending := self.loop.run_until_complete(migrations.pending(self.conn)):
             raise SystemExit(f"the read-model schema is behind ({', '.join(pending)}): run `pointstream migrate`")
         self.topic, self.intake = topics.LEDGER.name, Intake(Codec(), messages.record_types())
-        self.topics = tuple(t.name for t in (topics.LEDGER, topics.TIERS, topics.PROGRAMS, topics.REDEMPTION_REQUESTS,
-                                             topics.REDEMPTION_OUTCOMES, topics.REWARDS))  # fmt: skip
+        self.topics = tuple(t.name for t in PROJECTED)
         self.batch_size, self.wait_s, self.running = batch_size, wait_s, True
         group = settings().topic_namespace + "gateway-projector"
         self.consumer = kafka.consumer(group, **{"group.instance.id": f"{group}-{settings().instance_id}"})
-        self._lag_reported = 0.0
+        self._lag_reported = self._caught_up = 0.0
 
     def run(self) -> None:
         self.start()
@@ -72,6 +75,8 @@ class Projector:
         batch = [m for m in self.consumer.consume(self.batch_size, self.wait_s) if _readable(m)]
         if batch:
             self.loop.run_until_complete(self.project(batch))
+        elif time.monotonic() - self._caught_up > CATCH_UP_SECONDS:
+            self._catch_up()
         if time.monotonic() - self._lag_reported > 1:
             self._report_lag()
         return len(batch)
@@ -124,6 +129,13 @@ class Projector:
                 with contextlib.suppress(KeyError):
                     LAG.remove(str(tp.partition))
         metrics.REBALANCES.labels("projector", "revoke").inc()
+
+    def _catch_up(self) -> None:
+        """When idle, stores the consumer's positions past trailing commit markers (see postgres.catch_up)."""
+        self._caught_up = time.monotonic()
+        consumed = {(tp.topic, tp.partition): tp.offset for tp in self.consumer.position(self.consumer.assignment())}
+        if consumed := {k: o for k, o in consumed.items() if o >= 0}:
+            self.loop.run_until_complete(postgres.catch_up(self.conn, consumed))
 
     def _report_lag(self) -> None:
         self._lag_reported = time.monotonic()

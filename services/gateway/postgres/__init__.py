@@ -58,6 +58,23 @@ async def advance(conn: Conn, next_offsets: Positions) -> None:
     await conn.execute(ADVANCE_POSITIONS, *columns([(t, p, o) for (t, p), o in sorted(next_offsets.items())], 3))
 
 
+CATCH_UP = """
+INSERT INTO projection_positions (topic, partition, next_offset)
+SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[])
+ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset
+WHERE projection_positions.next_offset < EXCLUDED.next_offset"""
+
+
+async def catch_up(conn: Conn, consumed_to: Positions) -> None:
+    """Moves stored positions forward to where the consumer stands, never back.
+
+    An idle projector has projected every record before its consumer's position, but the last
+    record of a transaction is followed by a commit marker, which only the consumer's position
+    steps over. Storing it lets a reader waiting for the log's end see that the end was reached.
+    """
+    await conn.execute(CATCH_UP, *columns([(t, p, o) for (t, p), o in sorted(consumed_to.items())], 3))
+
+
 def columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
     """Row tuples -> one list per column, the shape `unnest` takes."""
     return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]

@@ -14,6 +14,7 @@ from services.common import topics
 from services.gateway import cursors, partitioner, queries, readmodel
 from services.gateway.deps import LedgerPartitionsDep, PoolDep, ShopDep
 from services.gateway.errors import ApiError
+from services.gateway.freshness import Fresh
 from services.gateway.postgres import programs as programs_db
 from services.gateway.readmodel.tiers import DEFAULT_TIER
 from services.gateway.responses import BalanceOut, ExpiringLot, LedgerEntryOut, LedgerPage, TierOut, errors
@@ -29,7 +30,7 @@ def unknown(customer_id: str) -> ApiError:
     return ApiError(404, "unknown_customer", f"no customer {customer_id!r} in this shop", {"field": "customer_id"})
 
 
-@router.get("/{customer_id}/balance")
+@router.get("/{customer_id}/balance", dependencies=[Fresh], responses=errors(400, 409))
 async def balance(customer_id: CustomerId, shop: ShopDep, pool: PoolDep, partitions: LedgerPartitionsDep) -> BalanceOut:
     partition = partitioner.partition(topics.customer_key(shop, customer_id), partitions)
     now = datetime.now(UTC)
@@ -58,7 +59,9 @@ async def balance(customer_id: CustomerId, shop: ShopDep, pool: PoolDep, partiti
 
 
 # Only `uncollected` and `claimed` have defaults, so they alone are left out when they are 0.
-@router.get("/{customer_id}/ledger", responses=errors(400), response_model_exclude_defaults=True)
+@router.get(
+    "/{customer_id}/ledger", dependencies=[Fresh], responses=errors(400, 409), response_model_exclude_defaults=True
+)
 async def ledger(
     customer_id: CustomerId,
     shop: ShopDep,
@@ -84,7 +87,7 @@ def entry(row: asyncpg.Record) -> LedgerEntryOut:
     return LedgerEntryOut(**{k: v for k, v in row.items() if k != "ledger_offset"})
 
 
-@router.get("/{customer_id}/tier")
+@router.get("/{customer_id}/tier", dependencies=[Fresh], responses=errors(400, 409))
 async def tier(customer_id: CustomerId, shop: ShopDep, pool: PoolDep) -> TierOut:
     """Progress under the shop's program in effect now, counted as the tier service counts it."""
     now = datetime.now(UTC)

@@ -18,6 +18,7 @@ from services.gateway.auth import AdminDep, ReaderDep
 from services.gateway.bodies import CancelBody, RedemptionBody
 from services.gateway.deps import CodecDep, PoolDep, ProducerDep, ShopDep
 from services.gateway.errors import ApiError
+from services.gateway.freshness import Fresh
 from services.gateway.postgres import redemptions as redemptions_db
 from services.gateway.readmodel.redemptions import Redemption, same_request
 from services.gateway.responses import RedemptionOut, RedemptionQueued, errors
@@ -51,7 +52,7 @@ async def ask(
     return RedemptionQueued(redemption_id=redemption_id, position=position)
 
 
-@router.get("/{redemption_id}", responses=errors(401, 404))
+@router.get("/{redemption_id}", dependencies=[Fresh], responses=errors(400, 401, 404, 409))
 async def follow(redemption_id: RedemptionId, shop: ReaderDep, pool: PoolDep) -> RedemptionOut:
     redemption = await redemptions_db.one(pool, shop, redemption_id)
     if redemption is None:

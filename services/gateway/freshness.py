@@ -1,0 +1,162 @@
+"""Read-your-writes: a read with `min_position` waits, bounded, until the read models reflect it.
+
+The rules are in `positions`; this asks Kafka how far each service committed and where its
+outputs end, and PostgreSQL how far the projector got. Until the bound, it polls; past it the
+read answers 409 `view_behind` (with Retry-After) rather than an older view than was asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Annotated
+
+from confluent_kafka import ConsumerGroupTopicPartitions, IsolationLevel, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
+from fastapi import Depends, Query, Request
+
+from services.common import topics
+from services.common.settings import settings
+from services.gateway import positions, projector
+from services.gateway.deps import PoolDep
+from services.gateway.errors import ApiError
+from services.gateway.positions import Position, Upstream
+
+POLL_SECONDS = 0.02
+DEFAULT_WAIT_MS = 5_000
+MAX_WAIT_MS = 30_000
+Targets = dict[tuple[str, int], int]
+
+
+def upstream() -> dict[str, Upstream]:
+    """The services that write the ledger (and outcomes) from a topic's records, by topic name."""
+    earn = Upstream("earn", (topics.LEDGER.name,))
+    redeem = Upstream("redeem", (topics.LEDGER.name, topics.REDEMPTION_OUTCOMES.name))
+    return {topics.ORDERS.name: earn, topics.TASKS.name: earn, topics.CUSTOMERS.name: earn,
+            topics.REDEMPTION_REQUESTS.name: redeem}  # fmt: skip
+
+
+def projected() -> frozenset[str]:
+    return frozenset(t.name for t in projector.PROJECTED)
+
+
+class Kafka:
+    """The two questions read-your-writes asks Kafka, answered by one admin client per gateway."""
+
+    def __init__(self) -> None:
+        self.admin = AdminClient({"bootstrap.servers": settings().kafka_bootstrap})
+
+    async def committed(self, service: str, wanted: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        group = settings().topic_namespace + service
+        request = [ConsumerGroupTopicPartitions(group, [TopicPartition(t, p) for t, p in wanted])]
+        answer = await asyncio.to_thread(lambda: self.admin.list_consumer_group_offsets(request)[group].result(5))
+        return {(tp.topic, tp.partition): tp.offset for tp in answer.topic_partitions if tp.error is None}
+
+    async def ends(self, wanted: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """The committed end (last stable offset) of each partition."""
+        specs = {TopicPartition(t, p): OffsetSpec.latest() for t, p in sorted(wanted)}  # type: ignore[no-untyped-call]
+
+        def ask() -> dict[tuple[str, int], int]:
+            futures = self.admin.list_offsets(specs, isolation_level=IsolationLevel.READ_COMMITTED, request_timeout=5)
+            return {(tp.topic, tp.partition): future.result(5).offset for tp, future in futures.items()}
+
+        return await asyncio.to_thread(ask)
+
+
+def kafka(request: Request) -> Kafka:
+    state = request.app.state
+    if getattr(state, "freshness", None) is None:
+        state.freshness = Kafka()
+    found: Kafka = state.freshness
+    return found
+
+
+async def wait_for(wanted: list[Position], pool: PoolDep, client: Kafka, deadline: float) -> dict[str, int | str]:
+    """Waits until the read models reflect every position or the deadline passes; returns what is still behind."""
+    targets = positions.direct_targets(wanted, projected())
+    upstream_of = upstream()
+    for service, records in _by_service(wanted, upstream_of).items():
+        outputs = await _outputs_once_committed(client, service, records, upstream_of, deadline)
+        if outputs is None:
+            return {f"{p.topic}:{p.partition}": f"not yet processed by {service}" for p in records}
+        targets = positions.merge(targets, outputs)
+    while True:
+        stored = await _stored(pool, targets)
+        if not (left := positions.behind(targets, stored)) or time.monotonic() >= deadline:
+            return dict(left)
+        await asyncio.sleep(POLL_SECONDS)
+
+
+def _by_service(wanted: list[Position], upstream_of: Mapping[str, Upstream]) -> dict[str, list[Position]]:
+    grouped: dict[str, list[Position]] = {}
+    for p in wanted:
+        if p.topic in upstream_of:
+            grouped.setdefault(upstream_of[p.topic].service, []).append(p)
+    return grouped
+
+
+async def _outputs_once_committed(
+    client: Kafka, service: str, records: list[Position], upstream_of: Mapping[str, Upstream], deadline: float
+) -> Targets | None:
+    """Once `service` committed past every record: the ends of its outputs' partitions; None at the deadline."""
+    wanted = sorted({(p.topic, p.partition) for p in records})
+    while True:
+        committed = await client.committed(service, wanted)
+        if all(committed.get((p.topic, p.partition), -1) >= p.next_offset for p in records):
+            break
+        if time.monotonic() >= deadline:
+            return None
+        await asyncio.sleep(POLL_SECONDS)
+    outputs = {(out, p.partition) for p in records for out in upstream_of[p.topic].outputs}
+    return await client.ends(outputs)
+
+
+async def _stored(pool: PoolDep, targets: Targets) -> Targets:
+    rows = await pool.fetch(
+        "SELECT topic, partition, next_offset FROM projection_positions"
+        " WHERE (topic, partition) IN (SELECT * FROM unnest($1::text[], $2::int[]))",
+        [t for t, _ in targets],
+        [p for _, p in targets],
+    )
+    return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+
+
+async def caught_up(
+    request: Request,
+    pool: PoolDep,
+    min_position: Annotated[
+        str | None,
+        Query(
+            max_length=8_000,
+            description="a write's `position` (or several, comma-separated), or a balance's: wait until this read "
+            "reflects it",
+            examples=["shop.orders:3:1042"],
+        ),
+    ] = None,
+    max_wait_ms: Annotated[
+        int, Query(ge=0, le=MAX_WAIT_MS, description="how long to wait for `min_position` before a 409")
+    ] = DEFAULT_WAIT_MS,
+) -> None:
+    if min_position is None:
+        return
+    try:
+        wanted = positions.parse(min_position, topics.LEDGER.name)
+    except positions.InvalidPosition as exc:
+        raise ApiError(400, "invalid_position", str(exc), {"field": "min_position"}) from None
+    if unknown := positions.unknown_topics(wanted, projected(), upstream()):
+        raise ApiError(
+            400, "invalid_position", f"no read model follows {', '.join(unknown)}", {"field": "min_position"}
+        )
+    if left := await wait_for(wanted, pool, kafka(request), time.monotonic() + max_wait_ms / 1000):
+        raise ApiError(
+            409,
+            "view_behind",
+            f"the read model has not reached min_position within {max_wait_ms} ms; retry shortly",
+            {"field": "min_position", "behind": left},
+            headers={"Retry-After": "1"},
+        )
+
+
+Fresh = Depends(caught_up)
+"""Add to a read route's `dependencies` to honour `min_position`."""
