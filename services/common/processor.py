@@ -21,7 +21,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 from prometheus_client import Counter
 
-from services.common import dlq, kafka, metrics
+from services.common import dlq, kafka, logs, metrics
 from services.common.codec import Codec, Decoded, DecodeError
 from services.common.statestore import StateStore, StateView
 from services.common.topics import Topic
@@ -137,6 +137,7 @@ class Processor:
 
     def _process(self, msg: Message, changes: dict[tuple[int, bytes], bytes]) -> None:
         key, partition, topic = msg.key() or b"", msg.partition() or 0, msg.topic() or ""
+        decoded: Decoded | None = None
         try:
             decoded = self.codec.decode(msg.value())
             if decoded.name not in self._accepts[topic]:
@@ -144,11 +145,12 @@ class Processor:
             view = StateView(self.store, partition, changes)
             outputs = self.config.step(key, decoded, view)
         except (DecodeError, Rejected) as exc:
-            self._dead_letter(msg, exc)
+            self._dead_letter(msg, exc, decoded)
             return
         except Exception as exc:  # a record that trips a bug must not stop the partition behind it
-            log.exception("step failed on %s[%d]@%d; dead-lettered", topic, partition, msg.offset() or 0)
-            self._dead_letter(msg, exc)
+            log.exception("step failed on %s[%d]@%d; dead-lettered", topic, partition, msg.offset() or 0,
+                          extra=logs.about(msg, decoded.record if decoded else None))  # fmt: skip
+            self._dead_letter(msg, exc, decoded)
             return
         for state_key, value in view.staged.items():
             changes[(partition, state_key)] = value
@@ -173,11 +175,12 @@ class Processor:
             child = self._children[key] = family.labels(self.config.service, topic, record)
         return child
 
-    def _dead_letter(self, msg: Message, exc: Exception) -> None:
+    def _dead_letter(self, msg: Message, exc: Exception, decoded: Decoded | None = None) -> None:
         record = dlq.dead_letter(msg, exc, self.config.service)
         self.producer.produce(dlq.topic_name(), self.codec.encode("DeadLetter", record), dlq.key(msg))
         metrics.DEAD_LETTERS.labels(self.config.service, msg.topic(), type(exc).__name__).inc()
-        log.warning("dead-lettered %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), exc)
+        log.warning("dead-lettered %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), exc,
+                    extra=logs.about(msg, decoded.record if decoded else None))  # fmt: skip
 
     def _abort(self, exc: KafkaException) -> None:
         error = exc.args[0]

@@ -15,6 +15,7 @@ from typing import TypeVar
 from confluent_kafka import Message
 from prometheus_client import Counter
 
+from services.common import logs
 from services.common.codec import Codec, Decoded, DecodeError
 from services.gateway.transaction import Consumed, Positioned
 
@@ -38,7 +39,8 @@ class Intake:
             record = read(decoded, msg.partition() or 0, msg.offset() or 0)
         except (KeyError, TypeError, ValueError) as exc:
             RECORDS.labels("undecodable").inc()
-            log.error("%s at %s[%d]@%d unreadable: %r", decoded.name, msg.topic(), msg.partition(), msg.offset(), exc)
+            log.error("%s at %s[%d]@%d unreadable: %r", decoded.name, msg.topic(), msg.partition(), msg.offset(), exc,
+                      extra=logs.about(msg, decoded.record))  # fmt: skip
             return None
         if record is None:
             RECORDS.labels("ignored").inc()
@@ -50,10 +52,11 @@ class Intake:
             decoded = self.codec.decode(msg.value())
         except DecodeError as exc:
             RECORDS.labels("undecodable").inc()
-            log.error("undecodable record at %s skipped: %s", where, exc)
+            log.error("undecodable record at %s skipped: %s", where, exc, extra=logs.about(msg))
             return None
         if decoded.name not in self.record_types.get(msg.topic() or "", ()):
             RECORDS.labels("undecodable").inc()
-            log.error("%s does not belong on %s; skipped at %s", decoded.name, msg.topic(), where)
+            log.error("%s does not belong on %s; skipped at %s", decoded.name, msg.topic(), where,
+                      extra=logs.about(msg, decoded.record))  # fmt: skip
             return None
         return decoded

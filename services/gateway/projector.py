@@ -26,7 +26,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, Message, TopicPartition
 from prometheus_client import Gauge, Histogram
 
-from services.common import kafka, metrics, topics
+from services.common import kafka, logs, metrics, topics
 from services.common.codec import Codec
 from services.common.settings import settings
 from services.gateway import messages, migrations, postgres, transaction
@@ -106,8 +106,9 @@ class Projector:
         self.consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in outcome.positions.items()],
                              asynchronous=True)  # fmt: skip
         for record, reason in outcome.ledger.rejected:
-            log.error("ledger entry %s at %s[%d]@%d not applied: %s", record.entry_id, self.topic,
-                      record.partition, record.offset, reason)  # fmt: skip
+            log.error("ledger entry %s at %s[%d]@%d not applied: %s", record.entry_id, self.topic, record.partition,
+                      record.offset, reason, extra=logs.about_entry(record.shop_id, record.customer_id,
+                      entry_id=record.entry_id, source_event_id=record.source_event_id))  # fmt: skip
         others = (tiers, programs, requests, outcomes, rewards)
         RECORDS.labels("projected").inc(len(outcome.ledger.rows) + sum(len(c.records) for c in others))
         RECORDS.labels("duplicate").inc(outcome.ledger.duplicates)
