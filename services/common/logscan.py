@@ -10,6 +10,7 @@ stable offset: records of a transaction still open at the start are left out too
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -49,11 +50,28 @@ def spans(consumer: Consumer, partitions: Sequence[tuple[str, int]], committed: 
     starts = {(tp.topic, tp.partition): tp.offset for tp in consumer.committed(wanted, timeout=15)} if committed else {}
     found = []
     for tp in wanted:
-        low, high = consumer.get_watermark_offsets(tp, timeout=15)
+        low, high = watermarks(consumer, tp)
         start = starts.get((tp.topic, tp.partition), OFFSET_INVALID)
         start = low if start < 0 else max(start, low)
         found.append(Span(tp.topic, tp.partition, start, high, reached=start))
     return found
+
+
+def watermarks(consumer: Consumer, tp: TopicPartition, attempts: int = 20) -> tuple[int, int]:
+    """(first, end) offsets; a partition just created may have no leader for a moment."""
+    for _ in range(attempts - 1):
+        try:
+            return _watermarks(consumer, tp)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.NOT_LEADER_FOR_PARTITION and not exc.args[0].retriable():
+                raise
+            time.sleep(0.25)
+    return _watermarks(consumer, tp)
+
+
+def _watermarks(consumer: Consumer, tp: TopicPartition) -> tuple[int, int]:
+    low, high = consumer.get_watermark_offsets(tp, timeout=15)
+    return int(low), int(high)
 
 
 def topic_partitions(consumer: Consumer, topics: Sequence[str]) -> list[tuple[str, int]]:
