@@ -33,6 +33,14 @@ class ShippingAddress(Strict):
 
 
 class RedemptionBody(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [{"customer_id": "c-1001", "reward_id": "mug", "quantity": 1, "redemption_id": "r-77"}]
+        },
+    )
+
     customer_id: CustomerId
     reward_id: Id
     quantity: Annotated[int, Field(ge=1, le=1_000_000)] = 1
@@ -48,6 +56,14 @@ class CancelBody(Strict):
 
 
 class AdjustmentBody(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [{"points": 500, "reason": "apology for a late delivery", "adjustment_id": "adj-2026-0042"}]
+        },
+    )
+
     points: Annotated[int, Field(ge=-MAX_POINTS, le=MAX_POINTS, description="signed; never 0")]
     reason: Text
     may_go_negative: bool = Field(False, description="a debit may take the available balance below zero")
@@ -66,6 +82,16 @@ class FreezeBody(Strict):
 
 
 class TransferBody(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {"from_customer_id": "c-1001", "to_customer_id": "c-2002", "points": 300, "transfer_id": "t-9"}
+            ]
+        },
+    )
+
     from_customer_id: CustomerId
     to_customer_id: CustomerId
     points: Annotated[int, Field(ge=1, le=MAX_POINTS)]

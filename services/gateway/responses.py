@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ErrorDetail(BaseModel):
@@ -15,6 +15,20 @@ class ErrorDetail(BaseModel):
 
 
 class ErrorBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "error": {
+                        "code": "invalid_event",
+                        "message": "total_minor: must be >= 0",
+                        "details": {"index": 0, "field": "total_minor"},
+                    }
+                }
+            ]
+        }
+    )
+
     error: ErrorDetail
 
 
@@ -28,6 +42,33 @@ class ExpiringLot(BaseModel):
 
 
 class BalanceOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": "c-1001",
+                    "available": 1250,
+                    "pending": 80,
+                    "lifetime_earned": 2130,
+                    "redeemed": 800,
+                    "expired": 0,
+                    "clawed_back": 0,
+                    "owed": 0,
+                    "adjusted": 0,
+                    "transferred_in": 0,
+                    "transferred_out": 0,
+                    "tier": "silver",
+                    "frozen": False,
+                    "expiring": [
+                        {"points": 450, "expires_at": "2027-03-02T10:00:00Z"},
+                        {"points": 880, "expires_at": "2027-06-11T16:20:00Z"},
+                    ],
+                    "position": "3:1042",
+                }
+            ]
+        }
+    )
+
     customer_id: str
     available: int = Field(description="negative while a clawback the shop lets go below zero is not repaid")
     pending: int = Field(description="points still inside the return window")
@@ -61,16 +102,68 @@ class LedgerEntryOut(BaseModel):
 
 
 class LedgerPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "entries": [
+                        {
+                            "entry_id": "3f1c…",
+                            "kind": "redeemed",
+                            "points": -800,
+                            "balance_after": 1250,
+                            "reason": "reward mug",
+                            "source_event_id": "r-77",
+                            "occurred_at": "2026-11-20T10:04:00Z",
+                        },
+                        {
+                            "entry_id": "9a2e…",
+                            "kind": "earned",
+                            "points": 123,
+                            "balance_after": 2050,
+                            "reason": "order",
+                            "source_event_id": "e-41",
+                            "occurred_at": "2026-11-19T18:30:00Z",
+                        },
+                    ],
+                    "next_cursor": "MTAzOQ",
+                }
+            ]
+        }
+    )
+
     entries: list[LedgerEntryOut]
     next_cursor: str | None = Field(description="pass as `cursor` for older entries; null on the last page")
 
 
 class Accepted(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"accepted": 2, "positions": ["shop.orders:3:1041", "shop.orders:3:1042"]}]}
+    )
+
     accepted: int
     positions: list[str] = Field(description="`topic:partition:offset` of each event, in request order")
 
 
 class TierOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "tier": "silver",
+                    "qualifying_points": 1320,
+                    "window_days": 365,
+                    "next_tier": "gold",
+                    "points_to_next": 3680,
+                    "since": "2026-08-02T09:00:00Z",
+                    "window_mode": "rolling",
+                    "window_starts_at": "2025-11-26T00:00:00Z",
+                    "grace_days": 0,
+                }
+            ]
+        }
+    )
+
     tier: str
     qualifying_points: int = Field(description="earned minus clawed back inside the window, never below 0")
     window_days: int = Field(description="`days` of a rolling window; the length of the year for a calendar year")
@@ -101,6 +194,10 @@ class Queued(BaseModel):
 
 
 class RedemptionQueued(Queued):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"redemption_id": "r-77", "position": "loyalty.redemption-requests:3:512"}]}
+    )
+
     redemption_id: str
 
 
@@ -117,6 +214,30 @@ class FreezeQueued(Queued):
 
 
 class RedemptionOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "redemption_id": "r-77",
+                    "customer_id": "c-1001",
+                    "reward_id": "mug",
+                    "quantity": 1,
+                    "status": "approved",
+                    "reason": None,
+                    "code": None,
+                    "prize": None,
+                    "shipping_id": "ship-r-77",
+                    "points": 800,
+                    "points_restored": 0,
+                    "cash_minor": None,
+                    "requested_at": "2026-11-20T10:03:59Z",
+                    "updated_at": "2026-11-20T10:04:00Z",
+                    "position": "loyalty.redemption-outcomes:3:88",
+                }
+            ]
+        }
+    )
+
     redemption_id: str
     customer_id: str
     reward_id: str

@@ -21,10 +21,29 @@ from services.gateway.publish import produce_all
 from services.gateway.responses import Accepted, errors
 
 router = APIRouter(prefix="/v1", tags=["events"])
+ORDER_PAID = {
+    "type": "OrderPaid", "event_id": "e-41", "shop_id": "demo", "customer_id": "c-1001",
+    "occurred_at": "2026-11-20T10:00:00Z", "order_id": "o-41", "currency": "USD", "total_minor": 12345,
+    "lines": [{"sku": "tea-01", "category": "grocery", "quantity": 1, "unit_price_minor": 12345}],
+}  # fmt: skip
+REFUND = {
+    "type": "OrderRefunded", "event_id": "e-42", "shop_id": "demo", "customer_id": "c-1001",
+    "occurred_at": "2026-11-22T09:00:00Z", "order_id": "o-41", "refund_id": "rf-1", "amount_minor": 5000,
+}  # fmt: skip
+TASK = {
+    "type": "TaskCompleted", "event_id": "e-43", "shop_id": "demo", "customer_id": "c-1001",
+    "occurred_at": "2026-11-22T09:05:00Z", "task": "review", "ref": "tea-01",
+}  # fmt: skip
 MAX_BATCH = 1000
 EventsBody = Annotated[
     dict[str, Any] | list[dict[str, Any]],
-    Body(description=f"one event or an array, each a JSON object with a `type` field: {', '.join(TOPIC_OF)}"),
+    Body(
+        description=f"one event or an array, each a JSON object with a `type` field: {', '.join(TOPIC_OF)}",
+        openapi_examples={
+            "order": {"summary": "an order paid", "value": ORDER_PAID},
+            "batch": {"summary": "a refund and a task, in one request", "value": [REFUND, TASK]},
+        },
+    ),
 ]
 
 
