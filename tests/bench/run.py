@@ -1,13 +1,16 @@
 """`make bench`: throughput and latency beside the ceiling of the same broker and machine.
 
 Every figure is measured in this run: raw Kafka produce and consume of the same messages, the
-raw transactional consume-produce ceiling, each stream runtime, and the end-to-end slice.
-Figures are printed and written to bench/results.json; nothing here asserts on time.
+raw transactional consume-produce ceiling, each stream runtime, and the end-to-end slice; the
+gateway projector beside raw PostgreSQL inserts; balance reads through the gateway beside the
+same SQL on asyncpg; and the read-model rebuild where tests/bench/rebuild.py exists.
+Figures are printed, summed up in a table, and written to bench/results.json; nothing here asserts on time.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import platform
 import subprocess
@@ -15,13 +18,15 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from services.common import topics
 from services.loadgen.program import RULE_HEAVY
 from services.loadgen.program import publish as publish_program
 from services.loadgen.traffic import orders
-from tests.bench import codecs, harness, kafka_raw, redemptions, tiers
+from tests.bench import codecs, gateway_reads, harness, kafka_raw, redemptions, tiers
+from tests.bench import projector as projector_bench
 from tests.bench import slice as end_to_end
 
 RESULTS = Path("bench/results.json")
@@ -106,7 +111,19 @@ def main() -> None:
     report("redeem, backlog", redeem)
     report("redeem latency", results.setdefault("redeem_latency", redemptions.latency()))
     report("avro vs fastavro", results.setdefault("codec", codecs.compare()))
-    report("raw postgresql", results.setdefault("raw_postgres", end_to_end.raw_postgres()))
+    raw_pg = results["raw_postgres"] = end_to_end.raw_postgres()
+    report("raw postgresql", raw_pg)
+    projected = results["projector"] = projector_bench.throughput(events, args.partitions)
+    projected["entries_ratio_to_raw_postgres"] = projected["entries_per_s"] / raw_pg["rows_per_s"]
+    projected["rows_ratio_to_raw_postgres"] = projected["rows_per_s"] / raw_pg["rows_per_s"]
+    report("projector, backlog", projected)
+    reads = results["gateway_reads"] = gateway_reads.throughput(partitions=args.partitions)
+    report("gateway balance reads", reads)
+    if (rebuild := optional("tests.bench.rebuild")) is not None:
+        rebuilt = results["rebuild"] = rebuild.throughput()
+        report("read-model rebuild", rebuilt)
+    else:
+        print(f"{'read-model rebuild':>24}: not measured (no tests/bench/rebuild.py yet)")
     slice_rate = results["slice_throughput"] = end_to_end.throughput(messages, unique_entries, args.partitions)
     slice_rate["ratio_to_ceiling"] = slice_rate["events_per_s"] / ceiling["events_per_s"]
     report("slice end to end", slice_rate)
@@ -114,7 +131,57 @@ def main() -> None:
     report("slice latency", lat)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    summary(results)
     print(f"\nwritten to {RESULTS}")
+
+
+def optional(name: str) -> ModuleType | None:
+    """A bench module that may not be written yet."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None
+
+
+def summary(results: dict[str, Any]) -> None:
+    """The headline figures as one table: what was measured, per second, and against which ceiling of this run."""
+    rows = [("transactional ceiling", results["ceiling"]["events_per_s"], "events", "1")]
+    labels = {"txn": "earn, default program", "txn_rule_heavy": "earn, rule-heavy program",
+              "faust": "earn on faust-streaming"}  # fmt: skip
+    for name, rate in results.get("runtimes", {}).items():
+        rows.append((labels.get(name, name), rate["events_per_s"], "events", of_ceiling(rate)))
+    rows.append(("tier", results["tier"]["entries_per_s"], "entries", of_ceiling(results["tier"])))
+    rows.append(("redeem, backlog", results["redeem"]["decisions_per_s"], "decisions", of_ceiling(results["redeem"])))
+    slice_rate = results["slice_throughput"]
+    rows.append(("end to end, publish to read model", slice_rate["events_per_s"], "events", of_ceiling(slice_rate)))
+    projected = results["projector"]
+    rows.append(("raw postgresql multi-row insert", results["raw_postgres"]["rows_per_s"], "rows", "1"))
+    rows.append(("projector, ledger records", projected["records_per_s"], "records",
+                 f"{projected['entries_ratio_to_raw_postgres']:.2f} of raw inserts (one entry row each)"))  # fmt: skip
+    rows.append(("projector, rows written", projected["rows_per_s"], "rows",
+                 f"{projected['rows_ratio_to_raw_postgres']:.2f} of raw inserts"))  # fmt: skip
+    reads = results["gateway_reads"]
+    sql, http, alone = reads["sql_ceiling"], reads["gateway"], reads["gateway_one_connection"]
+    rows.append((f"balance SQL on asyncpg, {reads['concurrency']} at once", sql["per_s"], "queries",
+                 f"1; {latency(sql)}"))  # fmt: skip
+    rows.append((f"gateway balance reads, {reads['concurrency']} at once", http["per_s"], "requests",
+                 f"{reads['ratio_to_sql']:.2f} of the SQL; {latency(http)}"))  # fmt: skip
+    rows.append(("gateway balance reads, 1 connection", alone["per_s"], "requests", latency(alone)))
+    if "events_per_s" in results.get("rebuild", {}):
+        rows.append(("read-model rebuild", results["rebuild"]["events_per_s"], "events", ""))
+    print(f"\n| {'measure':<40} | {'per second':>18} | against |\n|{'-' * 42}|{'-' * 20}|---|")
+    for label, rate, unit, ratio in rows:
+        print(f"| {label:<40} | {f'{rate:,.0f} {unit}':>18} | {ratio} |")
+
+
+def of_ceiling(figures: dict[str, Any]) -> str:
+    return f"{figures['ratio_to_ceiling']:.2f} of the ceiling"
+
+
+def latency(figures: dict[str, Any]) -> str:
+    return f"p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms"
 
 
 def report(label: str, figures: dict[str, Any]) -> None:
