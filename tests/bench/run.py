@@ -3,14 +3,13 @@
 Every figure is measured in this run: raw Kafka produce and consume of the same messages, the
 raw transactional consume-produce ceiling, each stream runtime, and the end-to-end slice; the
 gateway projector beside raw PostgreSQL inserts; balance reads through the gateway beside the
-same SQL on asyncpg; and the read-model rebuild where tests/bench/rebuild.py exists.
+same SQL on asyncpg; and the read-model rebuild beside the projector.
 Figures are printed, summed up in a table, and written to bench/results.json; nothing here asserts on time.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import platform
 import subprocess
@@ -18,14 +17,13 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from services.common import topics
 from services.loadgen.program import RULE_HEAVY
 from services.loadgen.program import publish as publish_program
 from services.loadgen.traffic import orders
-from tests.bench import codecs, gateway_reads, harness, kafka_raw, redemptions, tiers
+from tests.bench import codecs, gateway_reads, harness, kafka_raw, rebuild, redemptions, tiers
 from tests.bench import projector as projector_bench
 from tests.bench import slice as end_to_end
 
@@ -119,11 +117,9 @@ def main() -> None:
     report("projector, backlog", projected)
     reads = results["gateway_reads"] = gateway_reads.throughput(partitions=args.partitions)
     report("gateway balance reads", reads)
-    if (rebuild := optional("tests.bench.rebuild")) is not None:
-        rebuilt = results["rebuild"] = rebuild.throughput()
-        report("read-model rebuild", rebuilt)
-    else:
-        print(f"{'read-model rebuild':>24}: not measured (no tests/bench/rebuild.py yet)")
+    rebuilt = results["rebuild"] = rebuild.throughput(partitions=args.partitions)
+    rebuilt["ratio_to_projector"] = rebuilt["events_per_s"] / projected["records_per_s"]
+    report("read-model rebuild", rebuilt)
     slice_rate = results["slice_throughput"] = end_to_end.throughput(messages, unique_entries, args.partitions)
     slice_rate["ratio_to_ceiling"] = slice_rate["events_per_s"] / ceiling["events_per_s"]
     report("slice end to end", slice_rate)
@@ -133,16 +129,6 @@ def main() -> None:
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     summary(results)
     print(f"\nwritten to {RESULTS}")
-
-
-def optional(name: str) -> ModuleType | None:
-    """A bench module that may not be written yet."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return None
 
 
 def summary(results: dict[str, Any]) -> None:
@@ -169,8 +155,9 @@ def summary(results: dict[str, Any]) -> None:
     rows.append((f"gateway balance reads, {reads['concurrency']} at once", http["per_s"], "requests",
                  f"{reads['ratio_to_sql']:.2f} of the SQL; {latency(http)}"))  # fmt: skip
     rows.append(("gateway balance reads, 1 connection", alone["per_s"], "requests", latency(alone)))
-    if "events_per_s" in results.get("rebuild", {}):
-        rows.append(("read-model rebuild", results["rebuild"]["events_per_s"], "events", ""))
+    rebuilt = results["rebuild"]
+    rows.append(("read-model rebuild", rebuilt["events_per_s"], "events",
+                 f"{rebuilt['ratio_to_projector']:.2f} of the projector"))  # fmt: skip
     print(f"\n| {'measure':<40} | {'per second':>18} | against |\n|{'-' * 42}|{'-' * 20}|---|")
     for label, rate, unit, ratio in rows:
         print(f"| {label:<40} | {f'{rate:,.0f} {unit}':>18} | {ratio} |")
