@@ -1,0 +1,192 @@
+"""`Idempotency-Key` on every write under /v1: a retried request gets the first one's answer.
+
+Plain ASGI middleware. A write with the header claims `(credential, key)` in PostgreSQL before the
+handler runs (the credential is a sha256 of the Authorization header, so shops never share keys),
+then stores the answer. The same key with the same request (sha256 of method, path, query and body)
+replays it byte for byte with `Idempotent-Replayed: true`; with another request it is a 409
+`idempotency_key_reused`; while the first is in flight a 409 `idempotency_key_in_progress`.
+Answers that a retry should not repeat (5xx, 401, 403, 429) are not stored: the claim is released.
+Known gap: of a stored answer only the status, body and content type come back, no other header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.gateway import errors
+from services.gateway.postgres import idempotency as store
+from services.gateway.write_settings import write_settings
+
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+HEADER = "Idempotency-Key"
+NOT_STORED = frozenset({401, 403, 429})
+
+
+def valid_key(values: list[str]) -> str | None:
+    """The key if exactly one was sent and it is 1 to 255 printable ASCII characters."""
+    if len(values) != 1 or not 1 <= len(values[0]) <= 255:
+        return None
+    return values[0] if all(" " <= c <= "~" for c in values[0]) else None
+
+
+def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
+    """sha256 of the request; each part is length-prefixed, so no two requests run together alike."""
+    digest = hashlib.sha256()
+    for part in (method.upper().encode(), path.encode(), query, body):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
+
+
+def credential(authorization: str | None) -> str:
+    return hashlib.sha256((authorization or "").encode()).hexdigest()
+
+
+def storable(status: int) -> bool:
+    return status < 500 and status not in NOT_STORED
+
+
+class Idempotency:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope) if scope["type"] == "http" else None
+        if headers is None or scope["method"] not in WRITES or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        if not (sent := headers.getlist(HEADER)):
+            await self.app(scope, receive, send)
+            return
+        if (key := valid_key(sent)) is None:
+            message = f"{HEADER} must be one value of 1 to 255 printable ASCII characters"
+            await refusal(400, "invalid_idempotency_key", message, {"field": HEADER})(scope, receive, send)
+            return
+        body = await read_body(receive)
+        request = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
+        claim = store.Claim(credential(headers.get("authorization")), key, request, uuid.uuid4())
+        await self.answer(scope, claim, body, receive, send)
+
+    async def answer(self, scope: Scope, claim: store.Claim, body: bytes, receive: Receive, send: Send) -> None:
+        pool, config = scope["app"].state.resources.pool, write_settings()
+        stored = await store.claim(pool, claim, config.idempotency_ttl_seconds, config.idempotency_lease_seconds)
+        if stored is not None:
+            await earlier(stored, claim)(scope, receive, send)
+            return
+        recorder = Recorder(send)
+        try:
+            await self.app(scope, replaying(body, receive), recorder.send)
+        except BaseException:
+            await store.release(pool, claim)
+            raise
+        if storable(recorder.status):
+            await store.answer(pool, claim, recorder.status, recorder.content_type, b"".join(recorder.chunks))
+        else:
+            await store.release(pool, claim)
+
+
+class Recorder:
+    """Passes the answer on as it goes and keeps a copy."""
+
+    def __init__(self, send: Send) -> None:
+        self.downstream, self.status = send, 500
+        self.content_type: str | None = None
+        self.chunks: list[bytes] = []
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.content_type = Headers(raw=message.get("headers", [])).get("content-type")
+        elif message["type"] == "http.response.body":
+            self.chunks.append(message.get("body", b""))
+        await self.downstream(message)
+
+
+def earlier(stored: store.Stored, claim: store.Claim) -> Response:
+    """The answer to a key seen before: another request's 409, the first still in flight, or the replay."""
+    if stored.fingerprint != claim.fingerprint:
+        message = f"this {HEADER} was used for a different request; use a new key for a new request"
+        return refusal(409, "idempotency_key_reused", message, {"field": HEADER})
+    if stored.status is None:
+        message = "a request with this key is still in flight; retry when it has been answered"
+        return refusal(409, "idempotency_key_in_progress", message, {"field": HEADER}, {"Retry-After": "1"})
+    headers = {"Idempotent-Replayed": "true"} | ({"Content-Type": stored.content_type} if stored.content_type else {})
+    return Response(stored.body, stored.status, headers=headers)
+
+
+def refusal(
+    status: int, code: str, message: str, details: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    return JSONResponse(errors.body(code, message, details), status, headers=headers)
+
+
+async def read_body(receive: Receive) -> bytes:
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands the handler the body already read, then whatever comes next (a disconnect)."""
+    unread = True
+
+    async def next_message() -> Message:
+        nonlocal unread
+        if unread:
+            unread = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return next_message
+
+
+def install(app: FastAPI) -> None:
+    """The middleware, and the header on every write of the OpenAPI document so clients and fuzzers see it."""
+    app.add_middleware(Idempotency)
+    app.description = (app.description + "\n\n" if app.description else "") + DESCRIPTION
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document(build())
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def document(schema: dict[str, Any]) -> None:
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items() if path.startswith("/v1/") else ():
+            if method.upper() in WRITES:
+                operation.setdefault("parameters", []).append(PARAMETER)
+                for status, meaning in REFUSALS:
+                    operation["responses"].setdefault(status, {"description": meaning, **ERROR_CONTENT})
+
+
+DESCRIPTION = (
+    f"Every POST, PUT and DELETE under /v1 takes an optional `{HEADER}` header (1 to 255 printable ASCII "
+    "characters): a retry with the same key and the same request gets the first answer again, with "
+    "`Idempotent-Replayed: true`, for 24 hours. The same key with another request is a 409 "
+    "`idempotency_key_reused`; while the first request is in flight, a 409 `idempotency_key_in_progress` "
+    "with `Retry-After`. Keys are per credential. 5xx, 401, 403 and 429 answers are not kept."
+)
+PARAMETER = {
+    "name": HEADER,
+    "in": "header",
+    "required": False,
+    "description": "makes a retry of this write return the first answer instead of running it again",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+}
+REFUSALS = (("400", "an invalid request or Idempotency-Key"), ("409", "the key was used or is in flight"))
+ERROR_CONTENT = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}

@@ -1,0 +1,73 @@
+"""Idempotency keys in PostgreSQL: claim a key, store its answer or release it, and expire old ones lazily.
+
+Expired rows are deleted by the claims themselves, a few at a time, so no job has to run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class Stored:
+    fingerprint: str
+    status: int | None
+    """None while the request that claimed the key is still in flight."""
+    content_type: str | None
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Claim:
+    credential: str
+    key: str
+    fingerprint: str
+    token: uuid.UUID
+
+
+PURGE = """
+DELETE FROM idempotency_keys
+WHERE (credential = $1 AND idempotency_key = $2
+       AND (expires_at < now() OR (status IS NULL AND claimed_at < now() - make_interval(secs => $3::float8))))
+   OR (credential, idempotency_key) IN (
+       SELECT credential, idempotency_key FROM idempotency_keys WHERE expires_at < now()
+       LIMIT 100 FOR UPDATE SKIP LOCKED)"""
+
+CLAIM = """
+INSERT INTO idempotency_keys (credential, idempotency_key, fingerprint, claim, expires_at)
+VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::float8))
+ON CONFLICT DO NOTHING RETURNING true"""
+
+FIND = """
+SELECT fingerprint, status, content_type, body FROM idempotency_keys
+WHERE credential = $1 AND idempotency_key = $2 AND expires_at >= now()"""
+
+ANSWER = """
+UPDATE idempotency_keys SET status = $4, content_type = $5, body = $6
+WHERE credential = $1 AND idempotency_key = $2 AND claim = $3"""
+
+RELEASE = "DELETE FROM idempotency_keys WHERE credential = $1 AND idempotency_key = $2 AND claim = $3"
+
+
+async def claim(pool: asyncpg.Pool, claim: Claim, ttl_s: float, lease_s: float) -> Stored | None:
+    """None if the key is now this request's; otherwise what is stored under it (maybe still in flight)."""
+    async with pool.acquire() as conn:
+        for _ in range(3):  # the owner may release the key between our insert and our read
+            await conn.execute(PURGE, claim.credential, claim.key, lease_s)
+            if await conn.fetchval(CLAIM, claim.credential, claim.key, claim.fingerprint, claim.token, ttl_s):
+                return None
+            row = await conn.fetchrow(FIND, claim.credential, claim.key)
+            if row is not None:
+                return Stored(row["fingerprint"], row["status"], row["content_type"], bytes(row["body"] or b""))
+    return Stored(claim.fingerprint, None, None, b"")
+
+
+async def answer(pool: asyncpg.Pool, claim: Claim, status: int, content_type: str | None, body: bytes) -> None:
+    await pool.execute(ANSWER, claim.credential, claim.key, claim.token, status, content_type, body)
+
+
+async def release(pool: asyncpg.Pool, claim: Claim) -> None:
+    await pool.execute(RELEASE, claim.credential, claim.key, claim.token)
