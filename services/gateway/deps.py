@@ -28,19 +28,19 @@ def resources(request: Request) -> Resources:
     return cast(Resources, request.app.state.resources)
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
+async def get_pool(request: Request) -> asyncpg.Pool:
     return resources(request).pool
 
 
-def get_producer(request: Request) -> Producer:
+async def get_producer(request: Request) -> Producer:
     return resources(request).producer
 
 
-def get_codec(request: Request) -> Codec:
+async def get_codec(request: Request) -> Codec:
     return resources(request).codec
 
 
-def get_ledger_partitions(request: Request) -> int:
+async def get_ledger_partitions(request: Request) -> int:
     return resources(request).ledger_partitions
 
 
