@@ -34,37 +34,30 @@ class BalanceSnapshot:
     """The projector's position in the customer's ledger partition when the snapshot was taken."""
 
 
+# One statement, so one round trip and one snapshot: the totals, the lots and the position all
+# describe the same projected prefix. The three lot arrays come from one aggregate pass, so they pair up.
+BALANCE = """
+SELECT b.lifetime_earned, b.redeemed, b.expired, b.clawed_back, b.owed, b.adjusted, b.transferred_in,
+       b.transferred_out, b.frozen, COALESCE(t.tier, $3) AS tier, l.remaining, l.available_at, l.expires_at,
+       COALESCE((SELECT next_offset FROM projection_positions WHERE topic = $5 AND partition = $6), 0) AS next_offset
+FROM balances b
+LEFT JOIN tiers t USING (shop_id, customer_id)
+CROSS JOIN LATERAL (
+  SELECT array_agg(remaining) AS remaining, array_agg(available_at) AS available_at, array_agg(expires_at) AS expires_at
+  FROM lots WHERE shop_id = b.shop_id AND customer_id = b.customer_id AND remaining > 0 AND expires_at > $4
+) l
+WHERE b.shop_id = $1 AND b.customer_id = $2"""
+
+
 async def balance(
     conn: Conn, shop_id: str, customer_id: str, topic: str, partition: int, now: datetime
 ) -> BalanceSnapshot | None:
-    # One snapshot, so the totals, the lots and the position all describe the same projected prefix.
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        row = await conn.fetchrow(
-            "SELECT b.lifetime_earned, b.redeemed, b.expired, b.clawed_back, b.owed, b.adjusted, b.transferred_in,"
-            " b.transferred_out, b.frozen, COALESCE(t.tier, $3) AS tier"
-            " FROM balances b LEFT JOIN tiers t USING (shop_id, customer_id)"
-            " WHERE b.shop_id = $1 AND b.customer_id = $2",
-            shop_id,
-            customer_id,
-            DEFAULT_TIER,
-        )
-        if row is None:
-            return None
-        lots = await conn.fetch(
-            "SELECT remaining, available_at, expires_at FROM lots"
-            " WHERE shop_id = $1 AND customer_id = $2 AND remaining > 0 AND expires_at > $3",
-            shop_id,
-            customer_id,
-            now,
-        )
-        next_offset = await conn.fetchval(
-            "SELECT next_offset FROM projection_positions WHERE topic = $1 AND partition = $2", topic, partition
-        )
-    return BalanceSnapshot(
-        **dict(row),
-        lots=[Lot(r["remaining"], r["available_at"], r["expires_at"]) for r in lots],
-        next_offset=next_offset or 0,
-    )
+    row = await conn.fetchrow(BALANCE, shop_id, customer_id, DEFAULT_TIER, now, topic, partition)
+    if row is None:
+        return None
+    lots = zip(row["remaining"] or (), row["available_at"] or (), row["expires_at"] or (), strict=True)
+    totals = {k: v for k, v in row.items() if k not in ("remaining", "available_at", "expires_at")}
+    return BalanceSnapshot(**totals, lots=[Lot(*lot) for lot in lots])
 
 
 async def ledger_page(
