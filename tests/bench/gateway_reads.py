@@ -7,7 +7,7 @@ services.gateway`, uvicorn, as deploy/local/services.sh starts it) on a free por
 shop key, rate limits off, and a load process drives `GET /v1/customers/{id}/balance` for random
 customers from `concurrency` connections (an httpx client each): a warm-up, then a fixed window
 whose requests count; then from one connection, the latency of a read with nothing queued.
-The ceiling is the route's own statements (`queries.balance`, one repeatable-read snapshot) from
+The ceiling is the route's own statement (`queries.balance`, one snapshot in one round trip) from
 another process with the same concurrency over a pool the size of the gateway's.
 
 `python -m tests.bench.gateway_reads http|sql ...` is the load process; it prints its figures as JSON.
