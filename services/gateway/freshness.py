@@ -112,6 +112,13 @@ async def _outputs_once_committed(
     return await client.ends(outputs)
 
 
+async def projection_lag(pool: PoolDep, client: Kafka, partitions: int) -> int:
+    """Ledger records committed on Kafka and not yet in the read models, over every partition."""
+    ends = await client.ends({(topics.LEDGER.name, p) for p in range(partitions)})
+    stored = await _stored(pool, ends)
+    return sum(max(0, end - stored.get(key, 0)) for key, end in ends.items())
+
+
 async def _stored(pool: PoolDep, targets: Targets) -> Targets:
     rows = await pool.fetch(
         "SELECT topic, partition, next_offset FROM projection_positions"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Annotated
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,6 +14,18 @@ class GatewaySettings(BaseSettings):
 
     admin_api_keys: str = "demo:demo-admin-key"
     """Comma-separated `shop_id:key` pairs accepted as admin keys: a shop's program administration."""
+    api_key_cache_seconds: Annotated[float, Field(ge=0)] = 15.0
+    """How long a process trusts what it read of a stored key: a revocation takes up to this long elsewhere."""
+    customer_token_max_seconds: Annotated[int, Field(ge=1)] = 3600
+    """The longest lifetime (`exp - iat`) a customer token may have; longer ones are refused."""
+    rate_limit_per_second: Annotated[float, Field(ge=0)] = 100.0
+    """Requests per second each key (or customer token's customer) may make, per process; 0: no limit."""
+    rate_limit_burst: Annotated[int, Field(ge=0)] = 200
+    """How many requests a key may make at once after being idle; 0: no limit."""
+    ready_max_projection_lag: int = 100_000
+    """`/readyz` fails while the read models are more ledger records behind Kafka than this; 0: never."""
+    program_metrics_seconds: float = 30.0
+    """How often the members-per-tier and outstanding-points gauges are counted in PostgreSQL."""
 
 
 @cache

@@ -1,15 +1,17 @@
-"""Liveness, readiness (PostgreSQL and Kafka reachable) and the Prometheus metrics."""
+"""Liveness, readiness (PostgreSQL and Kafka reachable, the projection not too far behind) and the metrics."""
 
 from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.gateway.deps import PoolDep, ProducerDep
+from services.gateway import freshness
+from services.gateway.deps import LedgerPartitionsDep, PoolDep, ProducerDep
 from services.gateway.errors import ApiError
 from services.gateway.responses import errors
+from services.gateway.settings import gateway_settings
 
 router = APIRouter(tags=["operations"])
 
@@ -20,7 +22,9 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses=errors(503))
-async def readyz(pool: PoolDep, producer: ProducerDep) -> dict[str, str]:
+async def readyz(
+    request: Request, pool: PoolDep, producer: ProducerDep, partitions: LedgerPartitionsDep
+) -> dict[str, str]:
     try:
         await pool.fetchval("SELECT 1", timeout=2)
     except Exception as exc:
@@ -29,6 +33,10 @@ async def readyz(pool: PoolDep, producer: ProducerDep) -> dict[str, str]:
         await asyncio.to_thread(producer.list_topics, timeout=2)
     except Exception as exc:
         raise ApiError(503, "not_ready", f"Kafka unreachable: {exc}") from None
+    if bound := gateway_settings().ready_max_projection_lag:
+        lag = await freshness.projection_lag(pool, freshness.kafka(request), partitions)
+        if lag > bound:
+            raise ApiError(503, "not_ready", f"the read models are {lag} ledger records behind (bound {bound})")
     return {"status": "ready"}
 
 

@@ -43,6 +43,12 @@ def resolved(expr: str) -> str:
     return re.sub(r"\$\{?\w+\}?", ".*", expr)
 
 
+@pytest.fixture(autouse=True)
+def program_counted_often(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gateway counts members and liability every 2 s, so their panels have series within the deadline."""
+    monkeypatch.setenv("PROGRAM_METRICS_SECONDS", "2")
+
+
 @pytest.fixture
 def demo_traffic(namespace: str, tmp_path: Path) -> Iterator[int]:
     """The demo traffic generator, faster and with more bad records than `make run`; yields its metrics port."""

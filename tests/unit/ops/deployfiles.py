@@ -27,6 +27,7 @@ SERVICE_MODULES = (
     "services.redeem.processor",
     "services.gateway.projector",
     "services.gateway.httpmetrics",
+    "services.gateway.program_metrics",
     "services.loadgen.__main__",
 )
 """Every module that defines metric families; importing them registers the families."""
