@@ -1,69 +1,27 @@
-"""Shop and admin keys: `Authorization: Bearer <key>` acts for its own shop only.
+"""What each credential may do: the dependency every route names (README: the HTTP API).
 
-Shop keys come from SHOP_API_KEYS, admin keys (program administration) from ADMIN_API_KEYS, both
-`shop_id:key` pairs. A shop key is refused on admin routes (403); an admin key may also read what
-a shop key reads on the program and the catalog. Every configured key is compared, in constant
-time, whatever matched before, so timing tells nothing about which keys exist. A key acts under a
-fingerprint of itself (`actor`), so the program's history and every staff command say which key
-did it without showing the key.
-Known gap: hashed keys stored in the database and signed customer tokens come with the complete API.
+An API key acts for its own shop with its scopes: `events:write` publishes events and asks
+redemptions, `read` reads and mints customer tokens, `admin` administers (program, catalog,
+accounts, cancellations, keys). A transfer takes `admin` or `events:write`, as shops sent them
+with shop keys before keys had scopes. A customer token reads its own customer's balance, ledger,
+tier and redemptions and the catalog, and asks redemptions for its customer; other routes refuse it.
+A known credential without what the route needs is a 403 (`credentials` answers the 401s).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Request
 
-from services.common.settings import settings
+from services.gateway.credentials import Credential, CredentialDep
 from services.gateway.errors import ApiError
-from services.gateway.settings import gateway_settings
 
-KeyPairs = tuple[tuple[str, bytes], ...]
-
-
-@lru_cache(maxsize=8)
-def parse_keys(configured: str) -> KeyPairs:
-    """`"shop:key,shop2:key2"` -> ((shop, key), ...); pairs with an empty shop or key are ignored."""
-    pairs = (item.strip().partition(":") for item in configured.split(","))
-    return tuple((shop.strip(), key.strip().encode()) for shop, _, key in pairs if shop.strip() and key.strip())
-
-
-def bearer(authorization: str | None) -> bytes | None:
-    scheme, _, token = (authorization or "").strip().partition(" ")
-    return token.strip().encode() if scheme.lower() == "bearer" and token.strip() else None
-
-
-def shop_for(authorization: str | None, keys: KeyPairs) -> str | None:
-    """The shop a bearer key acts for, or None."""
-    if (presented := bearer(authorization)) is None:
-        return None
-    shop = None
-    for candidate, key in keys:
-        if hmac.compare_digest(key, presented):
-            shop = candidate
-    return shop
-
-
-def actor(authorization: str | None, role: str = "admin-key") -> str:
-    """Who a key is in an audit trail: a fingerprint, never the key."""
-    return f"{role}:" + hashlib.sha256(bearer(authorization) or b"").hexdigest()[:12]
-
-
-def unauthenticated(authorization: str | None, kind: str) -> ApiError:
-    message = f"send Authorization: Bearer <{kind}>" if not authorization else "unknown key"
-    return ApiError(401, "unauthenticated", message, headers={"WWW-Authenticate": "Bearer"})
-
-
-def current_shop(authorization: Annotated[str | None, Header()] = None) -> str:
-    shop = shop_for(authorization, parse_keys(settings().shop_api_keys))
-    if shop is None:
-        raise unauthenticated(authorization, "shop key")
-    return shop
+__all__ = [
+    "Admin", "AdminDep", "CatalogReaderDep", "Credential", "CustomerReaderDep", "ReaderDep", "RedeemerDep",
+    "RedemptionReaderDep", "ShopDep", "ShopKey", "ShopKeyDep",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -78,27 +36,70 @@ class ShopKey:
     actor: str
 
 
-def current_shop_key(authorization: Annotated[str | None, Header()] = None) -> ShopKey:
-    """The shop of a shop key, and the key's fingerprint for commands that record who sent them."""
-    return ShopKey(current_shop(authorization), actor(authorization, "shop-key"))
+def scoped(credential: Credential, *scopes: str) -> Credential:
+    """The credential if it is an API key holding one of `scopes`; a 403 otherwise."""
+    if credential.customer_id is not None:
+        raise ApiError(403, "forbidden", "a customer token cannot do this: it reads its own account and redeems")
+    if credential.scopes.isdisjoint(scopes):
+        needed = " or ".join(f"`{scope}`" for scope in scopes)
+        raise ApiError(403, "forbidden", f"this key lacks the {needed} scope", {"scopes": list(scopes)})
+    return credential
 
 
-def current_admin(authorization: Annotated[str | None, Header()] = None) -> Admin:
-    shop = shop_for(authorization, parse_keys(gateway_settings().admin_api_keys))
-    if shop is not None:
-        return Admin(shop, actor(authorization))
-    if shop_for(authorization, parse_keys(settings().shop_api_keys)) is not None:
-        raise ApiError(403, "forbidden", "a shop key cannot administer the program: use an admin key")
-    raise unauthenticated(authorization, "admin key")
+def publisher(credential: CredentialDep) -> str:
+    return scoped(credential, "events:write").shop
 
 
-def current_reader(authorization: Annotated[str | None, Header()] = None) -> str:
-    """The shop of an admin key or a shop key."""
-    shop = shop_for(authorization, parse_keys(gateway_settings().admin_api_keys))
-    return shop if shop is not None else current_shop(authorization)
+def reader(credential: CredentialDep) -> str:
+    return scoped(credential, "read").shop
 
 
-ShopDep = Annotated[str, Depends(current_shop)]
-AdminDep = Annotated[Admin, Depends(current_admin)]
-ReaderDep = Annotated[str, Depends(current_reader)]
-ShopKeyDep = Annotated[ShopKey, Depends(current_shop_key)]
+def administrator(credential: CredentialDep) -> Admin:
+    key = scoped(credential, "admin")
+    return Admin(key.shop, key.actor)
+
+
+def transfer_sender(credential: CredentialDep) -> ShopKey:
+    key = scoped(credential, "admin", "events:write")
+    return ShopKey(key.shop, key.actor)
+
+
+def catalog_reader(credential: CredentialDep) -> str:
+    """The catalog is the same for every customer of a shop."""
+    return credential.shop if credential.customer_id is not None else reader(credential)
+
+
+def customer_reader(request: Request, credential: CredentialDep) -> str:
+    """A `read` key, or a token of the path's `customer_id`."""
+    if credential.customer_id is None:
+        return reader(credential)
+    if not credential.sees(request.path_params["customer_id"]):
+        raise ApiError(403, "forbidden", "a customer token reads its own customer only")
+    return credential.shop
+
+
+def redemption_reader(credential: CredentialDep) -> Credential:
+    """A `read` key, or a customer token (which sees its own customer's redemptions only)."""
+    return credential if credential.customer_id is not None else scoped(credential, "read")
+
+
+def redeemer(credential: CredentialDep) -> Credential:
+    """An `events:write` key, or a customer token (which redeems for its own customer only)."""
+    return credential if credential.customer_id is not None else scoped(credential, "events:write")
+
+
+def for_customer(credential: Credential, customer_id: str) -> str:
+    """The shop, if the credential may act for `customer_id`."""
+    if not credential.sees(customer_id):
+        raise ApiError(403, "forbidden", "a customer token redeems for its own customer only")
+    return credential.shop
+
+
+ShopDep = Annotated[str, Depends(publisher)]
+ReaderDep = Annotated[str, Depends(reader)]
+AdminDep = Annotated[Admin, Depends(administrator)]
+ShopKeyDep = Annotated[ShopKey, Depends(transfer_sender)]
+CatalogReaderDep = Annotated[str, Depends(catalog_reader)]
+CustomerReaderDep = Annotated[str, Depends(customer_reader)]
+RedemptionReaderDep = Annotated[Credential, Depends(redemption_reader)]
+RedeemerDep = Annotated[Credential, Depends(redeemer)]

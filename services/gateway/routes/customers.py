@@ -12,7 +12,9 @@ from fastapi import APIRouter, Path, Query
 
 from services.common import topics
 from services.gateway import cursors, partitioner, queries, readmodel
-from services.gateway.deps import LedgerPartitionsDep, PoolDep, ShopDep
+from services.gateway.auth import CustomerReaderDep, ReaderDep
+from services.gateway.customer_tokens import CustomerToken, TokenBody, mint
+from services.gateway.deps import LedgerPartitionsDep, PoolDep
 from services.gateway.errors import ApiError
 from services.gateway.freshness import Fresh
 from services.gateway.postgres import programs as programs_db
@@ -31,7 +33,9 @@ def unknown(customer_id: str) -> ApiError:
 
 
 @router.get("/{customer_id}/balance", dependencies=[Fresh], responses=errors(400, 409))
-async def balance(customer_id: CustomerId, shop: ShopDep, pool: PoolDep, partitions: LedgerPartitionsDep) -> BalanceOut:
+async def balance(
+    customer_id: CustomerId, shop: CustomerReaderDep, pool: PoolDep, partitions: LedgerPartitionsDep
+) -> BalanceOut:
     partition = partitioner.partition(topics.customer_key(shop, customer_id), partitions)
     now = datetime.now(UTC)
     async with pool.acquire() as conn:
@@ -64,7 +68,7 @@ async def balance(customer_id: CustomerId, shop: ShopDep, pool: PoolDep, partiti
 )
 async def ledger(
     customer_id: CustomerId,
-    shop: ShopDep,
+    shop: CustomerReaderDep,
     pool: PoolDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page")] = None,
@@ -88,7 +92,7 @@ def entry(row: asyncpg.Record) -> LedgerEntryOut:
 
 
 @router.get("/{customer_id}/tier", dependencies=[Fresh], responses=errors(400, 409))
-async def tier(customer_id: CustomerId, shop: ShopDep, pool: PoolDep) -> TierOut:
+async def tier(customer_id: CustomerId, shop: CustomerReaderDep, pool: PoolDep) -> TierOut:
     """Progress under the shop's program in effect now, counted as the tier service counts it."""
     now = datetime.now(UTC)
     async with pool.acquire() as conn:
@@ -110,6 +114,12 @@ async def tier(customer_id: CustomerId, shop: ShopDep, pool: PoolDep) -> TierOut
         window_starts_at=starts_at,
         grace_days=rules.grace_days,
     )
+
+
+@router.post("/{customer_id}/tokens", status_code=201, responses=errors(403, 409, 429))
+async def token(customer_id: CustomerId, shop: ReaderDep, body: TokenBody | None = None) -> CustomerToken:
+    """A customer token (`read` key): it reads this customer's own account and redeems for them, nothing else."""
+    return mint(shop, customer_id, body)
 
 
 def tier_rules(document: Mapping[str, Any]) -> TierRules:

@@ -14,9 +14,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from services.gateway import commands
-from services.gateway.auth import AdminDep, ReaderDep
+from services.gateway.auth import AdminDep, RedeemerDep, RedemptionReaderDep, for_customer
 from services.gateway.bodies import CancelBody, RedemptionBody
-from services.gateway.deps import CodecDep, PoolDep, ProducerDep, ShopDep
+from services.gateway.deps import CodecDep, PoolDep, ProducerDep
 from services.gateway.errors import ApiError
 from services.gateway.freshness import Fresh
 from services.gateway.postgres import redemptions as redemptions_db
@@ -29,8 +29,9 @@ RedemptionId = Annotated[str, Path(min_length=1, max_length=128)]
 
 @router.post("", status_code=202, responses=errors(401, 409, 422, 503))
 async def ask(
-    body: RedemptionBody, shop: ShopDep, pool: PoolDep, producer: ProducerDep, codec: CodecDep
+    body: RedemptionBody, credential: RedeemerDep, pool: PoolDep, producer: ProducerDep, codec: CodecDep
 ) -> RedemptionQueued:
+    shop = for_customer(credential, body.customer_id)
     redemption_id = body.redemption_id or commands.new_id()
     async with pool.acquire() as conn, conn.transaction():
         await redemptions_db.lock(conn, shop, redemption_id)
@@ -53,9 +54,10 @@ async def ask(
 
 
 @router.get("/{redemption_id}", dependencies=[Fresh], responses=errors(400, 401, 404, 409))
-async def follow(redemption_id: RedemptionId, shop: ReaderDep, pool: PoolDep) -> RedemptionOut:
-    redemption = await redemptions_db.one(pool, shop, redemption_id)
-    if redemption is None:
+async def follow(redemption_id: RedemptionId, reader: RedemptionReaderDep, pool: PoolDep) -> RedemptionOut:
+    """Another customer's redemption is unknown to a customer token, as another shop's is to a key."""
+    redemption = await redemptions_db.one(pool, reader.shop, redemption_id)
+    if redemption is None or not reader.sees(redemption.customer_id):
         raise unknown(redemption_id)
     fields = {k: v for k, v in vars(redemption).items() if k != "shop_id"}
     return RedemptionOut(**fields)

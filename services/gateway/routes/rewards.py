@@ -17,7 +17,7 @@ from fastapi import APIRouter, Body, Path
 
 from services.common import topics
 from services.gateway import messages
-from services.gateway.auth import AdminDep, ReaderDep
+from services.gateway.auth import AdminDep, CatalogReaderDep
 from services.gateway.catalog import Catalog, InvalidReward, RewardAccepted, RewardOut, reward_from, shown
 from services.gateway.deps import CodecDep, PoolDep, ProducerDep
 from services.gateway.errors import ApiError
@@ -55,13 +55,13 @@ async def configure(
 
 
 @router.get("", dependencies=[Fresh], responses=errors(400, 401, 409))
-async def catalog(shop: ReaderDep, pool: PoolDep) -> Catalog:
+async def catalog(shop: CatalogReaderDep, pool: PoolDep) -> Catalog:
     """Every reward of the shop, as its latest version says, with what is left of its stock."""
     return Catalog(rewards=[out for stocked in await rewards_db.catalog(pool, shop) if (out := shown(stocked))])
 
 
 @router.get("/{reward_id}", dependencies=[Fresh], responses=errors(400, 401, 404, 409, 422))
-async def reward(reward_id: RewardId, shop: ReaderDep, pool: PoolDep) -> RewardOut:
+async def reward(reward_id: RewardId, shop: CatalogReaderDep, pool: PoolDep) -> RewardOut:
     stocked = await rewards_db.one(pool, shop, reward_id)
     if stocked is None or (out := shown(stocked)) is None:
         raise ApiError(404, "unknown_reward", f"no reward {reward_id!r} in this shop", {"field": "reward_id"})

@@ -1,43 +1,58 @@
-"""Shop and admin keys: which shop a bearer key acts for, and which requests are refused."""
+"""Keys and scopes: which shop and scopes a bearer value acts with, and which routes refuse it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
 from services.common.settings import settings
-from services.gateway.auth import current_admin, current_reader, parse_keys, shop_for
+from services.gateway.apikeys import ADMIN_KEY_SCOPES, SHOP_KEY_SCOPES, ApiKey, StoredKeys, configured, digest, generate
+from services.gateway.auth import (
+    administrator,
+    catalog_reader,
+    for_customer,
+    publisher,
+    reader,
+    redeemer,
+    redemption_reader,
+    transfer_sender,
+)  # fmt: skip
+from services.gateway.credentials import Credential, bearer, identify
 from services.gateway.errors import ApiError
 from services.gateway.settings import GatewaySettings, gateway_settings
+from services.gateway.tokens import issue
 
-KEYS = parse_keys("north:n-key, south:s-key,broken,:orphan,empty:")
-
-
-def test_a_shop_key_acts_for_its_own_shop() -> None:
-    assert shop_for("Bearer n-key", KEYS) == "north"
-    assert shop_for("bearer s-key", KEYS) == "south"
-
-
-def test_malformed_pairs_in_the_configuration_grant_nothing() -> None:
-    assert KEYS == (("north", b"n-key"), ("south", b"s-key"))
+STORED = {
+    digest("psk_0123456789ab_live"): ApiKey("0123456789ab", "north", frozenset({"read"}), "storefront"),
+    digest("psk_ba9876543210_gone"): ApiKey(
+        "ba9876543210", "north", frozenset({"admin"}), revoked_at=datetime(2026, 5, 1, tzinfo=UTC)
+    ),
+}  # fmt: skip
+SECRET = "n" * 64
 
 
-@pytest.mark.parametrize(
-    "header", [None, "", "Bearer", "Bearer ", "Basic n-key", "n-key", "Bearer wrong", "Bearer n-ke", "Bearer n-key2"]
-)
-def test_a_request_without_a_known_shop_key_is_unauthenticated(header: str | None) -> None:
-    assert shop_for(header, KEYS) is None
+async def stored(key_sha256: str) -> ApiKey | None:
+    return STORED.get(key_sha256)
 
 
-def test_an_empty_configured_key_never_matches() -> None:
-    assert shop_for("Bearer ", parse_keys("shop:")) is None
+def credential(presented: str, now: float = 1_800_000_000) -> Credential:
+    return asyncio.run(identify(presented, now, stored))
 
 
-@pytest.fixture
-def configured(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("SHOP_API_KEYS", "north:n-key")
+def refused(presented: str) -> ApiError:
+    with pytest.raises(ApiError) as refusal:
+        credential(presented)
+    return refusal.value
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("SHOP_API_KEYS", "north:n-key,south:s-key")
     monkeypatch.setenv("ADMIN_API_KEYS", "north:n-admin")
+    monkeypatch.setenv("SHOP_SECRETS", f"north:{SECRET}")
     settings.cache_clear()
     gateway_settings.cache_clear()
     yield
@@ -45,29 +60,110 @@ def configured(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     gateway_settings.cache_clear()
 
 
-def test_an_admin_key_administers_its_shop_under_a_fingerprint_not_the_key(configured: None) -> None:
-    admin = current_admin("Bearer n-admin")
-    assert admin.shop == "north"
-    assert admin.actor.startswith("admin-key:")
-    assert "n-admin" not in admin.actor
-    assert admin.actor == current_admin("bearer n-admin").actor
+def test_configured_keys_are_held_as_digests_with_the_scopes_of_their_kind() -> None:
+    keys = configured("north:n-key, south:s-key,broken,:orphan,empty:", "north:n-admin")
+    assert set(keys) == {digest("n-key"), digest("s-key"), digest("n-admin")}
+    assert "n-key" not in repr(keys)
+    assert (keys[digest("n-key")].shop_id, keys[digest("n-key")].scopes) == ("north", SHOP_KEY_SCOPES)
+    assert keys[digest("n-admin")].scopes == ADMIN_KEY_SCOPES
 
 
-def test_a_shop_key_on_an_admin_route_is_forbidden_and_no_key_is_unauthenticated(configured: None) -> None:
-    with pytest.raises(ApiError) as shop_key:
-        current_admin("Bearer n-key")
-    assert (shop_key.value.status, shop_key.value.code) == (403, "forbidden")
-    for header in (None, "Bearer nope", "Basic n-admin"):
-        with pytest.raises(ApiError) as unknown:
-            current_admin(header)
-        assert unknown.value.status == 401
+def test_a_key_configured_for_two_shops_acts_for_neither_and_one_listed_as_both_kinds_has_both_scopes() -> None:
+    assert configured("north:same,south:same", "") == {}
+    assert configured("north:k", "north:k")[digest("k")].scopes == SHOP_KEY_SCOPES | ADMIN_KEY_SCOPES
 
 
-def test_the_program_may_be_read_with_an_admin_or_a_shop_key(configured: None) -> None:
-    assert current_reader("Bearer n-admin") == current_reader("Bearer n-key") == "north"
-    with pytest.raises(ApiError):
-        current_reader("Bearer nope")
+def test_a_generated_key_names_its_id_and_is_new_each_time() -> None:
+    key_id, key = generate()
+    assert key.startswith(f"psk_{key_id}_")
+    assert len(key) > 40
+    assert generate()[1] != key
 
 
-def test_admin_keys_default_to_the_demo_shops() -> None:
-    assert GatewaySettings().admin_api_keys == "demo:demo-admin-key"
+def test_environment_and_stored_keys_act_for_their_shop_under_an_id_never_the_key() -> None:
+    shop_key, admin_key, stored_key = credential("n-key"), credential("n-admin"), credential("psk_0123456789ab_live")
+    assert (shop_key.shop, shop_key.scopes, shop_key.actor) == (
+        "north",
+        SHOP_KEY_SCOPES,
+        f"shop-key:{digest('n-key')[:12]}",
+    )
+    assert (admin_key.shop, admin_key.actor) == ("north", f"admin-key:{digest('n-admin')[:12]}")
+    assert (stored_key.shop, stored_key.actor) == ("north", "shop-key:0123456789ab")
+    assert stored_key.scopes == {"read"}
+
+
+@pytest.mark.parametrize("presented", ["wrong", "n-ke", "n-key2", "psk_ba9876543210_gone", "psk_0123456789ab_lives"])
+def test_an_unknown_or_revoked_key_is_unauthenticated(presented: str) -> None:
+    refusal = refused(presented)
+    assert (refusal.status, refusal.headers) == (401, {"WWW-Authenticate": "Bearer"})
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic n-key", "n-key"])
+def test_a_header_without_a_bearer_value_names_nothing(header: str | None) -> None:
+    assert bearer(header) is None
+    assert bearer("bearer  n-key ") == "n-key"
+
+
+def test_a_customer_token_acts_for_its_customer_only_and_an_expired_one_is_unauthenticated() -> None:
+    token, expires_at = issue("north", "ada", SECRET, 1_800_000_000, 600)
+    ada = credential(token)
+    assert (ada.shop, ada.customer_id, ada.scopes, ada.who) == ("north", "ada", frozenset(), "customer:north:ada")
+    with pytest.raises(ApiError) as expired:
+        credential(token, now=expires_at)
+    assert (expired.value.status, expired.value.message) == (401, "the customer token has expired")
+
+
+def test_each_route_takes_the_scope_it_needs_and_refuses_the_others_with_a_403() -> None:
+    shop_key, admin_key = credential("n-key"), credential("n-admin")
+    read_only = credential("psk_0123456789ab_live")
+    assert publisher(shop_key) == reader(shop_key) == reader(admin_key) == reader(read_only) == "north"
+    assert administrator(admin_key).actor == admin_key.actor
+    assert transfer_sender(shop_key).shop == transfer_sender(admin_key).shop == "north"
+    for route, key in ((administrator, shop_key), (publisher, admin_key), (publisher, read_only),
+                       (transfer_sender, read_only), (redeemer, read_only)):  # fmt: skip
+        with pytest.raises(ApiError) as refusal:
+            route(key)
+        assert (refusal.value.status, refusal.value.code) == (403, "forbidden")
+
+
+def test_a_customer_token_reads_the_catalog_and_its_redemptions_and_redeems_for_itself_only() -> None:
+    ada = credential(issue("north", "ada", SECRET, 1_800_000_000, 600)[0])
+    assert catalog_reader(ada) == "north"
+    assert redemption_reader(ada) is ada
+    assert redeemer(ada) is ada
+    assert for_customer(ada, "ada") == "north"
+    for refuse in (lambda: for_customer(ada, "bo"), lambda: reader(ada), lambda: administrator(ada),
+                   lambda: publisher(ada), lambda: transfer_sender(ada)):  # fmt: skip
+        with pytest.raises(ApiError) as refusal:
+            refuse()
+        assert refusal.value.status == 403
+
+
+def test_stored_keys_are_read_once_per_interval_and_a_revocation_here_is_forgotten_at_once() -> None:
+    reads: list[str] = []
+
+    async def lookup(key_sha256: str) -> ApiKey | None:
+        reads.append(key_sha256)
+        return STORED.get(key_sha256)
+
+    cache, live = StoredKeys(ttl=15), digest("psk_0123456789ab_live")
+    found = [asyncio.run(cache.find(live, now, lookup)) for now in (0.0, 14.9, 15.0)]
+    assert found == [STORED[live]] * 3
+    assert reads == [live, live]
+    asyncio.run(cache.find("unknown", 0.0, lookup))
+    asyncio.run(cache.find("unknown", 1.0, lookup))
+    assert reads.count("unknown") == 1
+    cache.forget("0123456789ab")
+    asyncio.run(cache.find(live, 16.0, lookup))
+    assert reads.count(live) == 3
+
+
+def test_the_defaults_are_the_demo_admin_key_an_hour_long_token_and_100_requests_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ADMIN_API_KEYS")
+    defaults = GatewaySettings()
+    assert defaults.admin_api_keys == "demo:demo-admin-key"
+    assert (defaults.customer_token_max_seconds, defaults.rate_limit_per_second, defaults.rate_limit_burst) == (
+        3600, 100, 200,
+    )  # fmt: skip
