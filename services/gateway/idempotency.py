@@ -79,33 +79,36 @@ class Idempotency:
         if stored is not None:
             await earlier(stored, claim)(scope, receive, send)
             return
-        recorder = Recorder(send)
+        recorder = Recorder()
         try:
             await self.app(scope, replaying(body, receive), recorder.send)
         except BaseException:
             await store.release(pool, claim)
             raise
         if storable(recorder.status):
-            await store.answer(pool, claim, recorder.status, recorder.content_type, b"".join(recorder.chunks))
+            await store.answer(pool, claim, recorder.status, recorder.content_type, recorder.body())
         else:
             await store.release(pool, claim)
+        for message in recorder.messages:
+            await send(message)
 
 
 class Recorder:
-    """Passes the answer on as it goes and keeps a copy."""
+    """Holds the answer back until it is stored, so a client that has it can only get it again."""
 
-    def __init__(self, send: Send) -> None:
-        self.downstream, self.status = send, 500
+    def __init__(self) -> None:
+        self.status = 500
         self.content_type: str | None = None
-        self.chunks: list[bytes] = []
+        self.messages: list[Message] = []
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = message["status"]
             self.content_type = Headers(raw=message.get("headers", [])).get("content-type")
-        elif message["type"] == "http.response.body":
-            self.chunks.append(message.get("body", b""))
-        await self.downstream(message)
+        self.messages.append(message)
+
+    def body(self) -> bytes:
+        return b"".join(m.get("body", b"") for m in self.messages if m["type"] == "http.response.body")
 
 
 def earlier(stored: store.Stored, claim: store.Claim) -> Response:
@@ -158,9 +161,9 @@ def install(app: FastAPI) -> None:
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document(build())
-        return app.openapi_schema or build()
+        schema = build()  # FastAPI's cached document, rebuilt only when the routes change
+        document(schema)
+        return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
@@ -168,10 +171,12 @@ def install(app: FastAPI) -> None:
 def document(schema: dict[str, Any]) -> None:
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items() if path.startswith("/v1/") else ():
-            if method.upper() in WRITES:
-                operation.setdefault("parameters", []).append(PARAMETER)
-                for status, meaning in REFUSALS:
-                    operation["responses"].setdefault(status, {"description": meaning, **ERROR_CONTENT})
+            parameters = operation.get("parameters", [])
+            if method.upper() not in WRITES or PARAMETER in parameters:
+                continue
+            operation["parameters"] = [*parameters, PARAMETER]
+            for status, meaning in REFUSALS:
+                operation["responses"].setdefault(status, {"description": meaning, **ERROR_CONTENT})
 
 
 DESCRIPTION = (
@@ -186,7 +191,7 @@ PARAMETER = {
     "in": "header",
     "required": False,
     "description": "makes a retry of this write return the first answer instead of running it again",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
 }
 REFUSALS = (("400", "an invalid request or Idempotency-Key"), ("409", "the key was used or is in flight"))
 ERROR_CONTENT = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}

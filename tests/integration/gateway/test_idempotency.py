@@ -99,18 +99,19 @@ async def test_the_same_key_for_another_request_is_a_409_and_nothing_is_produced
 async def test_a_second_request_while_the_first_is_in_flight_is_told_to_retry(
     api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    release = asyncio.Event()
+    producing, release = asyncio.Event(), asyncio.Event()
 
     async def slow(*args: Any) -> list[str]:
+        producing.set()
         await release.wait()
         return await produce_all(*args)
 
     monkeypatch.setattr(EVENTS_PRODUCE, slow)
     first = asyncio.create_task(api.post("/v1/events", json=order("e-1"), headers=keyed("k-1")))
-    while not release.is_set() and (meanwhile := await api.post("/v1/events", json=order("e-1"), headers=keyed("k-1"))):
-        if meanwhile.status_code == 409:
-            break
-    assert (meanwhile.json()["error"]["code"], meanwhile.headers["retry-after"]) == ("idempotency_key_in_progress", "1")
+    await asyncio.wait_for(producing.wait(), 10)
+    meanwhile = await api.post("/v1/events", json=order("e-1"), headers=keyed("k-1"))
+    assert (meanwhile.status_code, meanwhile.headers["retry-after"]) == (409, "1")
+    assert meanwhile.json()["error"]["code"] == "idempotency_key_in_progress"
     release.set()
     assert (await first).status_code == 202
     assert (await api.post("/v1/events", json=order("e-1"), headers=keyed("k-1"))).headers["idempotent-replayed"]
