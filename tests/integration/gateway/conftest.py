@@ -153,3 +153,43 @@ async def fetch(database_url: str, schema: str, sql: str) -> list[asyncpg.Record
 
 def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
+
+
+SECRETS = {"north": "north-" + "s" * 58, "south": "south-" + "s" * 58}
+
+
+@pytest.fixture
+def shop_secrets(monkeypatch: pytest.MonkeyPatch) -> Iterable[dict[str, str]]:
+    """SHOP_SECRETS of north and south, which sign their customer tokens."""
+    monkeypatch.setenv("SHOP_SECRETS", ",".join(f"{shop}:{secret}" for shop, secret in SECRETS.items()))
+    settings.cache_clear()
+    yield SECRETS
+    settings.cache_clear()
+
+
+def bearer(credential: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {credential}"}
+
+
+def customer_token(shop: str, customer: str, ttl: int = 600, issued: int | None = None, signer: str = "") -> str:
+    """A customer token signed with the secret of the shop (or of `signer`), issued now (or at `issued`)."""
+    from services.gateway.tokens import issue
+
+    token, _ = issue(shop, customer, SECRETS[signer or shop], issued or int(time.time()), ttl)
+    return token
+
+
+async def stored_key(api: httpx.AsyncClient, shop: str, *scopes: str, label: str = "") -> tuple[str, str]:
+    """A key of the shop created through the API with its admin key: (key_id, key)."""
+    response = await api.post("/v1/keys", json={"scopes": list(scopes), "label": label}, headers=admin(shop))
+    assert response.status_code == 201, response.text
+    return response.json()["key_id"], response.json()["key"]
+
+
+@pytest.fixture(autouse=True)
+def no_rate_limit(monkeypatch: pytest.MonkeyPatch) -> Iterable[None]:
+    """Tests send bursts (and some retry until an answer changes); the rate limit's own tests set one."""
+    monkeypatch.setenv("RATE_LIMIT_PER_SECOND", "0")
+    gateway_settings.cache_clear()
+    yield
+    gateway_settings.cache_clear()
