@@ -16,10 +16,22 @@ from fastapi import FastAPI
 from services.common import kafka, topics
 from services.common.codec import Codec
 from services.common.settings import settings
-from services.gateway import errors, migrations, postgres
+from services.gateway import errors, idempotency, migrations, postgres, program_metrics
 from services.gateway.deps import Resources
 from services.gateway.httpmetrics import RequestMetrics
-from services.gateway.routes import accounts, customers, events, health, program, redemptions, rewards, transfers
+from services.gateway.routes import (
+    accounts,
+    customers,
+    events,
+    health,
+    keys,
+    program,
+    redemptions,
+    rewards,
+    transfers,
+    webhooks,
+)
+from services.gateway.settings import gateway_settings
 
 
 def create_app(database_url: str | None = None, schema: str | None = None) -> FastAPI:
@@ -35,18 +47,21 @@ def create_app(database_url: str | None = None, schema: str | None = None) -> Fa
         partitions = await asyncio.to_thread(ledger_partitions, producer)
         app.state.resources = Resources(pool, producer, Codec(), partitions)
         polling = asyncio.create_task(poll_deliveries(producer))
+        counting = asyncio.create_task(program_metrics.keep_fresh(pool, gateway_settings().program_metrics_seconds))
         try:
             yield
         finally:
             polling.cancel()
+            counting.cancel()
             await asyncio.to_thread(producer.flush, 10)
             await pool.close()
 
     app = FastAPI(title="pointstream gateway", version="0.1.0", lifespan=lifespan)
     errors.install(app)
-    routers = (customers, accounts, events, program, rewards, redemptions, transfers, health)
+    routers = (customers, accounts, events, program, rewards, redemptions, transfers, health, webhooks, keys)
     for router in (module.router for module in routers):
         app.include_router(router)
+    idempotency.install(app)
     app.add_middleware(RequestMetrics)
     return app
 
