@@ -165,5 +165,6 @@ async def caught_up(
         )
 
 
-Fresh = Depends(caught_up)
-"""Add to a read route's `dependencies` to honour `min_position`."""
+FreshDep = Annotated[None, Depends(caught_up)]
+"""A read route's parameter, after its credential's: it honours `min_position` once the caller is known
+(dependencies resolve in order, so nobody unauthenticated makes the gateway wait)."""

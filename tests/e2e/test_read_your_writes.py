@@ -72,3 +72,10 @@ def test_a_position_no_read_model_follows_or_a_malformed_one_is_a_400(gateway: s
         )
         assert read.status_code == 400, read.text
         assert read.json()["error"]["details"]["field"] == "min_position"
+
+
+def test_nobody_unauthenticated_makes_the_gateway_wait(gateway: str) -> None:
+    read = httpx.get(
+        f"{gateway}/v1/customers/ode/balance", params={"min_position": "0:999999", "max_wait_ms": 30_000}, timeout=10
+    )
+    assert read.status_code == 401

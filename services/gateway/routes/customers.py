@@ -16,7 +16,7 @@ from services.gateway.auth import CustomerReaderDep, ReaderDep
 from services.gateway.customer_tokens import CustomerToken, TokenBody, mint
 from services.gateway.deps import LedgerPartitionsDep, PoolDep
 from services.gateway.errors import ApiError
-from services.gateway.freshness import Fresh
+from services.gateway.freshness import FreshDep
 from services.gateway.postgres import programs as programs_db
 from services.gateway.readmodel.tiers import DEFAULT_TIER
 from services.gateway.responses import BalanceOut, ExpiringLot, LedgerEntryOut, LedgerPage, TierOut, errors
@@ -32,9 +32,13 @@ def unknown(customer_id: str) -> ApiError:
     return ApiError(404, "unknown_customer", f"no customer {customer_id!r} in this shop", {"field": "customer_id"})
 
 
-@router.get("/{customer_id}/balance", dependencies=[Fresh], responses=errors(400, 409))
+@router.get("/{customer_id}/balance", responses=errors(400, 409))
 async def balance(
-    customer_id: CustomerId, shop: CustomerReaderDep, pool: PoolDep, partitions: LedgerPartitionsDep
+    customer_id: CustomerId,
+    shop: CustomerReaderDep,
+    _: FreshDep,
+    pool: PoolDep,
+    partitions: LedgerPartitionsDep,
 ) -> BalanceOut:
     partition = partitioner.partition(topics.customer_key(shop, customer_id), partitions)
     now = datetime.now(UTC)
@@ -63,12 +67,11 @@ async def balance(
 
 
 # Only `uncollected` and `claimed` have defaults, so they alone are left out when they are 0.
-@router.get(
-    "/{customer_id}/ledger", dependencies=[Fresh], responses=errors(400, 409), response_model_exclude_defaults=True
-)
+@router.get("/{customer_id}/ledger", responses=errors(400, 409), response_model_exclude_defaults=True)
 async def ledger(
     customer_id: CustomerId,
     shop: CustomerReaderDep,
+    _: FreshDep,
     pool: PoolDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page")] = None,
@@ -91,8 +94,8 @@ def entry(row: asyncpg.Record) -> LedgerEntryOut:
     return LedgerEntryOut(**{k: v for k, v in row.items() if k != "ledger_offset"})
 
 
-@router.get("/{customer_id}/tier", dependencies=[Fresh], responses=errors(400, 409))
-async def tier(customer_id: CustomerId, shop: CustomerReaderDep, pool: PoolDep) -> TierOut:
+@router.get("/{customer_id}/tier", responses=errors(400, 409))
+async def tier(customer_id: CustomerId, shop: CustomerReaderDep, _: FreshDep, pool: PoolDep) -> TierOut:
     """Progress under the shop's program in effect now, counted as the tier service counts it."""
     now = datetime.now(UTC)
     async with pool.acquire() as conn:

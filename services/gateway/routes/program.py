@@ -21,7 +21,7 @@ from services.gateway import messages
 from services.gateway.auth import AdminDep, ReaderDep
 from services.gateway.deps import CodecDep, PoolDep, ProducerDep
 from services.gateway.errors import ApiError
-from services.gateway.freshness import Fresh
+from services.gateway.freshness import FreshDep
 from services.gateway.postgres import programs as programs_db
 from services.gateway.publish import produce_all
 from services.gateway.readmodel import programs
@@ -70,8 +70,8 @@ async def configure(
     return ProgramAccepted(version=version.version, effective_from=version.effective_from, position=position)
 
 
-@router.get("/program", dependencies=[Fresh], responses=errors(400, 401, 409))
-async def current(shop: ReaderDep, pool: PoolDep) -> ProgramOut:
+@router.get("/program", responses=errors(400, 401, 409))
+async def current(shop: ReaderDep, _: FreshDep, pool: PoolDep) -> ProgramOut:
     """The latest version, in effect or scheduled; version 0 with no rules while none is configured."""
     async with pool.acquire() as conn:
         latest = await programs_db.latest(conn, shop)

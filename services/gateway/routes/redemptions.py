@@ -18,7 +18,7 @@ from services.gateway.auth import AdminDep, RedeemerDep, RedemptionReaderDep, fo
 from services.gateway.bodies import CancelBody, RedemptionBody
 from services.gateway.deps import CodecDep, PoolDep, ProducerDep
 from services.gateway.errors import ApiError
-from services.gateway.freshness import Fresh
+from services.gateway.freshness import FreshDep
 from services.gateway.postgres import redemptions as redemptions_db
 from services.gateway.readmodel.redemptions import Redemption, same_request
 from services.gateway.responses import RedemptionOut, RedemptionQueued, errors
@@ -53,8 +53,8 @@ async def ask(
     return RedemptionQueued(redemption_id=redemption_id, position=position)
 
 
-@router.get("/{redemption_id}", dependencies=[Fresh], responses=errors(400, 401, 404, 409))
-async def follow(redemption_id: RedemptionId, reader: RedemptionReaderDep, pool: PoolDep) -> RedemptionOut:
+@router.get("/{redemption_id}", responses=errors(400, 401, 404, 409))
+async def follow(redemption_id: RedemptionId, reader: RedemptionReaderDep, _: FreshDep, pool: PoolDep) -> RedemptionOut:
     """Another customer's redemption is unknown to a customer token, as another shop's is to a key."""
     redemption = await redemptions_db.one(pool, reader.shop, redemption_id)
     if redemption is None or not reader.sees(redemption.customer_id):

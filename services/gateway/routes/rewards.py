@@ -21,7 +21,7 @@ from services.gateway.auth import AdminDep, CatalogReaderDep
 from services.gateway.catalog import Catalog, InvalidReward, RewardAccepted, RewardOut, reward_from, shown
 from services.gateway.deps import CodecDep, PoolDep, ProducerDep
 from services.gateway.errors import ApiError
-from services.gateway.freshness import Fresh
+from services.gateway.freshness import FreshDep
 from services.gateway.postgres import rewards as rewards_db
 from services.gateway.publish import produce_all
 from services.gateway.readmodel.programs import to_millis
@@ -54,14 +54,14 @@ async def configure(
     return RewardAccepted(reward_id=reward_id, version=version.version, position=position)
 
 
-@router.get("", dependencies=[Fresh], responses=errors(400, 401, 409))
-async def catalog(shop: CatalogReaderDep, pool: PoolDep) -> Catalog:
+@router.get("", responses=errors(400, 401, 409))
+async def catalog(shop: CatalogReaderDep, _: FreshDep, pool: PoolDep) -> Catalog:
     """Every reward of the shop, as its latest version says, with what is left of its stock."""
     return Catalog(rewards=[out for stocked in await rewards_db.catalog(pool, shop) if (out := shown(stocked))])
 
 
-@router.get("/{reward_id}", dependencies=[Fresh], responses=errors(400, 401, 404, 409, 422))
-async def reward(reward_id: RewardId, shop: CatalogReaderDep, pool: PoolDep) -> RewardOut:
+@router.get("/{reward_id}", responses=errors(400, 401, 404, 409, 422))
+async def reward(reward_id: RewardId, shop: CatalogReaderDep, _: FreshDep, pool: PoolDep) -> RewardOut:
     stocked = await rewards_db.one(pool, shop, reward_id)
     if stocked is None or (out := shown(stocked)) is None:
         raise ApiError(404, "unknown_reward", f"no reward {reward_id!r} in this shop", {"field": "reward_id"})

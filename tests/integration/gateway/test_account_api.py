@@ -80,7 +80,7 @@ async def test_a_transfer_is_published_keyed_by_the_sender(api: httpx.AsyncClien
     assert sent["actor"].startswith("shop-key:")
 
 
-async def test_a_transfer_to_oneself_or_of_no_points_or_without_a_shop_key_is_refused(api: httpx.AsyncClient) -> None:
+async def test_a_transfer_to_oneself_or_of_no_points_or_without_a_key_is_refused(api: httpx.AsyncClient) -> None:
     body: dict[str, Any] = {"from_customer_id": "ada", "to_customer_id": "bo", "points": 5}
     refusals: list[tuple[dict[str, Any], str]] = [
         ({"to_customer_id": "ada"}, "to_customer_id"), ({"points": 0}, "points"), ({"points": "5"}, "points"),
@@ -90,4 +90,4 @@ async def test_a_transfer_to_oneself_or_of_no_points_or_without_a_shop_key_is_re
         response = await api.post("/v1/transfers", json=body | bad, headers=auth("north"))
         assert (response.status_code, response.json()["error"]["details"]["field"]) == (422, field)
     assert (await api.post("/v1/transfers", json=body)).status_code == 401
-    assert (await api.post("/v1/transfers", json=body, headers=admin("north"))).status_code == 401
+    assert (await api.post("/v1/transfers", json=body, headers=admin("north"))).status_code == 202  # admin may
