@@ -10,8 +10,10 @@ A known credential without what the route needs is a 403 (`credentials` answers 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 
@@ -22,6 +24,10 @@ __all__ = [
     "Admin", "AdminDep", "CatalogReaderDep", "Credential", "CustomerReaderDep", "ReaderDep", "RedeemerDep",
     "RedemptionReaderDep", "ShopDep", "ShopKey", "ShopKeyDep",
 ]  # fmt: skip
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -95,11 +101,22 @@ def for_customer(credential: Credential, customer_id: str) -> str:
     return credential.shop
 
 
-ShopDep = Annotated[str, Depends(publisher)]
-ReaderDep = Annotated[str, Depends(reader)]
-AdminDep = Annotated[Admin, Depends(administrator)]
-ShopKeyDep = Annotated[ShopKey, Depends(transfer_sender)]
-CatalogReaderDep = Annotated[str, Depends(catalog_reader)]
-CustomerReaderDep = Annotated[str, Depends(customer_reader)]
-RedemptionReaderDep = Annotated[Credential, Depends(redemption_reader)]
-RedeemerDep = Annotated[Credential, Depends(redeemer)]
+def on_the_loop(check: Callable[P, T]) -> Callable[P, Coroutine[Any, Any, T]]:
+    """The check as a coroutine: FastAPI runs a plain function on a worker thread, a hop per request
+    for a comparison of scopes. The signature (what FastAPI resolves) is the check's own."""
+
+    @functools.wraps(check)
+    async def checked(*args: P.args, **kwargs: P.kwargs) -> T:
+        return check(*args, **kwargs)
+
+    return checked
+
+
+ShopDep = Annotated[str, Depends(on_the_loop(publisher))]
+ReaderDep = Annotated[str, Depends(on_the_loop(reader))]
+AdminDep = Annotated[Admin, Depends(on_the_loop(administrator))]
+ShopKeyDep = Annotated[ShopKey, Depends(on_the_loop(transfer_sender))]
+CatalogReaderDep = Annotated[str, Depends(on_the_loop(catalog_reader))]
+CustomerReaderDep = Annotated[str, Depends(on_the_loop(customer_reader))]
+RedemptionReaderDep = Annotated[Credential, Depends(on_the_loop(redemption_reader))]
+RedeemerDep = Annotated[Credential, Depends(on_the_loop(redeemer))]

@@ -31,7 +31,7 @@ def validate(document: Mapping[str, Any]) -> None:
         raise InvalidRules(exc.path, exc.message) from None
 
 
-def get_validator() -> Validator:
+async def get_validator() -> Validator:
     return validate
 
 
