@@ -58,6 +58,9 @@ class ProcessorConfig:
     """Runs before each poll, e.g. to refresh a global table such as the programs."""
 
 
+IDLE_COMMIT_SECONDS = 0.1
+
+
 class Processor:
     def __init__(self, config: ProcessorConfig, codec: Codec | None = None) -> None:
         from services.common.settings import settings
@@ -73,6 +76,8 @@ class Processor:
         self._children: dict[tuple[str, str, str], Any] = {}
         self._event_times: dict[str, list[float]] = {}
         self.lag = metrics.LagReporter(config.service, self.consumer)
+        self._committed: dict[tuple[str, int], int] = {}
+        self._idle_checked = 0.0
         for outcome in ("committed", "aborted"):  # series at 0 from the start, so rates and alerts see them
             metrics.TRANSACTIONS.labels(config.service, outcome)
         for kind in ("assign", "revoke"):
@@ -89,6 +94,8 @@ class Processor:
                 batch = self.consumer.consume(self.config.batch_size, self.config.poll_timeout_s)
                 if batch:
                     self._process_in_transaction(batch)
+                elif time.monotonic() - self._idle_checked > IDLE_COMMIT_SECONDS:
+                    self._commit_past_markers()
                 self.lag.maybe_report()
         finally:
             self.consumer.close()
@@ -99,10 +106,15 @@ class Processor:
 
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         self.store.restore(sorted({tp.partition for tp in partitions}))
+        for tp in consumer.committed(partitions, timeout=30):
+            if tp.offset >= 0:
+                self._committed[(tp.topic, tp.partition)] = tp.offset
         metrics.REBALANCES.labels(self.config.service, "assign").inc()
 
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         self.store.drop(sorted({tp.partition for tp in partitions}))
+        for tp in partitions:
+            self._committed.pop((tp.topic, tp.partition), None)
         self.lag.forget(partitions)
         metrics.REBALANCES.labels(self.config.service, "revoke").inc()
 
@@ -129,6 +141,7 @@ class Processor:
         except KafkaException as exc:
             self._abort(exc)
             return
+        self._committed.update(offsets)
         self.store.put_all(changes)
         metrics.TRANSACTIONS.labels(self.config.service, "committed").inc()
         metrics.BATCH_SECONDS.labels(self.config.service).observe(time.perf_counter() - started)
@@ -191,6 +204,28 @@ class Processor:
         log.warning("aborting transaction: %s", error)
         self.producer.abort_transaction(30)
         self._rewind()
+
+    def _commit_past_markers(self) -> None:
+        """When idle, commits the consumer's positions where they stand past the last committed offsets.
+
+        A batch commits each partition's last record + 1, but a transactional input ends with a commit
+        marker that only the consumer's position steps over (between the two there are only control
+        records). Committing the position lets a reader waiting for this service to reach a log's end
+        (read-your-writes) see that it did, instead of one offset short for as long as the log is quiet.
+        """
+        self._idle_checked = time.monotonic()
+        positions = self.consumer.position(self.consumer.assignment())
+        ahead = [tp for tp in positions if tp.offset > self._committed.get((tp.topic, tp.partition), -1) >= 0]
+        if not ahead:
+            return
+        try:
+            self.producer.begin_transaction()
+            self.producer.send_offsets_to_transaction(ahead, self.consumer.consumer_group_metadata())
+            self.producer.commit_transaction()
+        except KafkaException as exc:
+            self._abort(exc)
+            return
+        self._committed.update({(tp.topic, tp.partition): tp.offset for tp in ahead})
 
     def _rewind(self) -> None:
         """After an abort, consume again from the last committed offsets."""

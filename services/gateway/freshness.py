@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
 from typing import Annotated
 
 from confluent_kafka import ConsumerGroupTopicPartitions, IsolationLevel, TopicPartition
@@ -29,12 +28,16 @@ MAX_WAIT_MS = 30_000
 Targets = dict[tuple[str, int], int]
 
 
-def upstream() -> dict[str, Upstream]:
-    """The services that write the ledger (and outcomes) from a topic's records, by topic name."""
-    earn = Upstream("earn", (topics.LEDGER.name,))
-    redeem = Upstream("redeem", (topics.LEDGER.name, topics.REDEMPTION_OUTCOMES.name))
-    return {topics.ORDERS.name: earn, topics.TASKS.name: earn, topics.CUSTOMERS.name: earn,
-            topics.REDEMPTION_REQUESTS.name: redeem}  # fmt: skip
+def upstream() -> dict[str, tuple[Upstream, ...]]:
+    """The services that turn a topic's records into records the read models show, by topic name.
+
+    The ledger is read by redeem (which collects clawbacks and repays debts on it) and by tier, so a
+    wait for an order follows it through earn, then through both of them.
+    """
+    ledger, outcomes, tiers = topics.LEDGER.name, topics.REDEMPTION_OUTCOMES.name, topics.TIERS.name
+    earn, redeem, tier = Upstream("earn", (ledger,)), Upstream("redeem", (ledger, outcomes)), Upstream("tier", (tiers,))
+    return {topics.ORDERS.name: (earn,), topics.TASKS.name: (earn,), topics.CUSTOMERS.name: (earn,),
+            topics.REDEMPTION_REQUESTS.name: (redeem,), ledger: (redeem, tier)}  # fmt: skip
 
 
 def projected() -> frozenset[str]:
@@ -74,13 +77,19 @@ def kafka(request: Request) -> Kafka:
 
 async def wait_for(wanted: list[Position], pool: PoolDep, client: Kafka, deadline: float) -> dict[str, int | str]:
     """Waits until the read models reflect every position or the deadline passes; returns what is still behind."""
-    targets = positions.direct_targets(wanted, projected())
-    upstream_of = upstream()
-    for service, records in _by_service(wanted, upstream_of).items():
-        outputs = await _outputs_once_committed(client, service, records, upstream_of, deadline)
-        if outputs is None:
-            return {f"{p.topic}:{p.partition}": f"not yet processed by {service}" for p in records}
-        targets = positions.merge(targets, outputs)
+    targets: Targets = {}
+    followed: set[tuple[str, str]] = set()
+    frontier = wanted
+    while frontier:
+        targets = positions.merge(targets, positions.direct_targets(frontier, projected()))
+        stages = positions.next_stages(frontier, upstream(), followed)
+        frontier = []
+        for stage, records in stages.items():
+            outputs = await _outputs_once_committed(client, stage, records, deadline)
+            if outputs is None:
+                return {f"{p.topic}:{p.partition}": f"not yet processed by {stage.service}" for p in records}
+            followed |= {(stage.service, p.topic) for p in records}
+            frontier += [Position(topic, partition, end) for (topic, partition), end in outputs.items()]
     while True:
         stored = await _stored(pool, targets)
         if not (left := positions.behind(targets, stored)) or time.monotonic() >= deadline:
@@ -88,28 +97,20 @@ async def wait_for(wanted: list[Position], pool: PoolDep, client: Kafka, deadlin
         await asyncio.sleep(POLL_SECONDS)
 
 
-def _by_service(wanted: list[Position], upstream_of: Mapping[str, Upstream]) -> dict[str, list[Position]]:
-    grouped: dict[str, list[Position]] = {}
-    for p in wanted:
-        if p.topic in upstream_of:
-            grouped.setdefault(upstream_of[p.topic].service, []).append(p)
-    return grouped
-
-
 async def _outputs_once_committed(
-    client: Kafka, service: str, records: list[Position], upstream_of: Mapping[str, Upstream], deadline: float
+    client: Kafka, stage: Upstream, records: list[Position], deadline: float
 ) -> Targets | None:
-    """Once `service` committed past every record: the ends of its outputs' partitions; None at the deadline."""
+    """Once the stage's service committed past every record: the ends of its outputs' partitions; None at the
+    deadline. Every customer topic is co-partitioned, so the outputs are in the partitions of the same numbers."""
     wanted = sorted({(p.topic, p.partition) for p in records})
     while True:
-        committed = await client.committed(service, wanted)
+        committed = await client.committed(stage.service, wanted)
         if all(committed.get((p.topic, p.partition), -1) >= p.next_offset for p in records):
             break
         if time.monotonic() >= deadline:
             return None
         await asyncio.sleep(POLL_SECONDS)
-    outputs = {(out, p.partition) for p in records for out in upstream_of[p.topic].outputs}
-    return await client.ends(outputs)
+    return await client.ends({(out, p.partition) for p in records for out in stage.outputs})
 
 
 async def projection_lag(pool: PoolDep, client: Kafka, partitions: int) -> int:

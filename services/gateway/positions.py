@@ -6,8 +6,9 @@ A write answers with the position of its record, `topic:partition:offset`. A rea
   once the projector's stored position in its partition is past it;
 - a record a service turns into ledger entries first (an order, a task, a redemption request) is
   reflected once that service has committed past it and the projector has reached the end that
-  its outputs' partitions had at that moment. Every customer topic is co-partitioned, so the
-  outputs are in the partition of the same number.
+  its outputs' partitions had at that moment; and so on through the services that read those
+  outputs in turn (redeem and tier read the ledger). Every customer topic is co-partitioned, so
+  the outputs are in the partition of the same number.
 A balance's own `position`, `partition:next_offset` of the ledger, is accepted too, so a client
 that read once never reads an older view afterwards (from another gateway, say).
 """
@@ -69,8 +70,26 @@ def direct_targets(positions: list[Position], projected: frozenset[str]) -> dict
     return targets
 
 
-def unknown_topics(positions: list[Position], projected: frozenset[str], upstream: Mapping[str, Upstream]) -> list[str]:
+def unknown_topics(
+    positions: list[Position], projected: frozenset[str], upstream: Mapping[str, tuple[Upstream, ...]]
+) -> list[str]:
     return sorted({p.topic for p in positions if p.topic not in projected and p.topic not in upstream})
+
+
+def next_stages(
+    frontier: list[Position], upstream: Mapping[str, tuple[Upstream, ...]], followed: set[tuple[str, str]]
+) -> dict[Upstream, list[Position]]:
+    """The services still to wait for, with the positions each must have committed past.
+
+    A service is followed once per topic (`followed` holds `(service, topic)`), so a service that
+    reads and writes the same log (redeem, on the ledger) is waited for once, not chased forever.
+    """
+    grouped: dict[Upstream, list[Position]] = {}
+    for p in frontier:
+        for stage in upstream.get(p.topic, ()):
+            if (stage.service, p.topic) not in followed:
+                grouped.setdefault(stage, []).append(p)
+    return grouped
 
 
 def merge(*targets: Mapping[tuple[str, int], int]) -> dict[tuple[str, int], int]:

@@ -11,7 +11,8 @@ from services.gateway.positions import Position, Upstream
 
 LEDGER = "loyalty.ledger"
 PROJECTED = frozenset({LEDGER, "loyalty.programs"})
-UPSTREAM = {"shop.orders": Upstream("earn", (LEDGER,))}
+EARN, REDEEM, TIER = Upstream("earn", (LEDGER,)), Upstream("redeem", (LEDGER, "outcomes")), Upstream("tier", ("tiers",))
+UPSTREAM = {"shop.orders": (EARN,), LEDGER: (REDEEM, TIER)}
 
 
 def test_a_writes_position_names_its_record_and_is_reflected_once_the_projection_is_past_it() -> None:
@@ -52,6 +53,18 @@ def test_behind_counts_the_records_still_to_project() -> None:
     targets = {(LEDGER, 0): 10, (LEDGER, 1): 4}
     assert positions.behind(targets, {(LEDGER, 0): 7, (LEDGER, 1): 4}) == {f"{LEDGER}:0": 3}
     assert positions.behind(targets, {}) == {f"{LEDGER}:0": 10, f"{LEDGER}:1": 4}
+
+
+def test_an_order_is_followed_through_earn_then_the_ledger_through_redeem_and_tier() -> None:
+    order, entry = Position("shop.orders", 1, 5), Position(LEDGER, 1, 9)
+    assert positions.next_stages([order], UPSTREAM, set()) == {EARN: [order]}
+    assert positions.next_stages([entry], UPSTREAM, {("earn", "shop.orders")}) == {REDEEM: [entry], TIER: [entry]}
+
+
+def test_a_service_that_writes_what_it_reads_is_followed_once() -> None:
+    again = Position(LEDGER, 1, 12)
+    assert positions.next_stages([again], UPSTREAM, {("redeem", LEDGER), ("tier", LEDGER)}) == {}
+    assert positions.next_stages([Position("outcomes", 1, 3), Position("tiers", 1, 2)], UPSTREAM, set()) == {}
 
 
 offsets = st.dictionaries(st.tuples(st.sampled_from([LEDGER, "t"]), st.integers(0, 5)), st.integers(0, 10**9))
