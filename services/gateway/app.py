@@ -19,6 +19,7 @@ from services.common.settings import settings
 from services.gateway import errors, idempotency, migrations, postgres, program_metrics
 from services.gateway.deps import Resources
 from services.gateway.httpmetrics import RequestMetrics
+from services.gateway.nul import RefuseNul
 from services.gateway.routes import (
     accounts,
     customers,
@@ -62,6 +63,7 @@ def create_app(database_url: str | None = None, schema: str | None = None) -> Fa
     for router in (module.router for module in routers):
         app.include_router(router)
     idempotency.install(app)
+    app.add_middleware(RefuseNul)
     app.add_middleware(RequestMetrics)
     return app
 

@@ -29,6 +29,8 @@ from services.gateway.migrations import migrate
 from tests.conftest import LOGS, free_port
 
 Operation = schemathesis.APIOperation[Any, Any, Any, Any]
+UNPARSEABLE = "Invalid HTTP request received."
+"""uvicorn's own 400 to bytes that are not HTTP (a header value no parser accepts): the app never sees them."""
 SHOP_KEY, ADMIN_KEY = "fuzz-shop-key", "fuzz-admin-key"
 KEYS = (SHOP_KEY, ADMIN_KEY)
 
@@ -101,7 +103,7 @@ def fuzz(operation: Operation, gateway_url: str, mode: GenerationMode) -> None:
             response = case.call(base_url=gateway_url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
             where = f"{case.method} {case.formatted_path}"
             assert response.status_code < 500, f"{where}: {response.status_code} {response.text}"
-            if response.status_code >= 400:
+            if response.status_code >= 400 and response.text != UNPARSEABLE:
                 assert set(response.json()["error"]) == {"code", "message", "details"}, f"{where}: {response.text}"
 
     try:

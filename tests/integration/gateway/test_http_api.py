@@ -164,3 +164,18 @@ async def test_health_readiness_metrics_and_the_openapi_document(api: httpx.Asyn
         "/v1/customers/{customer_id}/unfreeze",
         "/v1/transfers",
     } <= set(paths)
+
+
+async def test_text_with_the_nul_character_is_a_400_wherever_it_is_and_nothing_is_stored(
+    api: httpx.AsyncClient,
+) -> None:
+    attempts = [
+        api.get("/v1/customers/a%00b/balance", headers=auth("north")),
+        api.get("/v1/customers/ada/ledger", params={"cursor": "a\x00"}, headers=auth("north")),
+        api.post("/v1/redemptions", json={"customer_id": "a\x00", "reward_id": "mug"}, headers=auth("north")),
+        api.post("/v1/events", content=b'{"type": "OrderPaid", "customer_id": "a\\u0000"}', headers=auth("north")),
+    ]
+    for attempt, field in zip(attempts, ("path", "query", "body", "body"), strict=True):
+        response = await attempt
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["details"] == {"field": field}
