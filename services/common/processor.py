@@ -46,6 +46,17 @@ class Output:
 Step = Callable[[bytes, Decoded, StateView], list[Output]]
 
 
+def carries_nul(value: Any) -> bool:
+    """Whether any text of a decoded record holds U+0000 (PostgreSQL's text and jsonb cannot)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(carries_nul(v) for v in value.values())
+    if isinstance(value, list):
+        return any(carries_nul(v) for v in value)
+    return False
+
+
 @dataclass
 class ProcessorConfig:
     service: str
@@ -155,6 +166,8 @@ class Processor:
             decoded = self.codec.decode(msg.value())
             if decoded.name not in self._accepts[topic]:
                 raise Rejected(f"{decoded.name} does not belong on {topic}")
+            if carries_nul(decoded.record):
+                raise Rejected("text contains the NUL character (U+0000), which the read models cannot store")
             view = StateView(self.store, partition, changes)
             outputs = self.config.step(key, decoded, view)
         except (DecodeError, Rejected) as exc:

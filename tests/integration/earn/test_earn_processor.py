@@ -91,13 +91,15 @@ def test_bad_records_go_to_the_dead_letter_topic_with_their_reason_and_processin
         paid(order("e-4", total_minor=-100)),
         wrong_key,
         (b"shop:c-1", codec.encode("TaskCompleted", {**order("e-6"), "task": "signup", "ref": None})),
+        paid({**order("e-8"), "order_id": "o\x00"}),
         paid(order("e-7")),
     )
     with earn_running():
-        wait_for_processed(5)
+        wait_for_processed(6)
     dead = [record for _, record, _ in harness.read_all(topics.DLQ.name)]
     reasons = sorted(d["reason"] for d in dead)
-    assert len(dead) == 4
+    assert len(dead) == 5
+    assert any("NUL character" in r for r in reasons)
     assert any("not Avro" in r for r in reasons)
     assert any("negative" in r for r in reasons)
     assert any("is not '{shop_id}:{customer_id}'" in r for r in reasons)
