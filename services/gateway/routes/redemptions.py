@@ -1,5 +1,6 @@
-"""Redemptions: `POST /v1/redemptions` asks (shop key), `GET /v1/redemptions/{id}` follows it, and
-`POST /v1/redemptions/{id}/cancel` takes an approved one back (admin key).
+"""Redemptions: `POST /v1/redemptions` asks (an `events:write` key, or a customer token for its own
+customer), `GET /v1/redemptions/{id}` follows it (a `read` key, or the customer's token), and
+`POST /v1/redemptions/{id}/cancel` takes an approved one back (`admin`).
 
 The request goes onto loyalty.redemption-requests, keyed by the customer; the redeem service
 decides it and the projector brings its outcome. The request is recorded at once, so its id is

@@ -1,4 +1,4 @@
-"""`POST /v1/transfers` (shop key): points from one member of the shop to another.
+"""`POST /v1/transfers` (an `admin` or `events:write` key): points from one member of the shop to another.
 
 A `TransferRequested` keyed by the sender: the redeem service takes the points from the sender's
 lots and credits the recipient with the same expiry dates, both or neither, within the shop's
