@@ -158,13 +158,18 @@ def gateway(services: ProcessFactory) -> str:
     port = free_port()
     services("services.gateway", GATEWAY_PORT=str(port))
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    wait_ready(url)
+    return url
+
+
+def wait_ready(url: str, timeout_s: float = 30) -> None:
+    """Until the gateway at `url` answers /readyz with 200."""
+    deadline = time.monotonic() + timeout_s
     while True:
         try:
             if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                break
+                return
         except httpx.HTTPError:
             pass
         assert time.monotonic() < deadline, "gateway did not become ready"
         time.sleep(0.2)
-    return url

@@ -11,13 +11,11 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -26,7 +24,7 @@ from schemathesis import GenerationMode
 
 from services.common import admin
 from services.gateway.migrations import migrate
-from tests.conftest import LOGS, free_port
+from tests.conftest import LOGS, free_port, wait_ready
 
 Operation = schemathesis.APIOperation[Any, Any, Any, Any]
 UNPARSEABLE = "Invalid HTTP request received."
@@ -51,25 +49,13 @@ def gateway_url(kafka_bootstrap: str, database_url: str) -> Iterator[str]:
         process = subprocess.Popen([sys.executable, "-m", "services.gateway"], env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url)
+        wait_ready(url)
         yield url
     finally:
         process.kill()
         process.wait()
         admin.delete_namespace(namespace, kafka_bootstrap)
         asyncio.run(_drop(database_url, schema))
-
-
-def _wait_ready(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "the gateway did not become ready"
-        time.sleep(0.2)
 
 
 async def _drop(database_url: str, schema: str) -> None:
