@@ -16,12 +16,11 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from services import fields
 
-class InvalidProgram(ValueError):
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}")
-        self.path = path
-        self.message = message
+
+class InvalidProgram(fields.InvalidField):
+    pass
 
 
 @dataclass(frozen=True)
@@ -143,6 +142,7 @@ KNOWN = {
 }  # fmt: skip
 
 
+@fields.refusals_as(InvalidProgram)
 def parse(document: Mapping[str, Any], version: int = 0) -> Program:
     """The program a rules document describes; raises InvalidProgram naming the first bad field."""
     if not isinstance(document, Mapping):
@@ -163,20 +163,20 @@ def parse(document: Mapping[str, Any], version: int = 0) -> Program:
         sku_multipliers=_multipliers(get("sku_multipliers", {}), "sku_multipliers"),
         tiers=tiers,
         campaigns=(
-            tuple(_campaign(c, f"campaigns[{i}]") for i, c in enumerate(_list(get("campaigns"), "campaigns")))
+            tuple(_campaign(c, f"campaigns[{i}]") for i, c in enumerate(fields.array(get("campaigns"), "campaigns")))
             if "campaigns" in document
             else d.campaigns
         ),
         spend_bonuses=tuple(
             _spend_bonus(b, f"spend_bonuses[{i}]")
-            for i, b in enumerate(_list(get("spend_bonuses", []), "spend_bonuses"))
+            for i, b in enumerate(fields.array(get("spend_bonuses", []), "spend_bonuses"))
         ),
-        first_order_bonus=_int(get("first_order_bonus", 0), "first_order_bonus"),
-        daily_cap=_optional_int(get("daily_cap"), "daily_cap", minimum=1),
-        return_window=timedelta(days=_int(get("return_window_days", 0), "return_window_days")),
-        lot_lifetime=timedelta(days=_int(get("lot_lifetime_days", 365), "lot_lifetime_days", minimum=1)),
+        first_order_bonus=fields.integer(get("first_order_bonus", 0), "first_order_bonus"),
+        daily_cap=fields.optional_integer(get("daily_cap"), "daily_cap", minimum=1),
+        return_window=timedelta(days=fields.integer(get("return_window_days", 0), "return_window_days")),
+        lot_lifetime=timedelta(days=fields.integer(get("lot_lifetime_days", 365), "lot_lifetime_days", minimum=1)),
         tasks=_tasks(get("tasks", {}), "tasks"),
-        clawback_may_go_negative=_bool(get("clawback_may_go_negative", False), "clawback_may_go_negative"),
+        clawback_may_go_negative=fields.boolean(get("clawback_may_go_negative", False), "clawback_may_go_negative"),
         circuit_breaker=_breaker(get("circuit_breaker", {}), "circuit_breaker"),
     )
 
@@ -186,40 +186,12 @@ DECIMAL = re.compile(r"-?\d{1,12}(\.\d{1,4})?")
 
 
 def _fraction(value: Any, path: str, positive: bool = False) -> Fraction:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidProgram(path, 'a number as an integer or a decimal string such as "1.5"')
-    if isinstance(value, str) and not DECIMAL.fullmatch(value.strip()):
-        raise InvalidProgram(path, f'{value!r} is not a decimal number such as "1.5" (at most 4 decimal places)')
-    number = Fraction(value.strip() if isinstance(value, str) else value)
+    number = fields.decimal(value, path, DECIMAL, "1.5")
     if number < 0 or (positive and number == 0):
         raise InvalidProgram(path, "must be positive" if positive else "must not be negative")
     if number.denominator > 10_000:
         raise InvalidProgram(path, "at most 4 decimal places")
     return number
-
-
-def _int(value: Any, path: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidProgram(path, "an integer")
-    if value < minimum:
-        raise InvalidProgram(path, f"at least {minimum}")
-    return value
-
-
-def _optional_int(value: Any, path: str, minimum: int = 0) -> int | None:
-    return None if value is None else _int(value, path, minimum)
-
-
-def _bool(value: Any, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidProgram(path, "true or false")
-    return value
-
-
-def _list(value: Any, path: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise InvalidProgram(path, "a list")
-    return value
 
 
 def _object(value: Any, path: str, known: set[str]) -> Mapping[str, Any]:
@@ -231,35 +203,18 @@ def _object(value: Any, path: str, known: set[str]) -> Mapping[str, Any]:
     return value
 
 
-def _name(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 100:
-        raise InvalidProgram(path, "a non-empty name of at most 100 characters")
-    return value
-
-
 def _timezone(value: Any, path: str) -> str:
     try:
-        ZoneInfo(_name(value, path))
+        ZoneInfo(fields.name(value, path, 100))
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidProgram(path, f"{value!r} is not an IANA time zone such as Europe/Paris") from None
     return str(value)
 
 
-def _instant(value: Any, path: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidProgram(path, "an ISO 8601 time such as 2026-12-01T00:00:00Z") from None
-    if when.tzinfo is None:
-        raise InvalidProgram(path, "a time with its UTC offset (or Z)")
-    return when
-
-
 def _window(spec: Mapping[str, Any], path: str) -> Window:
     window = Window(
-        _instant(spec.get("starts_at"), f"{path}.starts_at"), _instant(spec.get("ends_at"), f"{path}.ends_at")
+        fields.instant(spec.get("starts_at"), f"{path}.starts_at"),
+        fields.instant(spec.get("ends_at"), f"{path}.ends_at"),
     )
     if window.starts_at and window.ends_at and window.ends_at <= window.starts_at:
         raise InvalidProgram(f"{path}.ends_at", "must be after starts_at")
@@ -274,13 +229,13 @@ def _multipliers(value: Any, path: str) -> dict[str, Fraction]:
 
 def _tiers(value: Any, path: str) -> tuple[Tier, ...]:
     tiers = []
-    for i, spec in enumerate(_list(value, path)):
+    for i, spec in enumerate(fields.array(value, path)):
         at = f"{path}[{i}]"
         spec = _object(spec, at, {"name", "threshold", "multiplier"})
         tiers.append(
             Tier(
-                _name(spec.get("name"), f"{at}.name"),
-                _int(spec.get("threshold"), f"{at}.threshold"),
+                fields.name(spec.get("name"), f"{at}.name", 100),
+                fields.integer(spec.get("threshold"), f"{at}.threshold"),
                 _fraction(spec.get("multiplier", 1), f"{at}.multiplier", positive=True),
             )
         )
@@ -298,8 +253,8 @@ def _tier_window(value: Any, path: str) -> None:
     spec = _object(value, path, {"mode", "days", "grace_days"})
     if spec.get("mode", "rolling") not in ("rolling", "calendar_year"):
         raise InvalidProgram(f"{path}.mode", "rolling or calendar_year")
-    _int(spec.get("days", 365), f"{path}.days", minimum=1)
-    _int(spec.get("grace_days", 0), f"{path}.grace_days")
+    fields.integer(spec.get("days", 365), f"{path}.days", minimum=1)
+    fields.integer(spec.get("grace_days", 0), f"{path}.grace_days")
 
 
 def _segment(value: Any, path: str) -> Segment:
@@ -315,27 +270,29 @@ def _segment(value: Any, path: str) -> Segment:
     def names(key: str) -> frozenset[str] | None:
         if key not in spec:
             return None
-        return frozenset(_name(n, f"{path}.{key}[{i}]") for i, n in enumerate(_list(spec[key], f"{path}.{key}")))
+        return frozenset(
+            fields.name(n, f"{path}.{key}[{i}]", 100) for i, n in enumerate(fields.array(spec[key], f"{path}.{key}"))
+        )
 
     return Segment(
         tiers=names("tiers"),
         tags=names("tags"),
-        min_orders=_optional_int(spec.get("min_orders"), f"{path}.min_orders"),
-        max_orders=_optional_int(spec.get("max_orders"), f"{path}.max_orders"),
-        min_days_since_last_order=_optional_int(
+        min_orders=fields.optional_integer(spec.get("min_orders"), f"{path}.min_orders"),
+        max_orders=fields.optional_integer(spec.get("max_orders"), f"{path}.max_orders"),
+        min_days_since_last_order=fields.optional_integer(
             spec.get("min_days_since_last_order"), f"{path}.min_days_since_last_order"
         ),
-        max_days_since_last_order=_optional_int(
+        max_days_since_last_order=fields.optional_integer(
             spec.get("max_days_since_last_order"), f"{path}.max_days_since_last_order"
         ),
-        birthday_month=_bool(spec.get("birthday_month", False), f"{path}.birthday_month"),
+        birthday_month=fields.boolean(spec.get("birthday_month", False), f"{path}.birthday_month"),
     )
 
 
 def _customers(value: Any, path: str) -> frozenset[str] | None:
     if value is None:
         return None
-    return frozenset(_name(c, f"{path}[{i}]") for i, c in enumerate(_list(value, path)))
+    return frozenset(fields.name(c, f"{path}[{i}]", 100) for i, c in enumerate(fields.array(value, path)))
 
 
 TARGETING = {"starts_at", "ends_at", "segment", "customers"}
@@ -346,13 +303,13 @@ def _campaign(value: Any, path: str) -> Campaign:
     days = None
     if spec.get("days_of_month") is not None:
         days = frozenset(
-            _int(d, f"{path}.days_of_month[{i}]", minimum=1)
-            for i, d in enumerate(_list(spec["days_of_month"], f"{path}.days_of_month"))
+            fields.integer(d, f"{path}.days_of_month[{i}]", minimum=1)
+            for i, d in enumerate(fields.array(spec["days_of_month"], f"{path}.days_of_month"))
         )
         if any(d > 31 for d in days):
             raise InvalidProgram(f"{path}.days_of_month", "days are 1 to 31")
     return Campaign(
-        name=_name(spec.get("name"), f"{path}.name"),
+        name=fields.name(spec.get("name"), f"{path}.name", 100),
         multiplier=_fraction(spec.get("multiplier"), f"{path}.multiplier", positive=True),
         window=_window(spec, path),
         days_of_month=days,
@@ -364,9 +321,9 @@ def _campaign(value: Any, path: str) -> Campaign:
 def _spend_bonus(value: Any, path: str) -> SpendBonus:
     spec = _object(value, path, {"name", "min_amount", "points"} | TARGETING)
     return SpendBonus(
-        name=_name(spec.get("name"), f"{path}.name"),
+        name=fields.name(spec.get("name"), f"{path}.name", 100),
         min_amount=_fraction(spec.get("min_amount"), f"{path}.min_amount"),
-        points=_int(spec.get("points"), f"{path}.points"),
+        points=fields.integer(spec.get("points"), f"{path}.points"),
         window=_window(spec, path),
         segment=_segment(spec.get("segment"), f"{path}.segment"),
         customers=_customers(spec.get("customers"), f"{path}.customers"),
@@ -384,10 +341,10 @@ def _tasks(value: Any, path: str) -> dict[str, TaskRule]:
         default = DEFAULT_TASKS.get(name)
         points = spec.get("points") if default is None else spec.get("points", default.points)
         default = default or TaskRule(0)
-        tasks[_name(name, at)] = TaskRule(  # a limit left out keeps the default task's; null removes it
-            _int(points, f"{at}.points"),
-            _optional_int(spec.get("per_day", default.per_day), f"{at}.per_day", minimum=1),
-            _optional_int(spec.get("per_year", default.per_year), f"{at}.per_year", minimum=1),
+        tasks[fields.name(name, at, 100)] = TaskRule(  # a limit left out keeps the default task's; null removes it
+            fields.integer(points, f"{at}.points"),
+            fields.optional_integer(spec.get("per_day", default.per_day), f"{at}.per_day", minimum=1),
+            fields.optional_integer(spec.get("per_year", default.per_year), f"{at}.per_year", minimum=1),
         )
     return tasks
 
@@ -395,15 +352,15 @@ def _tasks(value: Any, path: str) -> dict[str, TaskRule]:
 def _breaker(value: Any, path: str) -> CircuitBreaker:
     spec = _object(value, path, {"max_points_per_hour", "hold_days"})
     return CircuitBreaker(
-        _optional_int(spec.get("max_points_per_hour"), f"{path}.max_points_per_hour", minimum=1),
-        timedelta(days=_int(spec.get("hold_days", 7), f"{path}.hold_days")),
+        fields.optional_integer(spec.get("max_points_per_hour"), f"{path}.max_points_per_hour", minimum=1),
+        timedelta(days=fields.integer(spec.get("hold_days", 7), f"{path}.hold_days")),
     )
 
 
 def _redeem_settings(document: Mapping[str, Any]) -> None:
     """The redeem service's settings, checked here so a program is refused whole or accepted whole."""
-    for i, threshold in enumerate(_list(document.get("balance_thresholds", []), "balance_thresholds")):
-        _int(threshold, f"balance_thresholds[{i}]", minimum=1)
+    for i, threshold in enumerate(fields.array(document.get("balance_thresholds", []), "balance_thresholds")):
+        fields.integer(threshold, f"balance_thresholds[{i}]", minimum=1)
     spec = _object(document.get("transfers", {}), "transfers", {"max_points", "max_per_day"})
-    _optional_int(spec.get("max_points"), "transfers.max_points", minimum=1)
-    _optional_int(spec.get("max_per_day"), "transfers.max_per_day", minimum=1)
+    fields.optional_integer(spec.get("max_points"), "transfers.max_points", minimum=1)
+    fields.optional_integer(spec.get("max_per_day"), "transfers.max_per_day", minimum=1)

@@ -15,6 +15,8 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any, Literal
 
+from services import fields
+
 Kind = Literal["coupon", "physical", "service", "lottery"]
 KINDS: tuple[Kind, ...] = ("coupon", "physical", "service", "lottery")
 LOTTERY_PRICE = 100
@@ -26,11 +28,8 @@ DECIMAL = re.compile(r"\d{1,12}(\.\d{1,4})?")
 """Plain decimals only: an exponent such as 1e-10000000 would make Fraction expand it."""
 
 
-class InvalidReward(ValueError):
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}")
-        self.path = path
-        self.message = message
+class InvalidReward(fields.InvalidField):
+    pass
 
 
 @dataclass(frozen=True)
@@ -69,6 +68,7 @@ class Reward:
     active: bool = True
 
 
+@fields.refusals_as(InvalidReward)
 def reward_from(document: Mapping[str, Any], shop_id: str, reward_id: str) -> Reward:
     """The reward a catalog document describes; raises InvalidReward naming the first bad field."""
     if not isinstance(document, Mapping):
@@ -79,14 +79,14 @@ def reward_from(document: Mapping[str, Any], shop_id: str, reward_id: str) -> Re
     kind = get("kind")
     if kind not in KINDS:
         raise InvalidReward("kind", f"one of {', '.join(KINDS)}")
-    cash = _optional_int(get("cash_price_minor"), "cash_price_minor", minimum=1)
+    cash = fields.optional_integer(get("cash_price_minor"), "cash_price_minor", minimum=1)
     share = get("max_points_share")
     if share is not None and cash is None:
         raise InvalidReward("max_points_share", "only for a reward with a cash_price_minor")
     max_share = Fraction(1) if share is None else _fraction(share, "max_points_share", at_most=Fraction(1))
     prizes = _prizes(get("prizes"), kind)
     codes = _codes(get("codes"), kind)
-    stock = _optional_int(get("stock"), "stock", minimum=0)
+    stock = fields.optional_integer(get("stock"), "stock", minimum=0)
     if codes is not None:
         stock = len(codes) if stock is None else stock
         if stock > len(codes):
@@ -94,21 +94,23 @@ def reward_from(document: Mapping[str, Any], shop_id: str, reward_id: str) -> Re
     return Reward(
         shop_id=shop_id,
         reward_id=reward_id,
-        name=_name(get("name"), "name"),
+        name=fields.name(get("name"), "name", 200),
         kind=kind,
-        points_price=_int(_or(get("points_price"), LOTTERY_PRICE if kind == "lottery" else None), "points_price", 1),
+        points_price=fields.integer(
+            _or(get("points_price"), LOTTERY_PRICE if kind == "lottery" else None), "points_price", 1
+        ),
         cash_price_minor=cash,
         max_points_share=max_share,
         stock=stock,
         tiers=_tiers(get("tiers")),
         tier_discounts=_tier_discounts(get("tier_discounts", {})),
         discounts=tuple(
-            _discount(d, f"discounts[{i}]") for i, d in enumerate(_list(get("discounts", []), "discounts"))
+            _discount(d, f"discounts[{i}]") for i, d in enumerate(fields.array(get("discounts", []), "discounts"))
         ),
-        per_customer_limit=_optional_int(get("per_customer_limit"), "per_customer_limit", minimum=1),
+        per_customer_limit=fields.optional_integer(get("per_customer_limit"), "per_customer_limit", minimum=1),
         prizes=prizes,
         codes=codes,
-        active=_bool(get("active", True), "active"),
+        active=fields.boolean(get("active", True), "active"),
     )
 
 
@@ -117,68 +119,25 @@ def _or(value: Any, default: Any) -> Any:
 
 
 def _fraction(value: Any, path: str, at_most: Fraction) -> Fraction:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidReward(path, 'a number as an integer or a decimal string such as "0.1"')
-    if isinstance(value, str) and not DECIMAL.fullmatch(value.strip()):
-        raise InvalidReward(path, f'{value!r} is not a decimal number such as "0.1" (at most 4 decimal places)')
-    number = Fraction(value.strip() if isinstance(value, str) else value)
+    number = fields.decimal(value, path, DECIMAL, "0.1")
     if not 0 <= number <= at_most:
         raise InvalidReward(path, f"from 0 to {at_most}")
     return number
 
 
-def _int(value: Any, path: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidReward(path, "an integer")
-    if value < minimum:
-        raise InvalidReward(path, f"at least {minimum}")
-    return value
-
-
-def _optional_int(value: Any, path: str, minimum: int) -> int | None:
-    return None if value is None else _int(value, path, minimum)
-
-
-def _bool(value: Any, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidReward(path, "true or false")
-    return value
-
-
-def _list(value: Any, path: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise InvalidReward(path, "a list")
-    return value
-
-
-def _name(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 200:
-        raise InvalidReward(path, "a non-empty name of at most 200 characters")
-    return value
-
-
-def _instant(value: Any, path: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidReward(path, "an ISO 8601 time such as 2026-12-01T00:00:00Z") from None
-    if when.tzinfo is None:
-        raise InvalidReward(path, "a time with its UTC offset (or Z)")
-    return when
-
-
 def _tiers(value: Any) -> frozenset[str] | None:
     if value is None:
         return None
-    return frozenset(_name(t, f"tiers[{i}]") for i, t in enumerate(_list(value, "tiers")))
+    return frozenset(fields.name(t, f"tiers[{i}]", 200) for i, t in enumerate(fields.array(value, "tiers")))
 
 
 def _tier_discounts(value: Any) -> dict[str, Fraction]:
     if not isinstance(value, Mapping):
         raise InvalidReward("tier_discounts", 'an object of tier -> discount such as "0.1"')
-    return {_name(k, "tier_discounts"): _fraction(v, f"tier_discounts.{k}", Fraction(1)) for k, v in value.items()}
+    return {
+        fields.name(k, "tier_discounts", 200): _fraction(v, f"tier_discounts.{k}", Fraction(1))
+        for k, v in value.items()
+    }
 
 
 def _discount(value: Any, path: str) -> Discount:
@@ -186,8 +145,8 @@ def _discount(value: Any, path: str) -> Discount:
         raise InvalidReward(path, "an object with percent, starts_at and ends_at")
     discount = Discount(
         _fraction(value.get("percent"), f"{path}.percent", Fraction(100)),
-        _instant(value.get("starts_at"), f"{path}.starts_at"),
-        _instant(value.get("ends_at"), f"{path}.ends_at"),
+        fields.instant(value.get("starts_at"), f"{path}.starts_at"),
+        fields.instant(value.get("ends_at"), f"{path}.ends_at"),
     )
     if discount.starts_at and discount.ends_at and discount.ends_at <= discount.starts_at:
         raise InvalidReward(f"{path}.ends_at", "must be after starts_at")
@@ -200,10 +159,15 @@ def _prizes(value: Any, kind: str) -> tuple[Prize, ...]:
             raise InvalidReward("prizes", "only for a lottery")
         return ()
     prizes = []
-    for i, spec in enumerate(_list(value, "prizes")):
+    for i, spec in enumerate(fields.array(value, "prizes")):
         if not isinstance(spec, Mapping) or set(spec) != {"name", "weight"}:
             raise InvalidReward(f"prizes[{i}]", "an object with a name and a weight")
-        prizes.append(Prize(_name(spec["name"], f"prizes[{i}].name"), _int(spec["weight"], f"prizes[{i}].weight", 1)))
+        prizes.append(
+            Prize(
+                fields.name(spec["name"], f"prizes[{i}].name", 200),
+                fields.integer(spec["weight"], f"prizes[{i}].weight", 1),
+            )
+        )
     if not prizes:
         raise InvalidReward("prizes", "a lottery needs at least one prize")
     return tuple(prizes)
@@ -214,7 +178,7 @@ def _codes(value: Any, kind: str) -> tuple[str, ...] | None:
         return None
     if kind != "coupon":
         raise InvalidReward("codes", "only for a coupon")
-    codes = tuple(_name(c, f"codes[{i}]") for i, c in enumerate(_list(value, "codes")))
+    codes = tuple(fields.name(c, f"codes[{i}]", 200) for i, c in enumerate(fields.array(value, "codes")))
     if not codes or len(set(codes)) != len(codes):
         raise InvalidReward("codes", "a non-empty list of distinct codes")
     return codes
