@@ -97,4 +97,4 @@ def _configured_registry() -> SchemaRegistry | None:
     from services.common.registry import from_settings
     from services.common.settings import settings
 
-    return from_settings(settings().schema_registry_url)
+    return from_settings(settings().schema_registry_url, settings().schema_registry_basic_auth)

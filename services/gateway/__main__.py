@@ -6,12 +6,16 @@ import os
 
 import uvicorn
 
+from services.common.credential_check import refuse_weak_credentials
 from services.common.logs import configure_logging
+from services.common.settings import settings
 from services.gateway.app import create_app
+from services.gateway.settings import gateway_settings
 
 
 def main() -> None:
     configure_logging("gateway")
+    refuse_weak_credentials("the gateway", settings(), admin_keys=gateway_settings().admin_api_keys)
     host, port = os.environ.get("GATEWAY_HOST", "127.0.0.1"), int(os.environ.get("GATEWAY_PORT", "8000"))
     uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)
 

@@ -12,10 +12,11 @@ import time
 from typing import Annotated
 
 from confluent_kafka import ConsumerGroupTopicPartitions, IsolationLevel, TopicPartition
-from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
+from confluent_kafka.admin import OffsetSpec  # type: ignore[attr-defined]
 from fastapi import Depends, Query, Request
 
 from services.common import topics
+from services.common.kafka import admin as kafka_admin
 from services.common.settings import settings
 from services.gateway import positions, projector
 from services.gateway.deps import PoolDep
@@ -48,7 +49,7 @@ class Kafka:
     """The two questions read-your-writes asks Kafka, answered by one admin client per gateway."""
 
     def __init__(self) -> None:
-        self.admin = AdminClient({"bootstrap.servers": settings().kafka_bootstrap})
+        self.admin = kafka_admin()
 
     async def committed(self, service: str, wanted: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
         group = settings().topic_namespace + service

@@ -161,9 +161,11 @@ def _readable(msg: Message) -> bool:
 def main() -> None:
     import signal
 
+    from services.common.credential_check import refuse_weak_credentials
     from services.common.logs import configure_logging
 
     configure_logging("projector")
+    refuse_weak_credentials("the projector", settings(), secrets=False)
     port = settings().metrics_port
     metrics.serve(int(os.environ.get("PROJECTOR_METRICS_PORT", "9105")) if port is None else port)
     projector = Projector(settings().database_url, postgres.configured_schema())

@@ -21,10 +21,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
 from tqdm import tqdm
 
-from services.common import logscan
+from services.common import kafka, logscan
 from services.common.settings import settings
 from services.gateway import postgres
 from services.gateway.projector import Projector
@@ -62,7 +61,7 @@ def projector_group() -> str:
 
 def live_members(group: str) -> int:
     """Members of the consumer group now (0 for a group that does not exist)."""
-    admin = AdminClient({"bootstrap.servers": settings().kafka_bootstrap})
+    admin = kafka.admin()
     try:
         description = admin.describe_consumer_groups([group])[group].result(timeout=15)
     except Exception as exc:
