@@ -26,6 +26,7 @@ from services.gateway.routes import (
     events,
     health,
     keys,
+    personal_data,
     program,
     redemptions,
     rewards,
@@ -59,7 +60,9 @@ def create_app(database_url: str | None = None, schema: str | None = None) -> Fa
 
     app = FastAPI(title="pointstream gateway", version="0.1.0", lifespan=lifespan)
     errors.install(app)
-    routers = (customers, accounts, events, program, rewards, redemptions, transfers, health, webhooks, keys)
+    routers = (
+        customers, accounts, personal_data, events, program, rewards, redemptions, transfers, health, webhooks, keys,
+    )  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router)
     idempotency.install(app)

@@ -58,6 +58,8 @@ class Requested:
     occurred_at: datetime
     partition: int = 0
     offset: int = 0
+    shipping_address: Mapping[str, str | None] | None = None
+    """Only on a request a shop put on Kafka itself: the gateway keeps addresses out of the log."""
 
     @property
     def key(self) -> Key:

@@ -5,7 +5,8 @@ customer), `GET /v1/redemptions/{id}` follows it (a `read` key, or the customer'
 The request goes onto loyalty.redemption-requests, keyed by the customer; the redeem service
 decides it and the projector brings its outcome. The request is recorded at once, so its id is
 known (`pending`) before the outcome. A redemption id is the caller's to choose, so a retry is
-the same redemption; the same id for another request is a 409.
+the same redemption; the same id for another request is a 409. A shipping address is personal data:
+it is stored in PostgreSQL beside the request (erasable, `routes.personal_data`), never put on Kafka.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from services.gateway.bodies import CancelBody, RedemptionBody
 from services.gateway.deps import CodecDep, PoolDep, ProducerDep
 from services.gateway.errors import ApiError
 from services.gateway.freshness import FreshDep
+from services.gateway.postgres import personal_data
 from services.gateway.postgres import redemptions as redemptions_db
 from services.gateway.readmodel.redemptions import Redemption, same_request
 from services.gateway.responses import RedemptionOut, RedemptionQueued, errors
@@ -45,8 +47,10 @@ async def ask(
         record = commands.command(
             shop, body.customer_id, commands.event_id(shop, "redemption", redemption_id),
             redemption_id=redemption_id, reward_id=body.reward_id, quantity=body.quantity, cash_minor=body.cash_minor,
-            shipping_address=body.shipping_address.model_dump() if body.shipping_address else None,
         )  # fmt: skip
+        if body.shipping_address is not None:
+            await personal_data.store_address(conn, shop, body.customer_id, redemption_id,
+                                              body.shipping_address.model_dump(), record["occurred_at"])  # fmt: skip
         position = await commands.publish(producer, codec, "RedemptionRequested", record)
         requested = Redemption(shop, redemption_id, body.customer_id, body.reward_id, body.quantity, body.cash_minor,
                                requested_at=record["occurred_at"])  # fmt: skip
@@ -61,7 +65,8 @@ async def follow(redemption_id: RedemptionId, reader: RedemptionReaderDep, _: Fr
     if redemption is None or not reader.sees(redemption.customer_id):
         raise unknown(redemption_id)
     fields = {k: v for k, v in vars(redemption).items() if k != "shop_id"}
-    return RedemptionOut(**fields)
+    address = await personal_data.address(pool, reader.shop, redemption.customer_id, redemption_id)
+    return RedemptionOut(**fields, shipping_address=address)
 
 
 @router.post("/{redemption_id}/cancel", status_code=202, responses=errors(401, 403, 404, 409, 422, 503))
