@@ -92,7 +92,8 @@ class Shop:
     """A shop's settings the redeem decisions need."""
 
     secret: str | bytes = b""
-    """Seeds generated coupon codes and lottery draws; auditors recompute them with it."""
+    """Its coupon-code and lottery keys (`services.shop_keys`) seed generated codes and draws; auditors
+    recompute them with it."""
     thresholds: tuple[int, ...] = ()
     transfer_limits: TransferLimits = field(default_factory=TransferLimits)
     lot_lifetime: timedelta = timedelta(days=365)

@@ -240,7 +240,7 @@ def test_given_a_coupon_without_a_pool_then_its_code_is_generated_from_the_shop_
 
     approved = of_type(world.send(request("coupon", redemption="red-9")), RedemptionApproved)[0]
 
-    assert approved.code == coupon_code(SECRET, SHOP, "red-9")
+    assert approved.code == coupon_code(SECRET, SHOP, ADA, "red-9")
     assert (approved.shipping_id, approved.prize) == (None, None)
 
 
@@ -275,7 +275,7 @@ def test_given_a_lottery_then_the_draw_costs_its_price_and_the_prize_is_the_audi
     approved = of_type(world.send(request("wheel", redemption="red-3")), RedemptionApproved)[0]
 
     assert approved.points == 100
-    assert approved.prize == draw(world.rewards["wheel"].prizes, SECRET, "red-3")
+    assert approved.prize == draw(world.rewards["wheel"].prizes, SECRET, SHOP, ADA, "red-3")
     assert approved.code is None
 
 
