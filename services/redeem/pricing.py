@@ -2,7 +2,8 @@
 
 Price in points: `points_price x quantity x (1 - tier discount) x (1 - best limited-time discount)
 x points share`, exact fractions, rounded up to a whole point once at the end. The points share of
-a points + cash request is `1 - cash_minor / (cash_price_minor x quantity)`.
+a points + cash request is `1 - cash_minor / (cash_price_minor x quantity)`, between the reward's
+`min_points_share` and `max_points_share`.
 
 Everything handed out is recomputable by an auditor from the shop's secret, with a key per purpose
 (`services.shop_keys`: HKDF-SHA256 of the secret, labelled) and the redemption's subject, the JSON
@@ -46,7 +47,7 @@ def points_share(reward: Reward, quantity: int, cash_minor: int | None) -> Fract
         return None
     else:
         share = 1 - Fraction(cash_minor, reward.cash_price_minor * quantity)
-    return share if share <= reward.max_points_share else None
+    return share if reward.min_points_share <= share <= reward.max_points_share else None
 
 
 def price(reward: Reward, quantity: int, tier: str, now: datetime, share: Fraction = Fraction(1)) -> int:

@@ -71,6 +71,16 @@ def test_given_a_cash_part_that_does_not_fit_then_there_is_no_points_share() -> 
     assert points_share(reward(), 1, None) == 1
 
 
+def test_given_a_minimum_points_share_then_cash_cannot_pay_more_than_the_rest() -> None:
+    coupon = reward(points_price=1_000, cash_price_minor=500, min_points_share="0.2")
+
+    assert points_share(coupon, 1, 500) is None  # all in cash: no points at all
+    assert points_share(coupon, 1, 401) is None
+    assert points_share(coupon, 1, 400) == Fraction(1, 5)
+    assert price(coupon, 1, "member", T0, Fraction(1, 5)) == 200
+    assert points_share(coupon, 1, None) == 1
+
+
 def audited(purpose: str, *ids: str) -> bytes:
     """What an auditor computes with the shop's secret: HMAC-SHA256(the purpose's key, the JSON array of ids)."""
     key = hkdf_sha256(SECRET.encode(), purpose.encode(), 32)

@@ -149,6 +149,8 @@ def test_given_a_per_customer_limit_then_units_beyond_it_are_refused() -> None:
         ({"cash_price_minor": 1_000}, 1_001),  # more than the full price
         ({"cash_price_minor": 1_000, "max_points_share": "0.5"}, None),  # all in points is above the share
         ({"cash_price_minor": 1_000, "max_points_share": "0.5"}, 400),
+        ({"cash_price_minor": 500, "min_points_share": "0.2"}, 500),  # the points' least share unpaid
+        ({"cash_price_minor": 500, "min_points_share": "0.2"}, 401),
     ],
 )
 def test_given_a_cash_part_that_does_not_fit_the_reward_then_it_is_invalid_cash(
@@ -158,6 +160,15 @@ def test_given_a_cash_part_that_does_not_fit_the_reward_then_it_is_invalid_cash(
     world.send(earned(1_000))
 
     assert rejection(world, request("mug", cash_minor=cash_minor)) == "invalid_cash"
+
+
+def test_given_a_minimum_points_share_then_one_point_cannot_take_a_coupon_paid_almost_all_in_cash() -> None:
+    coupon = reward("ten-off", kind="coupon", points_price=1_000, cash_price_minor=500, min_points_share="0.2")
+    world = World(rewards={"ten-off": coupon})
+    world.send(earned(1))
+
+    assert rejection(world, request("ten-off", cash_minor=500)) == "invalid_cash"
+    assert rejection(world, request("ten-off", cash_minor=400)) == "insufficient_points"  # 200 points due
 
 
 def test_given_points_and_cash_then_the_points_pay_the_rest_and_the_cash_is_recorded() -> None:
