@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 from prometheus_client import Counter
 
 from services.common import topics
@@ -26,7 +25,7 @@ from services.common.processor import Output, ProcessorConfig, Rejected
 from services.common.programs import ProgramBook
 from services.common.settings import pairs, settings
 from services.common.statestore import StateView
-from services.redeem import domain, messages, stock
+from services.redeem import domain, messages, schedule, stock
 from services.redeem.rewards import RewardBook
 from services.redeem.state import dump_account, load_account
 
@@ -49,8 +48,8 @@ MOVEMENTS = {
     domain.PointsExpired: "expired",
     domain.ClawbackCollected: "clawed_back",
 }
-DUE = b"\x00due\x00"
-DUE_DAYS = b"\x00due-days"
+SWEEP_LIMIT = 500
+"""Customers a tick expires at most; a crowded hour is spread over ticks (each tick's output stays bounded)."""
 
 
 class Stock:
@@ -111,7 +110,7 @@ class Redeem:
             raise Rejected(str(exc)) from exc
         for reversed_ in (e for e in events if isinstance(e, domain.RedemptionReversed)):
             self.stock.release(reversed_.shop_id, reversed_.redemption_id)  # idempotent, like the reservation
-        self.store(view, key, account, after)
+        self.store(view, key, after)
         return self.outputs(events)
 
     def redeem(self, request: Any, account: domain.Account, tier: str, shop: domain.Shop) -> list[Any]:
@@ -135,28 +134,19 @@ class Redeem:
         return events
 
     def sweep(self, view: StateView, now: datetime) -> list[Output]:
-        """Expires the due lots of the partition's customers, as of `now` (an ExpiryTick's time)."""
-        days = sorted(int(d) for d in (view.get(DUE_DAYS) or b"").split(b",") if d)
+        """Expires the due lots of up to SWEEP_LIMIT of the partition's customers, as of `now` (a tick's time)."""
         outputs: list[Output] = []
-        for day in [d for d in days if d <= day_of(now)]:
-            for shop_id, customer_id in due_on(view, day, now):
-                key = topics.customer_key(shop_id, customer_id)
-                account = load_account(view.get(key), shop_id, customer_id)
-                shop = self.shop(shop_id, now)
-                after, events = domain.handle(domain.ExpiryTick(0, now), account, shop)
-                self.store(view, key, account, after)
-                outputs += self.outputs(events)
+        for shop_id, customer_id in schedule.due(view, now, SWEEP_LIMIT):
+            key = topics.customer_key(shop_id, customer_id)
+            account = load_account(view.get(key), shop_id, customer_id)
+            after, events = domain.handle(domain.ExpiryTick(0, now), account, self.shop(shop_id, now))
+            self.store(view, key, after)
+            outputs += self.outputs(events)
         return outputs
 
-    def store(self, view: StateView, key: bytes, before: domain.Account, after: domain.Account) -> None:
+    def store(self, view: StateView, key: bytes, after: domain.Account) -> None:
         view.put(key, dump_account(after))
-        old, new = domain.next_expiry(before), domain.next_expiry(after)
-        if old != new:
-            customer = (after.shop_id, after.customer_id)
-            if old is not None:
-                unschedule(view, customer, old)
-            if new is not None:
-                schedule(view, customer, new)
+        schedule.put(view, (after.shop_id, after.customer_id), domain.next_expiry(after))
 
     def outputs(self, events: list[Any]) -> list[Output]:
         out = []
@@ -188,37 +178,6 @@ class Redeem:
             ),
             lot_lifetime=timedelta(days=int(rules.get("lot_lifetime_days", 365))),
         )
-
-
-def day_of(when: datetime) -> int:
-    return int(when.timestamp()) // 86_400
-
-
-def _bucket(view: StateView, day: int) -> list[list[Any]]:
-    raw = view.get(DUE + str(day).encode())
-    return [] if raw is None else list(orjson.loads(raw))
-
-
-def _put_bucket(view: StateView, day: int, items: list[list[Any]]) -> None:
-    view.put(DUE + str(day).encode(), orjson.dumps(items))
-    days = {int(d) for d in (view.get(DUE_DAYS) or b"").split(b",") if d}
-    days = (days | {day}) if items else (days - {day})
-    view.put(DUE_DAYS, ",".join(str(d) for d in sorted(days)).encode())
-
-
-def schedule(view: StateView, customer: tuple[str, str], when: datetime) -> None:
-    day = day_of(when)
-    _put_bucket(view, day, [*_bucket(view, day), [when.timestamp(), *customer]])
-
-
-def unschedule(view: StateView, customer: tuple[str, str], when: datetime) -> None:
-    day = day_of(when)
-    _put_bucket(view, day, [item for item in _bucket(view, day) if tuple(item[1:]) != customer])
-
-
-def due_on(view: StateView, day: int, now: datetime) -> list[tuple[str, str]]:
-    """Customers of the day's bucket whose next expiry is at or before `now` (they are rescheduled by `store`)."""
-    return sorted({(shop, customer) for at, shop, customer in _bucket(view, day) if at <= now.timestamp()})
 
 
 INPUTS = (topics.REDEMPTION_REQUESTS, topics.LEDGER, topics.TIERS)
