@@ -1,12 +1,13 @@
 """The redeem service's stream processor: the customer's balance, every debit, exactly once.
 
-Reads loyalty.redemption-requests (requests, account commands, transfer credits, expiry ticks),
-loyalty.ledger (earn's credits and clawback claims; its own entries are already applied) and
-loyalty.tiers (the tier a price discount or a tier-only reward looks at). For a redemption the
-domain decides first; only an approvable one reserves stock in PostgreSQL (decision 0002), whose
-answer is stored per redemption id, so a retried batch reaches the same decision. Every output is
-keyed by its own customer: a sweep of due lots writes for the partition's customers, a transfer
-writes the recipient's credit command.
+Reads loyalty.redemption-requests (requests, account commands, transfer credits), loyalty.ledger
+(earn's credits and clawback claims; its own entries are already applied), loyalty.tiers (the tier
+a price discount or a tier-only reward looks at) and redeem.expiry-ticks (its own clock). For a
+redemption the domain decides first; only an approvable one reserves stock in PostgreSQL (decision
+0002), whose answer is stored per redemption id, so a retried batch reaches the same decision. An
+event dated more than FUTURE_TOLERANCE_SECONDS past its record's time in the log counts as that
+time. Every output is keyed by its own customer: a sweep of due lots writes for the partition's
+customers, a transfer writes the recipient's credit command.
 """
 
 from __future__ import annotations
@@ -25,12 +26,16 @@ from services.common.processor import Output, ProcessorConfig, Rejected
 from services.common.programs import ProgramBook
 from services.common.settings import pairs, settings
 from services.common.statestore import StateView
-from services.redeem import domain, messages, schedule, stock
+from services.common.timestamps import no_later_than
+from services.redeem import domain, messages, schedule, stock, ticks
 from services.redeem.rewards import RewardBook
 from services.redeem.state import dump_account, load_account
 
 REDEMPTIONS = Counter("pointstream_redemptions_total", "Redemption decisions", ["shop", "outcome", "reason"])
 POINTS = Counter("pointstream_redeem_points_total", "Points moved by the redeem service", ["shop", "movement"])
+LEGACY_TICKS = Counter(
+    "pointstream_redeem_legacy_ticks_skipped_total", "ExpiryTicks of earlier versions on loyalty.redemption-requests"
+)
 OWN_ENTRIES = frozenset(
     {
         "ClawbackCollected",
@@ -83,18 +88,21 @@ class Redeem:
     rewards: RewardBook
     stock: Stock
     secrets: dict[str, str] = field(default_factory=lambda: pairs(settings().shop_secrets))
+    tolerance: timedelta = field(default_factory=lambda: timedelta(seconds=settings().future_tolerance_seconds))
+    """How far past its record's time in the log an event may be dated (beyond, it counts as that time)."""
 
     def step(self, key: bytes, decoded: Decoded, view: StateView) -> list[Output]:
         name, record = decoded.name, decoded.record
         if name in OWN_ENTRIES:
             return []
         if name == "ExpiryTick":
-            return self.sweep(view, record["now"])
+            return self.tick(key, decoded, view)
         if key != topics.customer_key(record["shop_id"], record["customer_id"]):
             raise Rejected(f"key {key!r} is not '{{shop_id}}:{{customer_id}}' of the record")
         if name == "TierChanged":
             view.put(key + b"\x00tier", record["to_tier"].encode())
             return []
+        record = {**record, "occurred_at": no_later_than(record["occurred_at"], decoded.logged_at, self.tolerance)}
         account = load_account(view.get(key), record["shop_id"], record["customer_id"])
         command = messages.command(name, record)
         shop = self.shop(record["shop_id"], record["occurred_at"])
@@ -132,6 +140,15 @@ class Redeem:
         if any(isinstance(e, domain.RedemptionRejected) for e in events):  # the code pool ran out
             self.stock.release(request.shop_id, request.redemption_id)
         return events
+
+    def tick(self, key: bytes, decoded: Decoded, view: StateView) -> list[Output]:
+        """The expiry clock: only the redeem service's own ticks move it."""
+        if decoded.topic != topics.EXPIRY_TICKS.name:
+            if key == ticks.TICK_KEY:  # the ticker of earlier versions: a replayed log holds them
+                LEGACY_TICKS.inc()
+                return []
+            raise Rejected(f"an ExpiryTick on {decoded.topic} moves no clock: only {topics.EXPIRY_TICKS.name} does")
+        return self.sweep(view, decoded.record["now"])
 
     def sweep(self, view: StateView, now: datetime) -> list[Output]:
         """Expires the due lots of up to SWEEP_LIMIT of the partition's customers, as of `now` (a tick's time)."""
@@ -180,7 +197,7 @@ class Redeem:
         )
 
 
-INPUTS = (topics.REDEMPTION_REQUESTS, topics.LEDGER, topics.TIERS)
+INPUTS = (topics.REDEMPTION_REQUESTS, topics.LEDGER, topics.TIERS, topics.EXPIRY_TICKS)
 
 
 def config(

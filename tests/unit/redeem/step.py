@@ -15,6 +15,7 @@ from services.common.processor import Output
 from services.common.programs import ProgramBook
 from services.common.statestore import StateStore, StateView
 from services.common.timestamps import millis
+from services.redeem import stock
 from services.redeem.domain import Account, ExpiryTick
 from services.redeem.processor import Redeem, Stock
 from services.redeem.rewards import RewardBook
@@ -31,6 +32,15 @@ class EmptyChangelog:
     def unassign(self) -> None: ...
 
 
+class Unlimited:
+    """Stock that grants every reservation."""
+
+    def reserve(self, *args: Any) -> stock.Reservation:
+        return stock.Reservation(True, 0)
+
+    def release(self, *args: Any) -> None: ...
+
+
 @dataclass
 class Partition:
     """One partition of the redeem service: its step, its committed state, its stock."""
@@ -43,7 +53,7 @@ class Partition:
 
     def __post_init__(self) -> None:
         self.store.restore([self.number])
-        self.redeem = Redeem(ProgramBook(), self.rewards, cast(Stock, None), secrets={SHOP: SECRET})
+        self.redeem = Redeem(ProgramBook(), self.rewards, cast(Stock, Unlimited()), secrets={SHOP: SECRET})
 
     def offer(self, reward_id: str, version: int = 1, **document: Any) -> None:
         self.rewards.add(
@@ -58,7 +68,7 @@ class Partition:
         name = type(event).__name__
         record = dataclasses.asdict(event)
         if isinstance(event, ExpiryTick):
-            key, topic = b"\x00tick", topic or topics.REDEMPTION_REQUESTS.name
+            key, topic = b"\x00tick", topic or topics.EXPIRY_TICKS.name
         else:
             key, topic = topics.customer_key(event.shop_id, event.customer_id), topic or topic_of(name)
         at = millis(logged_at) if logged_at is not None else None
