@@ -4,15 +4,17 @@ Reads loyalty.redemption-requests (requests, account commands, transfer credits)
 (earn's credits and clawback claims; its own entries are already applied), loyalty.tiers (the tier
 a price discount or a tier-only reward looks at) and redeem.expiry-ticks (its own clock). For a
 redemption the domain decides first; only an approvable one reserves stock in PostgreSQL (decision
-0002), whose answer is stored per redemption id, so a retried batch reaches the same decision. An
-event dated more than FUTURE_TOLERANCE_SECONDS past its record's time in the log counts as that
-time. Every output is keyed by its own customer: a sweep of due lots writes for the partition's
-customers, a transfer writes the recipient's credit command.
+0002), whose answer is stored per customer's redemption id, so a retried batch reaches the same
+decision; a grant no approval uses is given back (`reservations.py`). An event dated more than
+FUTURE_TOLERANCE_SECONDS past its record's time in the log counts as that time. Every output is
+keyed by its own customer: a sweep of due lots writes for the partition's customers, a transfer
+writes the recipient's credit command.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +35,9 @@ from services.redeem.state import dump_account, load_account
 
 REDEMPTIONS = Counter("pointstream_redemptions_total", "Redemption decisions", ["shop", "outcome", "reason"])
 POINTS = Counter("pointstream_redeem_points_total", "Points moved by the redeem service", ["shop", "movement"])
+RELEASED = Counter(
+    "pointstream_redeem_reservations_released_total", "Reward reservations granted, unused and given back", ["why"]
+)
 LEGACY_TICKS = Counter(
     "pointstream_redeem_legacy_ticks_skipped_total", "ExpiryTicks of earlier versions on loyalty.redemption-requests"
 )
@@ -55,6 +60,11 @@ MOVEMENTS = {
 }
 SWEEP_LIMIT = 500
 """Customers a tick expires at most; a crowded hour is spread over ticks (each tick's output stays bounded)."""
+RECONCILE_LIMIT = 500
+"""Unconfirmed reservations a tick reconciles at most."""
+GRANTS_REMEMBERED = 10_000
+Grant = tuple[str, str, str]
+"""(shop, customer, redemption id)"""
 
 
 class Stock:
@@ -71,15 +81,28 @@ class Stock:
         return self._loop.run_until_complete(work(self._conn))
 
     def reserve(
-        self, shop: str, reward: str, redemption_id: str, quantity: int, units: int | None
-    ) -> stock.Reservation:
+        self, shop: str, customer: str, partition: int, reward: str, redemption_id: str, quantity: int,
+        units: int | None,
+    ) -> stock.Reservation:  # fmt: skip
         reservation: stock.Reservation = self._run(
-            lambda conn: stock.reserve(conn, shop, reward, redemption_id, quantity, units)
+            lambda conn: stock.reserve(conn, shop, customer, partition, reward, redemption_id, quantity, units)
         )
         return reservation
 
-    def release(self, shop: str, redemption_id: str) -> None:
-        self._run(lambda conn: stock.release(conn, shop, redemption_id))
+    def release(self, shop: str, customer: str, redemption_id: str) -> bool:
+        released: bool = self._run(lambda conn: stock.release(conn, shop, customer, redemption_id))
+        return released
+
+    def settle_confirmed(self, partition: int, older_than_s: float) -> int:
+        settled: int = self._run(lambda conn: stock.settle_confirmed(conn, partition, older_than_s))
+        return settled
+
+    def unsettled(self, partition: int, older_than_s: float, limit: int) -> list[stock.Held]:
+        held: list[stock.Held] = self._run(lambda conn: stock.unsettled(conn, partition, older_than_s, limit))
+        return held
+
+    def settle(self, held: list[stock.Held]) -> None:
+        self._run(lambda conn: stock.settle(conn, held))
 
 
 @dataclass
@@ -90,6 +113,10 @@ class Redeem:
     secrets: dict[str, str] = field(default_factory=lambda: pairs(settings().shop_secrets))
     tolerance: timedelta = field(default_factory=lambda: timedelta(seconds=settings().future_tolerance_seconds))
     """How far past its record's time in the log an event may be dated (beyond, it counts as that time)."""
+    settle_after_s: float = field(default_factory=lambda: settings().reservation_settle_seconds)
+    granted: OrderedDict[Grant, None] = field(default_factory=OrderedDict)
+    """Grants this process relied on lately: a later decision of the same request that is not an approval
+    (its first attempt's transaction aborted, and the reward changed meanwhile) gives the grant back at once."""
 
     def step(self, key: bytes, decoded: Decoded, view: StateView) -> list[Output]:
         name, record = decoded.name, decoded.record
@@ -109,36 +136,40 @@ class Redeem:
         try:
             if name == "RedemptionRequested":
                 tier = (view.get(key + b"\x00tier") or b"member").decode()
-                after, events = domain.settle(
-                    account, self.redeem(command, account, tier, shop), shop.thresholds, command.occurred_at
-                )
+                decided = self.redeem(command, account, tier, shop, decoded.partition)
+                after, events = domain.settle(account, decided, shop.thresholds, command.occurred_at)
             else:
                 after, events = domain.handle(command, account, shop)
         except domain.ContractViolation as exc:
             raise Rejected(str(exc)) from exc
         for reversed_ in (e for e in events if isinstance(e, domain.RedemptionReversed)):
-            self.stock.release(reversed_.shop_id, reversed_.redemption_id)  # idempotent, like the reservation
+            self.stock.release(reversed_.shop_id, reversed_.customer_id, reversed_.redemption_id)  # idempotent
         self.store(view, key, after)
         return self.outputs(events)
 
-    def redeem(self, request: Any, account: domain.Account, tier: str, shop: domain.Shop) -> list[Any]:
+    def redeem(
+        self, request: Any, account: domain.Account, tier: str, shop: domain.Shop, partition: int
+    ) -> list[domain.Event]:
         reward = self.rewards.get(request.shop_id, request.reward_id)
         decision = domain.decide_redemption(request, account, reward, tier, request.occurred_at)
         if isinstance(decision, domain.Duplicate):
             return []
-        if not isinstance(decision, domain.Approvable):
-            return domain.reject(request, decision.reason)
-        assert reward is not None  # approvable
-        reservation = self.stock.reserve(
-            request.shop_id, reward.reward_id, request.redemption_id, decision.quantity, reward.stock
-        )
-        if not reservation.granted:
-            return domain.reject(request, "out_of_stock")
-        events = domain.approve(
-            decision, account, reward, request, request.occurred_at, shop.secret, reservation.code_index or 0
-        )
-        if any(isinstance(e, domain.RedemptionRejected) for e in events):  # the code pool ran out
-            self.stock.release(request.shop_id, request.redemption_id)
+        grant: Grant = (request.shop_id, request.customer_id, request.redemption_id)
+        if isinstance(decision, domain.Approvable):
+            assert reward is not None  # approvable
+            reservation = self.stock.reserve(
+                *grant[:2], partition, reward.reward_id, request.redemption_id, decision.quantity, reward.stock
+            )
+            if reservation.granted:
+                self.remember(grant)
+            events = domain.decide_reserved(
+                decision, account, reward, request, request.occurred_at, shop.secret, reservation
+            )
+        else:
+            events = domain.reject(request, decision.reason)
+        if not domain.uses_reservation(events) and self.forget(grant):
+            self.stock.release(*grant)
+            RELEASED.labels("decided_otherwise").inc()
         return events
 
     def tick(self, key: bytes, decoded: Decoded, view: StateView) -> list[Output]:
@@ -148,6 +179,7 @@ class Redeem:
                 LEGACY_TICKS.inc()
                 return []
             raise Rejected(f"an ExpiryTick on {decoded.topic} moves no clock: only {topics.EXPIRY_TICKS.name} does")
+        self.reconcile(view, decoded.partition)
         return self.sweep(view, decoded.record["now"])
 
     def sweep(self, view: StateView, now: datetime) -> list[Output]:
@@ -161,9 +193,35 @@ class Redeem:
             outputs += self.outputs(events)
         return outputs
 
+    def reconcile(self, view: StateView, partition: int) -> None:
+        """Settles or gives back the partition's grants no approval confirmed once no decision can commit on them."""
+        self.stock.settle_confirmed(partition, self.settle_after_s)
+        settled = []
+        for held in self.stock.unsettled(partition, self.settle_after_s, RECONCILE_LIMIT):
+            raw = view.get(topics.customer_key(held.shop_id, held.customer_id))
+            mine = raw is not None or held.partition == partition
+            account = load_account(raw, held.shop_id, held.customer_id) if mine else None
+            verdict = domain.verdict(account, held.redemption_id)
+            if verdict == "settle":
+                settled.append(held)
+            elif verdict == "release" and self.stock.release(held.shop_id, held.customer_id, held.redemption_id):
+                RELEASED.labels("reconciled").inc()
+        if settled:
+            self.stock.settle(settled)
+
     def store(self, view: StateView, key: bytes, after: domain.Account) -> None:
         view.put(key, dump_account(after))
         schedule.put(view, (after.shop_id, after.customer_id), domain.next_expiry(after))
+
+    def remember(self, grant: Grant) -> None:
+        self.granted[grant] = None
+        self.granted.move_to_end(grant)
+        if len(self.granted) > GRANTS_REMEMBERED:
+            self.granted.popitem(last=False)
+
+    def forget(self, grant: Grant) -> bool:
+        """Whether this process relied on the grant (and no longer does)."""
+        return self.granted.pop(grant, False) is None
 
     def outputs(self, events: list[Any]) -> list[Output]:
         out = []

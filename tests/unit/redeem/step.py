@@ -1,4 +1,5 @@
-"""The redeem service's own step over an in-memory state store."""
+"""The redeem service's own step over an in-memory state store, with reward stock kept in a dict as PostgreSQL
+keeps it (a reservation per customer's redemption id, granted or not, given back at most once)."""
 
 from __future__ import annotations
 
@@ -32,13 +33,58 @@ class EmptyChangelog:
     def unassign(self) -> None: ...
 
 
-class Unlimited:
-    """Stock that grants every reservation."""
+@dataclass
+class Held:
+    customer: str
+    reward: str
+    quantity: int
+    granted: bool
+    partition: int | None = 0
+    released: bool = False
+    settled: bool = False
 
-    def reserve(self, *args: Any) -> stock.Reservation:
-        return stock.Reservation(True, 0)
 
-    def release(self, *args: Any) -> None: ...
+@dataclass
+class DictStock:
+    units: dict[str, int] = field(default_factory=dict)
+    """reward -> units reserved."""
+    held: dict[tuple[str, str], Held] = field(default_factory=dict)
+    """(shop, redemption id) -> its reservation."""
+
+    def reserve(
+        self, shop: str, customer: str, partition: int, reward: str, redemption_id: str, quantity: int,
+        units: int | None,
+    ) -> stock.Reservation:  # fmt: skip
+        found = self.held.get((shop, redemption_id))
+        if found is not None and found.customer != customer:
+            return stock.Reservation(False, None, taken=True)
+        if found is None or (found.granted and found.released):
+            fits = units is None or self.units.get(reward, 0) + quantity <= units
+            self.units[reward] = self.units.get(reward, 0) + (quantity if fits else 0)
+            found = self.held[(shop, redemption_id)] = Held(customer, reward, quantity, fits, partition)
+        return stock.Reservation(found.granted, 0 if found.granted else None)
+
+    def release(self, shop: str, customer: str, redemption_id: str) -> bool:
+        found = self.held.get((shop, redemption_id))
+        if found is None or found.customer != customer or not found.granted or found.released:
+            return False
+        found.released = True
+        self.units[found.reward] -= found.quantity
+        return True
+
+    def settle_confirmed(self, partition: int, older_than_s: float) -> int:
+        return 0  # no read model here: every unconfirmed grant is reconciled by the account
+
+    def unsettled(self, partition: int, older_than_s: float, limit: int) -> list[stock.Held]:
+        return [
+            stock.Held(shop, h.customer, redemption_id, h.partition)
+            for (shop, redemption_id), h in self.held.items()
+            if h.granted and not h.released and not h.settled and h.partition in (partition, None)
+        ][:limit]
+
+    def settle(self, held: list[stock.Held]) -> None:
+        for h in held:
+            self.held[(h.shop_id, h.redemption_id)].settled = True
 
 
 @dataclass
@@ -46,6 +92,7 @@ class Partition:
     """One partition of the redeem service: its step, its committed state, its stock."""
 
     rewards: RewardBook = field(default_factory=RewardBook)
+    stock: DictStock = field(default_factory=DictStock)
     store: StateStore = field(
         default_factory=lambda: StateStore("redeem.customer-state", cast(Consumer, EmptyChangelog()))
     )
@@ -53,7 +100,7 @@ class Partition:
 
     def __post_init__(self) -> None:
         self.store.restore([self.number])
-        self.redeem = Redeem(ProgramBook(), self.rewards, cast(Stock, Unlimited()), secrets={SHOP: SECRET})
+        self.redeem = Redeem(ProgramBook(), self.rewards, cast(Stock, self.stock), secrets={SHOP: SECRET})
 
     def offer(self, reward_id: str, version: int = 1, **document: Any) -> None:
         self.rewards.add(
