@@ -17,6 +17,9 @@ class Topic:
     writer: str
     key: str = "customer"
     compacted: bool = False
+    broker_time: bool = False
+    """Each record takes the broker's time as it is appended (LogAppendTime), whatever its producer says: for a
+    topic shops write whose record times bound event times."""
 
     @property
     def name(self) -> str:
@@ -26,7 +29,8 @@ class Topic:
     def config(self) -> dict[str, str]:
         if self.compacted:
             return {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}
-        return {"retention.ms": "-1", "retention.bytes": "-1"}
+        kept = {"retention.ms": "-1", "retention.bytes": "-1"}
+        return kept | {"message.timestamp.type": "LogAppendTime"} if self.broker_time else kept
 
 
 ORDERS = Topic("shop.orders", ("OrderPaid", "OrderRefunded"), writer="shops, gateway")
@@ -37,6 +41,7 @@ REDEMPTION_REQUESTS = Topic(
     ("RedemptionRequested", "RedemptionCancelled", "FreezeChanged", "AdjustmentRequested", "TransferRequested",
      "TransferReceived", "ExpiryTick"),
     writer="shops, gateway (requests and account commands); redeem (transfer credits)",
+    broker_time=True,
 )  # fmt: skip
 """An `ExpiryTick` here moves no clock: the old ticker's are skipped, any other is dead-lettered (the expiry
 clock is EXPIRY_TICKS, which shops cannot write)."""

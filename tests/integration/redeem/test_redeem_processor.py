@@ -187,3 +187,19 @@ def test_a_tick_forged_on_the_requests_topic_is_dead_lettered_and_expires_nothin
     ticks.publish(producer, codec, settings().partitions, T0 + timedelta(days=2))  # the engine's own clock
     time.sleep(5)
     assert [r for _, r, _ in harness.read_all(topics.LEDGER.name) if r.get("reason", "").endswith("expired")] == []
+
+
+def test_a_request_dated_years_ahead_with_a_forged_record_time_is_decided_at_the_brokers_time(
+    services: ProcessFactory,
+) -> None:
+    publish([reward("pin"), credit("fay", 300, "lot-fay")])
+    services("services.redeem", EXPIRY_TICK_SECONDS="3600")
+    credits_applied()
+    far = datetime.now(UTC) + timedelta(days=3650)
+    topic, key, value = request("fay", "r-far", "pin", at=far)
+    producer = kafka.producer()
+    forged = datetime.now(UTC) + timedelta(minutes=50)  # the record's own time forged too (a broker refuses > 1 h)
+    producer.produce(topic, value, key, timestamp=int(forged.timestamp() * 1000))
+    producer.flush(30)
+    [decided] = outcomes(1)
+    assert decided["occurred_at"] < datetime.now(UTC) + timedelta(minutes=6)
