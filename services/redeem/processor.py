@@ -14,7 +14,6 @@ writes the recipient's credit command.
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,15 +28,12 @@ from services.common.programs import ProgramBook
 from services.common.settings import pairs, settings
 from services.common.statestore import StateView
 from services.common.timestamps import no_later_than
-from services.redeem import domain, messages, schedule, stock, ticks
+from services.redeem import domain, grants, messages, schedule, stock, ticks
 from services.redeem.rewards import RewardBook
 from services.redeem.state import dump_account, load_account
 
 REDEMPTIONS = Counter("pointstream_redemptions_total", "Redemption decisions", ["shop", "outcome", "reason"])
 POINTS = Counter("pointstream_redeem_points_total", "Points moved by the redeem service", ["shop", "movement"])
-RELEASED = Counter(
-    "pointstream_redeem_reservations_released_total", "Reward reservations granted, unused and given back", ["why"]
-)
 LEGACY_TICKS = Counter(
     "pointstream_redeem_legacy_ticks_skipped_total", "ExpiryTicks of earlier versions on loyalty.redemption-requests"
 )
@@ -62,9 +58,6 @@ SWEEP_LIMIT = 500
 """Customers a tick expires at most; a crowded hour is spread over ticks (each tick's output stays bounded)."""
 RECONCILE_LIMIT = 500
 """Unconfirmed reservations a tick reconciles at most."""
-GRANTS_REMEMBERED = 10_000
-Grant = tuple[str, str, str]
-"""(shop, customer, redemption id)"""
 
 
 class Stock:
@@ -114,7 +107,7 @@ class Redeem:
     tolerance: timedelta = field(default_factory=lambda: timedelta(seconds=settings().future_tolerance_seconds))
     """How far past its record's time in the log an event may be dated (beyond, it counts as that time)."""
     settle_after_s: float = field(default_factory=lambda: settings().reservation_settle_seconds)
-    granted: OrderedDict[Grant, None] = field(default_factory=OrderedDict)
+    granted: grants.Recent = field(default_factory=grants.Recent)
     """Grants this process relied on lately: a later decision of the same request that is not an approval
     (its first attempt's transaction aborted, and the reward changed meanwhile) gives the grant back at once."""
 
@@ -154,22 +147,22 @@ class Redeem:
         decision = domain.decide_redemption(request, account, reward, tier, request.occurred_at)
         if isinstance(decision, domain.Duplicate):
             return []
-        grant: Grant = (request.shop_id, request.customer_id, request.redemption_id)
+        grant: grants.Grant = (request.shop_id, request.customer_id, request.redemption_id)
         if isinstance(decision, domain.Approvable):
             assert reward is not None  # approvable
             reservation = self.stock.reserve(
                 *grant[:2], partition, reward.reward_id, request.redemption_id, decision.quantity, reward.stock
             )
             if reservation.granted:
-                self.remember(grant)
+                self.granted.remember(grant)
             events = domain.decide_reserved(
                 decision, account, reward, request, request.occurred_at, shop.secret, reservation
             )
         else:
             events = domain.reject(request, decision.reason)
-        if not domain.uses_reservation(events) and self.forget(grant):
+        if not domain.uses_reservation(events) and self.granted.forget(grant):
             self.stock.release(*grant)
-            RELEASED.labels("decided_otherwise").inc()
+            grants.RELEASED.labels("decided_otherwise").inc()
         return events
 
     def tick(self, key: bytes, decoded: Decoded, view: StateView) -> list[Output]:
@@ -179,7 +172,7 @@ class Redeem:
                 LEGACY_TICKS.inc()
                 return []
             raise Rejected(f"an ExpiryTick on {decoded.topic} moves no clock: only {topics.EXPIRY_TICKS.name} does")
-        self.reconcile(view, decoded.partition)
+        grants.reconcile(view, self.stock, decoded.partition, self.settle_after_s, RECONCILE_LIMIT)
         return self.sweep(view, decoded.record["now"])
 
     def sweep(self, view: StateView, now: datetime) -> list[Output]:
@@ -193,35 +186,9 @@ class Redeem:
             outputs += self.outputs(events)
         return outputs
 
-    def reconcile(self, view: StateView, partition: int) -> None:
-        """Settles or gives back the partition's grants no approval confirmed once no decision can commit on them."""
-        self.stock.settle_confirmed(partition, self.settle_after_s)
-        settled = []
-        for held in self.stock.unsettled(partition, self.settle_after_s, RECONCILE_LIMIT):
-            raw = view.get(topics.customer_key(held.shop_id, held.customer_id))
-            mine = raw is not None or held.partition == partition
-            account = load_account(raw, held.shop_id, held.customer_id) if mine else None
-            verdict = domain.verdict(account, held.redemption_id)
-            if verdict == "settle":
-                settled.append(held)
-            elif verdict == "release" and self.stock.release(held.shop_id, held.customer_id, held.redemption_id):
-                RELEASED.labels("reconciled").inc()
-        if settled:
-            self.stock.settle(settled)
-
     def store(self, view: StateView, key: bytes, after: domain.Account) -> None:
         view.put(key, dump_account(after))
         schedule.put(view, (after.shop_id, after.customer_id), domain.next_expiry(after))
-
-    def remember(self, grant: Grant) -> None:
-        self.granted[grant] = None
-        self.granted.move_to_end(grant)
-        if len(self.granted) > GRANTS_REMEMBERED:
-            self.granted.popitem(last=False)
-
-    def forget(self, grant: Grant) -> bool:
-        """Whether this process relied on the grant (and no longer does)."""
-        return self.granted.pop(grant, False) is None
 
     def outputs(self, events: list[Any]) -> list[Output]:
         out = []
