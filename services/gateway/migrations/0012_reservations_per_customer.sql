@@ -27,10 +27,10 @@ UPDATE reward_reservations r SET settled = true
 CREATE INDEX reward_reservations_unsettled ON reward_reservations (customer_partition, touched_at)
     WHERE granted AND NOT released AND NOT settled;
 
-DROP FUNCTION reserve_reward(text, text, text, int, bigint);
-
 -- One round trip, as before; the block runs as a subtransaction, so a twin decision of the same
--- redemption that committed first has its answer returned and this one's stock update undone.
+-- redemption that committed first has its answer returned and this one's stock update undone. The
+-- function of migration 0008 (five arguments) stays for redeem processes of the earlier version
+-- while a rolling upgrade replaces them; their reservations have no customer until asked again.
 CREATE FUNCTION reserve_reward(
     p_shop text, p_customer text, p_partition int, p_reward text, p_redemption text, p_quantity int, p_stock bigint
 ) RETURNS TABLE (granted boolean, code_index bigint, taken boolean) LANGUAGE plpgsql AS $$
