@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, KafkaError, KafkaException, Message, TopicPartition
 from prometheus_client import Counter
 
 from services.common import dlq, kafka, logs, metrics
@@ -44,6 +44,12 @@ class Output:
 
 
 Step = Callable[[bytes, Decoded, StateView], list[Output]]
+
+
+def logged_at(msg: Message) -> int | None:
+    """The record's timestamp as the log keeps it (epoch milliseconds), for steps that bound event times by it."""
+    kind, ms = msg.timestamp()
+    return None if kind == TIMESTAMP_NOT_AVAILABLE else ms
 
 
 def carries_nul(value: Any) -> bool:
@@ -131,7 +137,7 @@ class Processor:
 
     def _process_in_transaction(self, batch: list[Message]) -> None:
         started = time.perf_counter()
-        changes: dict[tuple[int, bytes], bytes] = {}
+        changes: dict[tuple[int, bytes], bytes | None] = {}
         offsets: dict[tuple[str, int], int] = {}
         self._event_times = {}
         self.producer.begin_transaction()
@@ -159,11 +165,12 @@ class Processor:
         for topic, event_times in self._event_times.items():
             metrics.observe_event_latency(self.config.service, topic, event_times)
 
-    def _process(self, msg: Message, changes: dict[tuple[int, bytes], bytes]) -> None:
+    def _process(self, msg: Message, changes: dict[tuple[int, bytes], bytes | None]) -> None:
         key, partition, topic = msg.key() or b"", msg.partition() or 0, msg.topic() or ""
         decoded: Decoded | None = None
         try:
             decoded = self.codec.decode(msg.value())
+            decoded = replace(decoded, topic=topic, partition=partition, logged_at=logged_at(msg))
             if decoded.name not in self._accepts[topic]:
                 raise Rejected(f"{decoded.name} does not belong on {topic}")
             if carries_nul(decoded.record):
@@ -188,8 +195,9 @@ class Processor:
             self.producer.produce(name, self.codec.encode(out.name, out.record, name), out.key or key)
             self._counter(metrics.PRODUCED, name, out.name).inc()
 
-    def _write_changelog(self, changes: dict[tuple[int, bytes], bytes]) -> None:
-        """Once per batch, so a key changed by several events is written once, with its last value."""
+    def _write_changelog(self, changes: dict[tuple[int, bytes], bytes | None]) -> None:
+        """Once per batch, so a key changed by several events is written once, with its last value (None: a
+        tombstone, which compaction removes with the key)."""
         changelog = self.config.changelog.name
         for (partition, key), value in changes.items():
             self.producer.produce(changelog, value, key, partition=partition)

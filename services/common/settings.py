@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     codes (so an auditor holding it can recompute them) and signs its customer tokens."""
     expiry_tick_seconds: float = 60.0
     """How often the redeem service publishes the time that expires lots."""
+    future_tolerance_seconds: float = 300.0
+    """How far past its record's own time in the log an event may be dated: a later event time counts as that
+    (redeem's and tier's clocks), so a future-dated event cannot push a customer's or a partition's clock on."""
+    reservation_settle_seconds: float = 900.0
+    """How long after a decision last relied on a reward reservation the redeem service may reconcile it (give it
+    back unless the log approved it): longer than a Kafka transaction stays open (60 s)."""
     batch_size: int = 500
     """Records per transaction in the stream processors."""
     log_level: str = "INFO"

@@ -5,8 +5,11 @@ customer), `GET /v1/redemptions/{id}` follows it (a `read` key, or the customer'
 The request goes onto loyalty.redemption-requests, keyed by the customer; the redeem service
 decides it and the projector brings its outcome. The request is recorded at once, so its id is
 known (`pending`) before the outcome. A redemption id is the caller's to choose, so a retry is
-the same redemption; the same id for another request is a 409. A shipping address is personal data:
-it is stored in PostgreSQL beside the request (erasable, `routes.personal_data`), never put on Kafka.
+the same redemption; the same id for another request is a 409. The cash part of a points + cash
+redemption is a fact of the shop's checkout: only an `events:write` key states it, and a customer
+token stating `cash_minor` is a 403 (the token's customer would otherwise set their own price).
+A shipping address is personal data: it is stored in PostgreSQL beside the request (erasable,
+`routes.personal_data`), never put on Kafka.
 """
 
 from __future__ import annotations
@@ -30,11 +33,14 @@ router = APIRouter(prefix="/v1/redemptions", tags=["redemptions"])
 RedemptionId = Annotated[str, Path(min_length=1, max_length=128)]
 
 
-@router.post("", status_code=202, responses=errors(401, 409, 422, 503))
+@router.post("", status_code=202, responses=errors(401, 403, 409, 422, 503))
 async def ask(
     body: RedemptionBody, credential: RedeemerDep, pool: PoolDep, producer: ProducerDep, codec: CodecDep
 ) -> RedemptionQueued:
     shop = for_customer(credential, body.customer_id)
+    if credential.customer_id is not None and body.cash_minor is not None:
+        raise ApiError(403, "forbidden", "only the shop's checkout (an `events:write` key) states the cash part "
+                       "of a redemption; a customer token redeems in points", {"field": "cash_minor"})  # fmt: skip
     redemption_id = body.redemption_id or commands.new_id()
     async with pool.acquire() as conn, conn.transaction():
         await redemptions_db.lock(conn, shop, redemption_id)
