@@ -13,7 +13,7 @@ from services.common.settings import Settings, pairs
 
 log = logging.getLogger(__name__)
 
-DEMO_VALUES = frozenset({"demo-shop-key", "demo-admin-key", "demo-shop-secret", "pointstream"})
+DEMO_VALUES = frozenset({"demo-shop-key", "demo-admin-key", "demo-shop-secret", "demo-shopify-secret", "pointstream"})
 """The demo's values (deploy/local/demo.env): public, so never a credential outside the demo."""
 PLACEHOLDERS = ("change-me", "changeme", "replace-me")
 MIN_SECRET_CHARS = 32
@@ -29,17 +29,18 @@ def weak_pairs(variable: str, configured: str, minimum: int) -> list[str]:
     faults = []
     for shop, value in pairs(configured).items():
         lowered = value.lower()
-        if value in DEMO_VALUES or any(p in lowered for p in PLACEHOLDERS):
+        if value in DEMO_VALUES or lowered.startswith("demo-") or any(p in lowered for p in PLACEHOLDERS):
             faults.append(f"{variable}: the value for shop {shop!r} is a demo value or a placeholder")
         elif len(value) < minimum:
             faults.append(f"{variable}: the value for shop {shop!r} is shorter than {minimum} characters")
     return faults
 
 
-def faults(configured: Settings, *, admin_keys: str = "", secrets: bool = True) -> list[str]:
+def faults(configured: Settings, *, admin_keys: str = "", webhook_secrets: str = "", secrets: bool = True) -> list[str]:
     """Every weak or missing credential a service of this kind would start with; `secrets`: it uses SHOP_SECRETS."""
     found = weak_pairs("SHOP_API_KEYS", configured.shop_api_keys, MIN_KEY_CHARS)
     found += weak_pairs("ADMIN_API_KEYS", admin_keys, MIN_KEY_CHARS)
+    found += weak_pairs("SHOPIFY_WEBHOOK_SECRETS", webhook_secrets, MIN_KEY_CHARS)
     if secrets:
         found += weak_pairs("SHOP_SECRETS", configured.shop_secrets, MIN_SECRET_CHARS)
         if not pairs(configured.shop_secrets):
@@ -51,9 +52,11 @@ def faults(configured: Settings, *, admin_keys: str = "", secrets: bool = True) 
     return found
 
 
-def refuse_weak_credentials(service: str, configured: Settings, *, admin_keys: str = "", secrets: bool = True) -> None:
+def refuse_weak_credentials(
+    service: str, configured: Settings, *, admin_keys: str = "", webhook_secrets: str = "", secrets: bool = True
+) -> None:
     """Stops the process on weak or missing credentials, unless ALLOW_DEMO_CREDENTIALS says it is the demo."""
-    found = faults(configured, admin_keys=admin_keys, secrets=secrets)
+    found = faults(configured, admin_keys=admin_keys, webhook_secrets=webhook_secrets, secrets=secrets)
     if not found:
         return
     if configured.allow_demo_credentials:

@@ -76,6 +76,15 @@ def test_the_demo_admin_key_is_refused_too(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 @pytest.mark.usefixtures("bare_environment")
+def test_a_shopify_webhook_secret_is_held_to_the_same_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in DEPLOYED.items():
+        monkeypatch.setenv(name, value)
+    assert faults(Settings(), webhook_secrets="north:CHANGE-ME") == [
+        "SHOPIFY_WEBHOOK_SECRETS: the value for shop 'north' is a demo value or a placeholder"
+    ]
+
+
+@pytest.mark.usefixtures("bare_environment")
 def test_a_deployment_with_its_own_strong_credentials_starts(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in DEPLOYED.items():
         monkeypatch.setenv(name, value)
