@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     """How often the redeem service publishes the time that expires lots."""
     batch_size: int = 500
     """Records per transaction in the stream processors."""
+    max_state_bytes: int = 262_144
+    """The most one state value of a processor may weigh; a record that would make more is dead-lettered."""
     log_level: str = "INFO"
 
 
