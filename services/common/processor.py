@@ -21,13 +21,14 @@ writes the state store for the record's partition; writes become changelog recor
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import KafkaException, Message, TopicPartition
+from confluent_kafka import KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from prometheus_client import Counter
 
@@ -98,10 +99,12 @@ class Processor:
         self.running = True
         group = settings().topic_namespace + config.service
         self.consumer = kafka.consumer(group)
-        self.producer = kafka.producer(f"{group}-{settings().instance_id}")
         self.store = StateStore(config.changelog.name, kafka.consumer(None))
         self.sizes = Sizes(AdminClient({"bootstrap.servers": settings().kafka_bootstrap}), settings().max_state_bytes)
-        self.transactions = Transactions(config.service, self.producer, self.consumer, Backoff(config.service))
+        transactional_id = f"{group}-{settings().instance_id}"
+        self.transactions = Transactions(
+            config.service, lambda: kafka.producer(transactional_id), self.consumer, Backoff(config.service)
+        )
         self._accepts = {t.name: set(t.records) for t in config.inputs}
         self._children: dict[tuple[str, str, str], Any] = {}
         self._event_times: dict[str, list[float]] = {}
@@ -114,7 +117,7 @@ class Processor:
             metrics.REBALANCES.labels(config.service, kind)
 
     def run(self) -> None:
-        self.transactions.patiently(lambda: self.producer.init_transactions(30))
+        self.transactions.start()
         self.consumer.subscribe(list(self._accepts), on_assign=self._on_assign, on_revoke=self._on_revoke)
         log.info("%s consuming %s", self.config.service, ", ".join(self._accepts))
         try:
@@ -130,10 +133,16 @@ class Processor:
                 self.lag.maybe_report()
         finally:
             self.consumer.close()
-            self.producer.flush(10)
+            with contextlib.suppress(KafkaException):  # a broken producer must not hide why the loop ended
+                self.producer.flush(10)
 
     def stop(self) -> None:
         self.running = False
+
+    @property
+    def producer(self) -> Producer:
+        """The transactional producer; a new one replaces it after a fatal error that is not a fencing."""
+        return self.transactions.producer
 
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         self.transactions.patiently(lambda: self.store.restore(sorted({tp.partition for tp in partitions})))
@@ -169,6 +178,7 @@ class Processor:
             return
         self._committed.update(offsets)
         self.store.put_all(changes)
+        metrics.TRANSACTIONS.labels(self.config.service, "committed").inc()
         metrics.BATCH_SECONDS.labels(self.config.service).observe(time.perf_counter() - started)
         for topic, event_times in self._event_times.items():
             metrics.observe_event_latency(self.config.service, topic, event_times)
