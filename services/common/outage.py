@@ -46,8 +46,10 @@ def database_outage(exc: BaseException) -> bool:
     """Whether a PostgreSQL client error means the database is away (asyncpg raises these, and OSErrors)."""
     import asyncpg
 
-    if isinstance(exc, Unavailable | OSError | asyncpg.InterfaceError | asyncpg.PostgresConnectionError):
-        return True  # OSError covers refused and reset connections and TimeoutError
+    lost = (Unavailable, OSError, asyncpg.InterfaceError, asyncpg.InternalClientError, asyncpg.PostgresConnectionError)
+    if isinstance(exc, lost):
+        return True  # OSError covers refused and reset connections and TimeoutError; the client's own state
+        # errors ("another operation is in progress") follow a connection lost in the middle of a statement
     state = sqlstate(exc)
     return state.startswith(OUTAGE_SQLSTATE_CLASSES) and state not in NOT_AN_OUTAGE
 

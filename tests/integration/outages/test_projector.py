@@ -3,17 +3,14 @@ for every shop; a database that goes away and comes back is waited for, and noth
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 from prometheus_client import REGISTRY
 
 from services.common import topics
-from services.gateway.migrations import migrate
 from services.gateway.projector import Projector
 from tests.bench import harness
 from tests.integration.gateway.conftest import earned, fetch, produce_ledger, project_everything, run
@@ -40,22 +37,6 @@ def test_a_ledger_record_whose_row_postgresql_refuses_is_dead_lettered_and_the_r
     assert f"north:{too_long}".encode().startswith(letters["ProgramLimitExceededError"]["original_key"])
     assert letters["DataError"]["original_key"] == b"north:cy"
     assert "out of int64 range" in letters["DataError"]["reason"]
-
-
-@pytest.fixture
-def private_schema(private_postgres: PrivatePostgres) -> Iterator[str]:
-    schema = "projection"
-    asyncio.run(migrate(private_postgres.url, schema))
-    yield schema
-
-    async def drop() -> None:
-        import asyncpg
-
-        conn = await asyncpg.connect(private_postgres.url)
-        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
-        await conn.close()
-
-    asyncio.run(drop())
 
 
 def test_a_projector_whose_database_goes_away_and_comes_back_resumes_without_dead_lettering_anything(

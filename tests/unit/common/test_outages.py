@@ -20,6 +20,7 @@ OUTAGES = [
     asyncpg.CannotConnectNowError("the database system is starting up"),
     asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
     asyncpg.InterfaceError("cannot perform operation: connection is closed"),
+    asyncpg.InternalClientError("cannot switch to state 12; another operation (2) is in progress"),
     asyncpg.PostgresConnectionError("connection failure"),
     asyncpg.AdminShutdownError("terminating connection due to administrator command"),
     asyncpg.TooManyConnectionsError("sorry, too many clients already"),
