@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     back unless the log approved it): longer than a Kafka transaction stays open (60 s)."""
     batch_size: int = 500
     """Records per transaction in the stream processors."""
+    max_state_bytes: int = 262_144
+    """The most one state value of a processor may weigh; a record that would make more is dead-lettered."""
     log_level: str = "INFO"
     allow_demo_credentials: bool = False
     """Lets the gateway and redeem start with the demo's well-known keys and secrets (`make run` sets it);

@@ -64,7 +64,7 @@ PROGRAMS = Topic("loyalty.programs", ("ProgramConfigured",), writer="gateway", k
 """Every version of every shop's program, keyed `{shop_id}:{version}` so compaction keeps them all."""
 REWARDS = Topic("loyalty.rewards", ("RewardConfigured",), writer="gateway", key="reward", compacted=True)
 """The catalog: every reward's latest version, keyed `{shop_id}:{reward_id}`."""
-DLQ = Topic("loyalty.dlq", ("DeadLetter",), writer="every service", key="source")
+DLQ = Topic("loyalty.dlq", ("DeadLetter",), writer="every processor, the projector", key="source")
 EARN_STATE = Topic("earn.customer-state", (), writer="earn", compacted=True)
 """Changelog of the earn service's per-customer state, written in the same transaction as its output."""
 

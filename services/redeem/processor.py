@@ -23,6 +23,7 @@ from prometheus_client import Counter
 from services.common import topics
 from services.common.codec import Decoded
 from services.common.database import connect
+from services.common.outage import Unavailable, database_outage
 from services.common.processor import Output, ProcessorConfig, Rejected
 from services.common.programs import ProgramBook
 from services.common.settings import pairs, settings
@@ -61,17 +62,36 @@ RECONCILE_LIMIT = 500
 
 
 class Stock:
-    """The PostgreSQL reservations, called from the synchronous step."""
+    """The PostgreSQL reservations, called from the synchronous step.
 
-    def __init__(self, database_url: str, schema: str | None) -> None:
+    A database that cannot be reached (refused, closed or timed-out connections, a server shutting
+    down) raises `Unavailable`, so the runtime retries the batch instead of dead-lettering the request;
+    the connection is dropped and opened again on the next call.
+    """
+
+    def __init__(self, database_url: str, schema: str | None, timeout_s: float = 10.0) -> None:
         self._loop = asyncio.new_event_loop()
-        self._url, self._schema = database_url, schema
+        self._url, self._schema, self._timeout_s = database_url, schema, timeout_s
         self._conn: Any = None
 
     def _run(self, work: Any) -> Any:
-        if self._conn is None or self._conn.is_closed():
-            self._conn = self._loop.run_until_complete(connect(self._url, self._schema))
-        return self._loop.run_until_complete(work(self._conn))
+        try:
+            if self._conn is None or self._conn.is_closed():
+                self._conn = self._loop.run_until_complete(self._connect())
+            return self._loop.run_until_complete(asyncio.wait_for(work(self._conn), self._timeout_s))
+        except Exception as exc:
+            if not database_outage(exc):
+                raise
+            self._drop()
+            raise Unavailable("PostgreSQL", f"{type(exc).__name__}: {exc}") from exc
+
+    async def _connect(self) -> Any:
+        return await asyncio.wait_for(connect(self._url, self._schema), self._timeout_s)
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            conn.terminate()
 
     def reserve(
         self, shop: str, customer: str, partition: int, reward: str, redemption_id: str, quantity: int,
