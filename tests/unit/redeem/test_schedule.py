@@ -11,13 +11,14 @@ from confluent_kafka import Consumer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.common.schedule import CHUNK
 from services.common.statestore import StateStore, StateView
 from services.redeem import schedule
 from tests.unit.redeem.step import EmptyChangelog, Partition, records
 from tests.unit.redeem.support import DAY, T0, earned, tick
 
 LONGEST_ID = 64
-BOUND = schedule.CHUNK * (2 * LONGEST_ID + 8) + 64
+BOUND = CHUNK * (2 * LONGEST_ID + 8) + 64
 """The largest record the index may hold: a chunk of customers with the longest ids, and its JSON."""
 
 customers = st.tuples(st.sampled_from(["shop-1", "shop-2"]), st.text("abcdefghij", min_size=1, max_size=LONGEST_ID))
@@ -68,7 +69,7 @@ def test_each_customer_is_swept_once_its_moment_has_come_never_before_and_every_
     swept = schedule.due(view, clock + 10 * DAY, 10_000)
     assert sorted(swept) == sorted(scheduled)
     view = commit(store, view)
-    assert set(store._partitions[0]) == {schedule.CURSOR}  # nothing left behind
+    assert set(store._partitions[0]) == {b"\x00expiry\x00cursor"}  # nothing left behind
 
 
 def test_five_thousand_customers_due_on_one_day_leave_every_record_small_and_expire_over_several_ticks() -> None:
