@@ -4,12 +4,13 @@ is kept in records that never grow with the number of customers."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.common.codec import Decoded
 from services.common.programs import ProgramBook
 from services.common.schedule import CHUNK
 from services.common.statestore import StateView
@@ -23,9 +24,10 @@ TOLERANCE = timedelta(minutes=5)
 LONGEST_ID = 320
 
 
-def logged(entry: tuple[bytes, object], at: object) -> tuple[bytes, object]:
+def logged(entry: tuple[bytes, Decoded], at: datetime) -> tuple[bytes, Decoded]:
+    """The entry as the runtime hands it over: with the time its record was logged."""
     key, decoded = entry
-    return key, replace(decoded, logged_at=millis(at))  # type: ignore[type-var, arg-type]
+    return key, replace(decoded, logged_at=millis(at))
 
 
 def test_an_entry_dated_years_ahead_moves_the_partitions_clock_no_further_than_its_log_time() -> None:
