@@ -1,0 +1,145 @@
+"""The contract's limits: how long every id and text may be, how large every amount, how far every time.
+
+Pure, one table: the gateway refuses beyond it (422 naming the field), every processor checks each
+record it reads against it (`breach`; beyond it, the record is dead-lettered with the reason), the
+domains and document readers take their maxima from it. README "Limits" shows the table.
+
+Text is counted in characters (Unicode code points); UTF-8 takes at most 4 bytes for one. The read
+models index text in composite keys and a PostgreSQL btree entry holds at most 2704 bytes: the widest
+key, `shipping_addresses (shop_id, customer_id, redemption_id)`, takes at most 4 x (64 + 256 + 128) =
+1792 bytes. A customer key `{shop_id}:{customer_id}` has at most 321 characters (1284 bytes).
+
+Why no sum overflows a signed 64-bit integer (Avro `long`, PostgreSQL `bigint`: 9.2 x 10^18):
+- Money: an amount is at most 10^13 minor units; weighted by multipliers of at most 1,000 it stays
+  under 10^16, and an order's refunds (at most `REFUNDS_PER_ORDER`) sum to at most 10^16.
+- Points: one credit, adjustment, transfer or price per unit is at most 10^12 (`POINTS`); the earn
+  domain refuses an order whose rules would give more. A customer's lifetime credits from earn, the
+  net of their adjustments and what they sent and received by transfer are each at most 10^15
+  (`BALANCE`): a credit beyond is refused with its reason. Every debit takes points the customer
+  holds, so redeemed, expired, clawed back and owed are each at most the credits, 3 x 10^15. A
+  shop's sums over its customers are PostgreSQL `numeric` (`sum` of `bigint`) and Python integers.
+- Counts: a quantity is at most 10^6, so a reward's price for one redemption, 10^12 x 10^6, fits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+SHOP_ID, CUSTOMER_ID, ID, NAME, REASON = 64, 256, 128, 200, 1000
+AMOUNT = 10**13
+"""Money: minor units of one amount (an order total, a refund, a line's unit price, a cash part)."""
+POINTS = 10**12
+"""Points of one credit, adjustment or transfer; a reward's price per unit; any number of points a
+program sets (bonuses, task points, caps, thresholds of a transfer)."""
+BALANCE = 10**15
+"""A customer's balance, and each of their totals that a credit adds to."""
+QUANTITY = 10**6
+MULTIPLIER = 1000
+"""The largest multiplier (category, SKU, tier, campaign) and the largest points per currency unit."""
+DAYS = 36_600
+"""Any number of days a program sets (lot lifetime, return window, tier window, grace, hold)."""
+REFUNDS_PER_ORDER = 1000
+LINES, TAGS, ITEMS = 1000, 100, 10_000
+"""Items of an order's lines, of a customer's tags, of any other list."""
+DOCUMENT = 512 * 1024
+"""Characters of a program's or a reward's JSON document."""
+EVENT_BYTES = 512 * 1024
+"""An event encoded in Avro, so it and its dead letter fit the broker's 1 MB."""
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+"""Event times are in [EARLIEST, LATEST); times derived from them (expiry dates) before `DERIVED`."""
+DERIVED = datetime(2500, 1, 1, tzinfo=UTC)
+KEY = SHOP_ID + 1 + CUSTOMER_ID
+
+TEXT: dict[str, int] = {
+    "shop_id": SHOP_ID, "customer_id": CUSTOMER_ID, "to_customer_id": CUSTOMER_ID,
+    "from_customer_id": CUSTOMER_ID, "counterparty_id": CUSTOMER_ID,
+    **dict.fromkeys(
+        ("event_id", "source_event_id", "order_id", "refund_id", "redemption_id", "reward_id", "adjustment_id",
+         "transfer_id", "command_id", "entry_id", "lot_id", "lots.lot_id", "claim_entry_id", "earned_entry_id",
+         "shipping_id"), ID),
+    "lines.sku": 255, "lines.category": 255, "currency": 3, "task": 100, "ref": 255, "reason": REASON,
+    "actor": NAME, "tags": 100, "code": NAME, "prize": NAME, "tier": 100, "from_tier": 100, "to_tier": 100,
+    **dict.fromkeys(("shipping_address.name", "shipping_address.line1", "shipping_address.line2",
+                     "shipping_address.city", "shipping_address.region", "multipliers.name", "bonuses.name"), NAME),
+    "shipping_address.postal_code": 32, "shipping_address.country": 2, "rules": DOCUMENT, "reward": DOCUMENT,
+}  # fmt: skip
+"""Characters per field, by its path in the record (`lines.sku`); other text: `NAME`."""
+
+SIGNED = (-BALANCE, BALANCE)
+NUMBERS: dict[str, tuple[int, int]] = {
+    **dict.fromkeys(("total_minor", "amount_minor", "lines.unit_price_minor", "cash_minor", "order_total_minor"),
+                    (0, AMOUNT)),
+    "refunded_minor": (0, AMOUNT * REFUNDS_PER_ORDER), "weighted_minor": (0, AMOUNT * MULTIPLIER),
+    "lines.quantity": (0, QUANTITY), "quantity": (-(2**31), QUANTITY),
+    **dict.fromkeys(("points", "base_points", "capped_points", "bonuses.points", "lots.points", "owed", "uncollected",
+                     "uncovered", "points_restored", "qualifying_points", "threshold", "available"), SIGNED),
+    "multipliers.numerator": (0, POINTS), "multipliers.denominator": (1, POINTS),
+    "birth_month": (1, 12), "birth_day": (1, 31),
+}  # fmt: skip
+"""Inclusive range per integer field; a command's points are narrower (`COMMAND_POINTS`)."""
+COMMAND_POINTS = {"AdjustmentRequested", "TransferRequested", "TransferReceived"}
+EVENT_TIMES = frozenset({"occurred_at", "now", "effective_from", "configured_at"})
+LISTS = {"lines": LINES, "tags": TAGS}
+
+
+@dataclass(frozen=True)
+class Breach:
+    """The first field beyond its limit (`lines[2].sku`) and what the limit is."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.message}"
+
+
+def breach(record: Mapping[str, Any], name: str = "", key: bytes | None = None) -> Breach | None:
+    """Why the record `name` (or its Kafka key) is beyond the limits, or None. Never echoes the value."""
+    if key is not None and len(key) > 4 * KEY:
+        return Breach("the key", f"takes {len(key)} bytes, more than {4 * KEY}")
+    return _mapping(record, "", "", name)
+
+
+def numbers(name: str, path: str) -> tuple[int, int] | None:
+    """The inclusive range of an integer field of record `name`, if it has one."""
+    if path == "points" and name in COMMAND_POINTS:
+        return -POINTS, POINTS
+    return NUMBERS.get(path)
+
+
+def times(path: str) -> tuple[datetime, datetime]:
+    return (EARLIEST, LATEST) if path in EVENT_TIMES else (EARLIEST, DERIVED)
+
+
+def _mapping(record: Mapping[str, Any], path: str, where: str, name: str) -> Breach | None:
+    for field, value in record.items():
+        found = _value(value, f"{path}.{field}" if path else field, f"{where}.{field}" if where else field, name)
+        if found is not None:
+            return found
+    return None
+
+
+def _value(value: Any, path: str, where: str, name: str) -> Breach | None:
+    if isinstance(value, str):
+        longest = TEXT.get(path, NAME)
+        return None if len(value) <= longest else Breach(where, f"has {len(value)} characters, more than {longest}")
+    if isinstance(value, int | float) and (bounds := numbers(name, path)) is not None:
+        if isinstance(value, bool | float):
+            return Breach(where, "must be an integer")
+        low, high = bounds
+        return None if low <= value <= high else Breach(where, f"must be from {low:,} to {high:,}")
+    if isinstance(value, datetime):
+        low_at, high_at = times(path)
+        if low_at <= (value if value.tzinfo else value.replace(tzinfo=UTC)) < high_at:
+            return None
+        return Breach(where, f"must be from {low_at:%Y-%m-%d} to before {high_at:%Y-%m-%d}")
+    if isinstance(value, Mapping):
+        return _mapping(value, path, where, name)
+    if isinstance(value, list):
+        if len(value) > (most := LISTS.get(path, ITEMS)):
+            return Breach(where, f"has {len(value)} items, more than {most}")
+        return next((b for i, item in enumerate(value) if (b := _value(item, path, f"{where}[{i}]", name))), None)
+    return None
