@@ -51,6 +51,8 @@ EVENT_BYTES = 512 * 1024
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
 """Event times are in [EARLIEST, LATEST); times derived from them (expiry dates) before `DERIVED`."""
 DERIVED = datetime(2500, 1, 1, tzinfo=UTC)
+EARLIEST_MS, LATEST_MS = 946_684_800_000, 7_258_118_400_000
+"""The same bounds in epoch milliseconds."""
 KEY = SHOP_ID + 1 + CUSTOMER_ID
 
 TEXT: dict[str, int] = {
