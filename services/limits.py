@@ -100,9 +100,9 @@ class Breach:
 
 def breach(record: Mapping[str, Any], name: str = "", key: bytes | None = None) -> Breach | None:
     """Why the record `name` (or its Kafka key) is beyond the limits, or None. Never echoes the value."""
-    if key is not None and len(key) > 4 * KEY:
-        return Breach("the key", f"takes {len(key)} bytes, more than {4 * KEY}")
-    return _mapping(record, "", "", name)
+    if (found := _fields(record, "", name)) is not None or key is None or len(key) <= 4 * KEY:
+        return found
+    return Breach("the key", f"takes {len(key)} bytes, more than {4 * KEY}")
 
 
 def numbers(name: str, path: str) -> tuple[int, int] | None:
@@ -112,36 +112,47 @@ def numbers(name: str, path: str) -> tuple[int, int] | None:
     return NUMBERS.get(path)
 
 
-def times(path: str) -> tuple[datetime, datetime]:
-    return (EARLIEST, LATEST) if path in EVENT_TIMES else (EARLIEST, DERIVED)
-
-
-def _mapping(record: Mapping[str, Any], path: str, where: str, name: str) -> Breach | None:
+def _fields(record: Mapping[str, Any], prefix: str, name: str) -> Breach | None:
     for field, value in record.items():
-        found = _value(value, f"{path}.{field}" if path else field, f"{where}.{field}" if where else field, name)
-        if found is not None:
-            return found
+        if (found := _value(value, prefix + field, name)) is not None:
+            return Breach(field + found.field, found.message)
     return None
 
 
-def _value(value: Any, path: str, where: str, name: str) -> Breach | None:
-    if isinstance(value, str):
+def _value(value: Any, path: str, name: str) -> Breach | None:
+    """What is beyond the limit in `value`, found at `path`; the breach names the field below `value`."""
+    kind = type(value)
+    if kind is str:
         longest = TEXT.get(path, NAME)
-        return None if len(value) <= longest else Breach(where, f"has {len(value)} characters, more than {longest}")
-    if isinstance(value, int | float) and (bounds := numbers(name, path)) is not None:
-        if isinstance(value, bool | float):
-            return Breach(where, "must be an integer")
-        low, high = bounds
-        return None if low <= value <= high else Breach(where, f"must be from {low:,} to {high:,}")
-    if isinstance(value, datetime):
-        low_at, high_at = times(path)
-        if low_at <= (value if value.tzinfo else value.replace(tzinfo=UTC)) < high_at:
-            return None
-        return Breach(where, f"must be from {low_at:%Y-%m-%d} to before {high_at:%Y-%m-%d}")
-    if isinstance(value, Mapping):
-        return _mapping(value, path, where, name)
-    if isinstance(value, list):
+        return None if len(value) <= longest else Breach("", f"has {len(value)} characters, more than {longest}")
+    if value is None:
+        return None
+    if kind is int or kind is bool or kind is float:
+        return None if (bounds := numbers(name, path)) is None else _number(value, *bounds)
+    if kind is datetime:
+        low, high = (EARLIEST, LATEST) if path in EVENT_TIMES else (EARLIEST, DERIVED)
+        return None if low <= (value if value.tzinfo else value.replace(tzinfo=UTC)) < high else _time(low, high)
+    if kind is dict or isinstance(value, Mapping):
+        found = _fields(value, path + ".", name)
+        return None if found is None else Breach("." + found.field, found.message)
+    if kind is list:
         if len(value) > (most := LISTS.get(path, ITEMS)):
-            return Breach(where, f"has {len(value)} items, more than {most}")
-        return next((b for i, item in enumerate(value) if (b := _value(item, path, f"{where}[{i}]", name))), None)
+            return Breach("", f"has {len(value)} items, more than {most}")
+        for i, item in enumerate(value):
+            if (found := _value(item, path, name)) is not None:
+                return Breach(f"[{i}]{found.field}", found.message)
     return None
+
+
+def _number(value: float, low: int, high: int) -> Breach | None:
+    if type(value) is not int:
+        return Breach("", "must be an integer")
+    if low <= value <= high:
+        return None
+    return Breach(
+        "", f"is negative (it must be from 0 to {high:,})" if value < low == 0 else f"must be from {low:,} to {high:,}"
+    )
+
+
+def _time(low: datetime, high: datetime) -> Breach:
+    return Breach("", f"must be from {low:%Y-%m-%d} to before {high:%Y-%m-%d}")

@@ -21,6 +21,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 from prometheus_client import Counter
 
+from services import limits
 from services.common import dlq, kafka, logs, metrics
 from services.common.codec import Codec, Decoded, DecodeError
 from services.common.statestore import StateStore, StateView
@@ -168,6 +169,8 @@ class Processor:
                 raise Rejected(f"{decoded.name} does not belong on {topic}")
             if carries_nul(decoded.record):
                 raise Rejected("text contains the NUL character (U+0000), which the read models cannot store")
+            if (breach := limits.breach(decoded.record, decoded.name, key)) is not None:
+                raise Rejected(f"beyond the contract's limits: {breach}")
             view = StateView(self.store, partition, changes)
             outputs = self.config.step(key, decoded, view)
         except (DecodeError, Rejected) as exc:
