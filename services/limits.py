@@ -11,7 +11,7 @@ key, `shipping_addresses (shop_id, customer_id, redemption_id)`, takes at most 4
 
 Why no sum overflows a signed 64-bit integer (Avro `long`, PostgreSQL `bigint`: 9.2 x 10^18):
 - Money: an amount is at most 10^13 minor units; weighted by multipliers of at most 1,000 it stays
-  under 10^16, and an order's refunds (at most `REFUNDS_PER_ORDER`) sum to at most 10^16.
+  under 10^16, and an order's refunds (at most `REFUNDS_PER_ORDER`) sum to at most 10^15.
 - Points: one credit, adjustment, transfer or price per unit is at most 10^12 (`POINTS`); the earn
   domain refuses an order whose rules would give more. A customer's lifetime credits from earn, the
   net of their adjustments and what they sent and received by transfer are each at most 10^15
@@ -41,9 +41,11 @@ MULTIPLIER = 1000
 """The largest multiplier (category, SKU, tier, campaign) and the largest points per currency unit."""
 DAYS = 36_600
 """Any number of days a program sets (lot lifetime, return window, tier window, grace, hold)."""
-REFUNDS_PER_ORDER = 1000
+REFUNDS_PER_ORDER = 100
 LINES, TAGS, ITEMS = 1000, 100, 10_000
 """Items of an order's lines, of a customer's tags, of any other list."""
+TIERS, TASKS, THRESHOLDS, TRANSFERS_PER_DAY = 50, 100, 100, 1000
+"""The most a program may name: tiers, tasks, balance thresholds, and transfers a customer may send a day."""
 DOCUMENT = 512 * 1024
 """Characters of a program's or a reward's JSON document."""
 EVENT_BYTES = 512 * 1024

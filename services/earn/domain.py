@@ -3,6 +3,10 @@
 Decider shape: `decide_*(command, state, program, ...) -> list[event]` and `evolve(state, event)`.
 The state is one customer's earning record, kept per customer key by the stream processor; the
 circuit breaker's count is per shop (`ShopHours`), kept beside it.
+
+Bounded (services/limits.py): a credit is at most `limits.POINTS` (an order whose rules would give
+more is refused, never rounded down), a customer earns at most `limits.BALANCE` in all (a credit
+beyond is refused), and an order takes at most `limits.REFUNDS_PER_ORDER` refunds.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from math import floor
 
+from services import limits
 from services.earn.currencies import minor_unit_exponent
 from services.earn.program import Program
 from services.earn.rules import Line, Profile, order_points
@@ -262,6 +267,16 @@ def credit(
     return Credit(credited, capped, "circuit_breaker" if over_budget else None)
 
 
+def within_lifetime(granted: Credit, state: Earnings) -> Credit:
+    """The credit, unless it takes what the customer earned in all beyond `limits.BALANCE`."""
+    if state.lifetime_earned + granted.points > limits.BALANCE:
+        raise ContractViolation(
+            f"the customer has earned {state.lifetime_earned:,} points: {granted.points:,} more would pass "
+            f"the {limits.BALANCE:,} a customer may earn in all"
+        )
+    return granted
+
+
 def hourly_budget(program: Program, partitions: int) -> int | None:
     """The shop's hourly limit shared evenly by the partitions (each decides alone)."""
     limit = program.circuit_breaker.max_points_per_hour
@@ -288,7 +303,12 @@ def decide_order(
         raise ContractViolation(f"order {order.order_id} was already paid under another event_id")
     profile = state.profile(order.customer_id)
     computed = order_points(order.total_minor, order.currency, order.lines, profile, order.occurred_at, program)
-    granted = credit(computed.total, order.occurred_at, state, program, shop, budget)
+    if computed.total > limits.POINTS:
+        raise ContractViolation(
+            f"order {order.order_id} would earn more than the {limits.POINTS:,} points one entry may carry "
+            f"(about 2^{computed.total.bit_length() - 1}): refused rather than rounded down"
+        )
+    granted = within_lifetime(credit(computed.total, order.occurred_at, state, program, shop, budget), state)
     entry = entry_id(order.shop_id, order.event_id, "earned")
     available_at, expires_at = lot_dates(order.occurred_at, program, granted.held)
     earned = PointsEarned(
@@ -420,7 +440,7 @@ def decide_task(
         points, refused = (0, rule_points) if why_not else (rule_points, 0)
         reason = f"task {task.task}{about}" + (f": {why_not}" if why_not else "")
         used = None if why_not else used
-    granted = credit(points, task.occurred_at, state, program, shop, budget)
+    granted = within_lifetime(credit(points, task.occurred_at, state, program, shop, budget), state)
     entry = entry_id(task.shop_id, task.event_id, "earned")
     available_at, expires_at = lot_dates(task.occurred_at, program, granted.held)
     earned = PointsEarned(
@@ -534,12 +554,15 @@ def _clawed_back(state: Earnings, event: PointsClawedBack) -> Earnings:
 
 
 def evolve_shop(shop: ShopHours, event: PointsEarned) -> ShopHours:
-    """Counts issued points per hour (held credits are not issued); keeps the last day of hours."""
+    """Counts issued points per hour (held credits are not issued); keeps the last day of hours.
+
+    A count stops at `limits.BALANCE`: above any budget a program may set, so every decision is the
+    same as with the exact count, which may grow without bound."""
     if event.held is not None or event.points == 0:
         return shop
     issued = dict(shop.issued)
     hour = hour_of(event.occurred_at)
-    issued[hour] = issued.get(hour, 0) + event.points
+    issued[hour] = min(issued.get(hour, 0) + event.points, limits.BALANCE)
     for old in sorted(issued)[:-24]:
         del issued[old]
     return ShopHours(issued)

@@ -58,3 +58,21 @@ async def test_a_program_effective_at_an_epoch_millisecond_beyond_the_limits_is_
     for when in (10**17, "99999999999999999999"):
         response = await api.put(f"/v1/program?effective_from={when}", json={}, headers=admin("north"))
         assert (response.status_code, response.json()["error"]["details"]) == (422, {"field": "effective_from"})
+
+
+@pytest.mark.parametrize(
+    ("document", "field"),
+    [({"lot_lifetime_days": 10**12}, "lot_lifetime_days"), ({"first_order_bonus": 2**70}, "first_order_bonus"),
+     ({"campaigns": [{"name": "x", "multiplier": "5000"}]}, "campaigns[0].multiplier")],
+)  # fmt: skip
+async def test_a_program_number_beyond_the_limits_is_a_422_naming_the_field(
+    api: httpx.AsyncClient, document: dict[str, Any], field: str
+) -> None:
+    response = await api.put("/v1/program", json=document, headers=admin("north"))
+    assert (response.status_code, response.json()["error"]["details"]) == (422, {"field": field})
+
+
+async def test_a_reward_number_beyond_the_limits_is_a_422_naming_the_field(api: httpx.AsyncClient) -> None:
+    reward = {"name": "Mug", "kind": "physical", "points_price": 2**63}
+    response = await api.put("/v1/rewards/mug", json=reward, headers=admin("north"))
+    assert (response.status_code, response.json()["error"]["details"]) == (422, {"field": "points_price"})
