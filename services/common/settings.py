@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     codes (so an auditor holding it can recompute them) and signs its customer tokens."""
     expiry_tick_seconds: float = 60.0
     """How often the redeem service publishes the time that expires lots."""
+    redeem_duplicates_days: int = 30
+    """How long (event time) the redeem service recognises a command again; an older one is dead-lettered."""
     batch_size: int = 500
     """Records per transaction in the stream processors."""
     log_level: str = "INFO"

@@ -102,9 +102,8 @@ class Redeem:
         try:
             if name == "RedemptionRequested":
                 tier = (view.get(key + b"\x00tier") or b"member").decode()
-                after, events = domain.settle(
-                    account, self.redeem(command, account, tier, shop), shop.thresholds, command.occurred_at
-                )
+                decided = self.redeem(command, account, tier, shop)
+                after, events = domain.settle(account, decided, shop.thresholds, command.occurred_at, shop.retention)
             else:
                 after, events = domain.handle(command, account, shop)
         except domain.ContractViolation as exc:
@@ -187,6 +186,7 @@ class Redeem:
                 transfers.get("max_points"), transfers.get("max_per_day"), rules.get("timezone", "UTC")
             ),
             lot_lifetime=timedelta(days=int(rules.get("lot_lifetime_days", 365))),
+            retention=domain.Retention(duplicates=timedelta(days=settings().redeem_duplicates_days)),
         )
 
 
