@@ -6,7 +6,9 @@ circuit breaker's count is per shop (`ShopHours`), kept beside it.
 
 Bounded (services/limits.py): a credit is at most `limits.POINTS` (an order whose rules would give
 more is refused, never rounded down), a customer earns at most `limits.BALANCE` in all (a credit
-beyond is refused), and an order takes at most `limits.REFUNDS_PER_ORDER` refunds.
+beyond is refused), and an order takes at most `limits.REFUNDS_PER_ORDER` refunds, waiting or
+applied. The processor keeps each `(task, ref)` paid, like each event applied and each order, as
+its own small state record, and loads only the one an event needs.
 """
 
 from __future__ import annotations
@@ -363,6 +365,10 @@ def decide_refund(refund: OrderRefunded, state: Earnings, program: Program) -> l
             raise ContractViolation(
                 f"refund {refund.refund_id} is already waiting for its order under another event_id"
             )
+        if len(awaiting) >= limits.REFUNDS_PER_ORDER:
+            raise ContractViolation(
+                f"{limits.REFUNDS_PER_ORDER} refunds are already waiting for order {refund.order_id}, the most one may"
+            )
         return [
             RefundAwaitingOrder(
                 refund.event_id, refund.order_id, refund.refund_id, refund.amount_minor, refund.occurred_at
@@ -370,6 +376,8 @@ def decide_refund(refund: OrderRefunded, state: Earnings, program: Program) -> l
         ]
     if refund.refund_id in order.refund_ids:
         raise ContractViolation(f"refund {refund.refund_id} was already applied under another event_id")
+    if len(order.refund_ids) >= limits.REFUNDS_PER_ORDER:
+        raise ContractViolation(f"order {refund.order_id} has had {limits.REFUNDS_PER_ORDER} refunds, the most one may")
     waiting = RefundAwaitingOrder(
         refund.event_id, refund.order_id, refund.refund_id, refund.amount_minor, refund.occurred_at
     )
@@ -400,24 +408,31 @@ def _clawback(
     )
 
 
-def task_limit(task: TaskCompleted, state: Earnings, program: Program) -> tuple[TaskCounted, str | None]:
-    """What paying this task uses up, and why it is not paid (None when it is)."""
+def task_counted(task: TaskCompleted, program: Program) -> tuple[TaskCounted, int | None, str]:
+    """What paying a task of the program uses up: its period counter (with the period's limit) and the
+    `(task, ref)` that pays once, within its period for a task with a period limit (a birthday each year)."""
     rule = program.tasks[task.task]
     local = task.occurred_at.astimezone(program.zone)
-    counter, limit = None, None
+    counter, most, period = None, None, ""
     if rule.per_day is not None:
-        counter, limit = f"{task.task}|{local.date().isoformat()}", f"at most {rule.per_day} times a day"
-        full = state.task_counts.get(counter, 0) >= rule.per_day
+        counter, most, period = f"{task.task}|{local.date().isoformat()}", rule.per_day, "a day"
     elif rule.per_year is not None:
-        counter, limit = f"{task.task}|{local.year}", f"at most {rule.per_year} times a year"
-        full = state.task_counts.get(counter, 0) >= rule.per_year
-    else:
-        full = False
-    # (task, ref) pays once; within its period for a task with a period limit (a birthday each year).
-    period = "" if counter is None else counter.rpartition("|")[2] + "|"
-    once = f"{task.task}|{period}{task.ref or ''}" if task.ref is not None or counter is None else None
-    used = TaskCounted(counter, once)
-    if full:
+        counter, most, period = f"{task.task}|{local.year}", rule.per_year, "a year"
+    prefix = "" if counter is None else counter.rpartition("|")[2] + "|"
+    once = f"{task.task}|{prefix}{task.ref or ''}" if task.ref is not None or counter is None else None
+    return TaskCounted(counter, once), most, f"at most {most} times {period}"
+
+
+def once_key(task: TaskCompleted, program: Program) -> str | None:
+    """The `(task, ref)` a task of the program would use up, if it pays once: the state it needs loaded."""
+    return task_counted(task, program)[0].once if task.task in program.tasks else None
+
+
+def task_limit(task: TaskCompleted, state: Earnings, program: Program) -> tuple[TaskCounted, str | None]:
+    """What paying this task uses up, and why it is not paid (None when it is)."""
+    used, most, limit = task_counted(task, program)
+    once = used.once
+    if used.counter is not None and most is not None and state.task_counts.get(used.counter, 0) >= most:
         return used, f"{task.task} pays {limit}"
     if once is not None and once in state.task_refs:
         return used, f"{task.task}{f' {task.ref}' if task.ref else ''} was already paid"
