@@ -40,7 +40,9 @@ QUANTITY = 10**6
 MULTIPLIER = 1000
 """The largest multiplier (category, SKU, tier, campaign) and the largest points per currency unit."""
 DAYS = 36_600
-"""Any number of days a program sets (lot lifetime, return window, tier window, grace, hold)."""
+"""Any number of days a program sets (lot lifetime, return window, grace, hold)."""
+TIER_WINDOW_DAYS = 3_660
+"""A tier window: a customer's tier state keeps at most an entry per day of it beyond its bound."""
 REFUNDS_PER_ORDER = 100
 LINES, TAGS, ITEMS = 1000, 100, 10_000
 """Items of an order's lines, of a customer's tags, of any other list."""

@@ -261,7 +261,7 @@ def _tier_window(value: Any, path: str) -> None:
     spec = _object(value, path, {"mode", "days", "grace_days"})
     if spec.get("mode", "rolling") not in ("rolling", "calendar_year"):
         raise InvalidProgram(f"{path}.mode", "rolling or calendar_year")
-    _days(spec.get("days", 365), f"{path}.days", minimum=1)
+    fields.integer(spec.get("days", 365), f"{path}.days", 1, limits.TIER_WINDOW_DAYS)
     _days(spec.get("grace_days", 0), f"{path}.grace_days")
 
 
