@@ -160,3 +160,17 @@ def _number(value: float, low: int, high: int) -> Breach | None:
 
 def _time(low: datetime, high: datetime) -> Breach:
     return Breach("", f"must be from {low:%Y-%m-%d} to before {high:%Y-%m-%d}")
+
+
+def describe(name: str, path: str, kind: str) -> str | None:
+    """The limit of field `path` of record `name` in words, for the schema's docs; `kind` is its Avro type
+    (`string`, `long`, `int`, `timestamp-millis`, `array`)."""
+    if kind == "string":
+        return f"At most {TEXT.get(path, NAME):,} characters."
+    if kind in ("long", "int") and (bounds := numbers(name, path)) is not None:
+        return f"From {bounds[0]:,} to {bounds[1]:,}."
+    if kind == "timestamp-millis":
+        return f"From {EARLIEST:%Y-%m-%d} to before {(LATEST if path in EVENT_TIMES else DERIVED):%Y-%m-%d}."
+    if kind == "array":
+        return f"At most {LISTS.get(path, ITEMS):,} items."
+    return None

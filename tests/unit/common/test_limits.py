@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from services import limits
+from services.common import topics
+from services.common.schemas import contract
 
 MIGRATIONS = Path(limits.__file__).parent / "gateway" / "migrations"
 BTREE_ENTRY = 2704
@@ -128,3 +132,30 @@ def test_every_index_of_the_read_models_fits_a_btree_entry_at_the_longest_utf8()
         assert not unknown, f"{migration}: give {unknown} a limit (services/limits.py) and a width here"
         width = sum(WIDEST_BYTES.get(c, 8) + 4 for c in columns) + 16  # varlena and tuple headers
         assert width < BTREE_ENTRY, f"{migration} {columns}: {width} bytes"
+
+
+READ_BY_PROCESSORS = sorted(
+    {record for topic in (topics.ORDERS, topics.TASKS, topics.CUSTOMERS, topics.REDEMPTION_REQUESTS, topics.LEDGER,
+                          topics.TIERS) for record in topic.records}
+)  # fmt: skip
+
+
+def fields_of(fields: list[dict[str, Any]], prefix: str = "") -> Iterator[tuple[str, str | None, str]]:
+    """(path, Avro kind, doc) of every field, nested records' fields included."""
+    for field in fields:
+        path, kind = prefix + field["name"], field["type"]
+        types = [t for t in (kind if isinstance(kind, list) else [kind]) if t != "null"]
+        single = types[0] if len(types) == 1 else None
+        name = single.get("logicalType") or single["type"] if isinstance(single, dict) else single
+        yield path, name, field.get("doc", "")
+        for t in types:
+            record = t.get("items", t) if isinstance(t, dict) else None
+            if isinstance(record, dict) and record.get("type") == "record":
+                yield from fields_of(record["fields"], path + ".")
+
+
+@pytest.mark.parametrize("name", READ_BY_PROCESSORS)
+def test_the_schemas_docs_state_the_limit_of_every_field_a_processor_checks(name: str) -> None:
+    for path, kind, doc in fields_of(contract().current[name].definition["fields"]):
+        sentence = limits.describe(name, path, kind or "")
+        assert sentence is None or sentence.rstrip(".") in doc, f"{name}.{path}: say {sentence!r}"
