@@ -2,17 +2,21 @@
 
 Pure: the earn and redeem domains both read documents with it and may not import each other.
 A domain's own refusal (`InvalidProgram`, `InvalidReward`) is an `InvalidField`; its entry point is
-wrapped with `refusals_as`, so a caller only ever sees the domain's own kind.
+wrapped with `refusals_as`, so a caller only ever sees the domain's own kind. Every number, list and
+time is bounded (by default, the contract's `limits.POINTS`, `limits.ITEMS` and event-time range),
+so nothing a document sets can overflow what the services compute with it.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from fractions import Fraction
 from typing import Any, ParamSpec, TypeVar
+
+from services import limits
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -43,16 +47,18 @@ def refusals_as(kind: type[InvalidField]) -> Callable[[Callable[P, T]], Callable
     return wrap
 
 
-def integer(value: Any, path: str, minimum: int = 0) -> int:
+def integer(value: Any, path: str, minimum: int = 0, maximum: int = limits.POINTS) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidField(path, "an integer")
     if value < minimum:
         raise InvalidField(path, f"at least {minimum}")
+    if value > maximum:
+        raise InvalidField(path, f"at most {maximum:,}")
     return value
 
 
-def optional_integer(value: Any, path: str, minimum: int = 0) -> int | None:
-    return None if value is None else integer(value, path, minimum)
+def optional_integer(value: Any, path: str, minimum: int = 0, maximum: int = limits.POINTS) -> int | None:
+    return None if value is None else integer(value, path, minimum, maximum)
 
 
 def boolean(value: Any, path: str) -> bool:
@@ -61,9 +67,20 @@ def boolean(value: Any, path: str) -> bool:
     return value
 
 
-def array(value: Any, path: str) -> list[Any]:
+def array(value: Any, path: str, longest: int = limits.ITEMS) -> list[Any]:
     if not isinstance(value, list):
         raise InvalidField(path, "a list")
+    if len(value) > longest:
+        raise InvalidField(path, f"at most {longest:,} items")
+    return value
+
+
+def entries(value: Any, path: str, what: str, longest: int = limits.ITEMS) -> Mapping[str, Any]:
+    """An object of `what` (e.g. "task name -> {points}"), of at most `longest` entries."""
+    if not isinstance(value, Mapping):
+        raise InvalidField(path, f"an object of {what}")
+    if len(value) > longest:
+        raise InvalidField(path, f"at most {longest:,} entries")
     return value
 
 
@@ -82,6 +99,8 @@ def instant(value: Any, path: str) -> datetime | None:
         raise InvalidField(path, "an ISO 8601 time such as 2026-12-01T00:00:00Z") from None
     if when.tzinfo is None:
         raise InvalidField(path, "a time with its UTC offset (or Z)")
+    if not limits.EARLIEST <= when < limits.LATEST:
+        raise InvalidField(path, "a time from 2000-01-01 to before 2200-01-01")
     return when
 
 

@@ -1,7 +1,8 @@
 """JSON <-> Avro records for HTTP: events arrive as JSON with a `type` field.
 
 Timestamps are ISO 8601 strings (with a zone) or epoch milliseconds; money and points are
-integers. Validation against the Avro schema names the field at fault.
+integers. Every field is checked against the contract's limits (`services.limits`) and the Avro
+schema; a refusal names the field at fault and never echoes a value that is too long.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from fastavro.validation import ValidationError, validate
 
+from services import limits
 from services.common.codec import Codec
 
 INPUT_TYPES = ("OrderPaid", "OrderRefunded", "TaskCompleted", "RedemptionRequested", "CustomerUpdated")
@@ -23,19 +25,22 @@ class InvalidEvent(ValueError):
 
 
 def parse_timestamp(value: Any, field: str) -> datetime:
-    if isinstance(value, bool):
-        raise InvalidEvent(f"{field} must be an ISO 8601 timestamp or epoch milliseconds", field)
-    if isinstance(value, int):
+    """An ISO 8601 time with its zone, or integer epoch milliseconds, from 2000 to before 2200."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not limits.EARLIEST_MS <= value < limits.LATEST_MS:
+            raise InvalidEvent(f"{field} must be from 2000-01-01 to before 2200-01-01 ({value} ms is not)", field)
         return datetime.fromtimestamp(value / 1000, UTC)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise InvalidEvent(f"{field} is not an ISO 8601 timestamp: {value!r}", field) from None
-        if parsed.tzinfo is None:
-            raise InvalidEvent(f"{field} needs a time zone (e.g. 'Z')", field)
-        return parsed
-    raise InvalidEvent(f"{field} must be an ISO 8601 timestamp or epoch milliseconds", field)
+    if not isinstance(value, str) or len(value) > 40:
+        raise InvalidEvent(f"{field} must be an ISO 8601 timestamp or epoch milliseconds (an integer)", field)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidEvent(f"{field} is not an ISO 8601 timestamp: {value!r}", field) from None
+    if parsed.tzinfo is None:
+        raise InvalidEvent(f"{field} needs a time zone (e.g. 'Z')", field)
+    if not limits.EARLIEST <= parsed < limits.LATEST:
+        raise InvalidEvent(f"{field} must be from 2000-01-01 to before 2200-01-01 ({value} is not)", field)
+    return parsed
 
 
 def from_json(codec: Codec, body: Any) -> tuple[str, dict[str, Any]]:
@@ -60,11 +65,16 @@ def from_json(codec: Codec, body: Any) -> tuple[str, dict[str, Any]]:
         record[fname] = value
     unknown = set(body) - {f["name"] for f in schema.definition["fields"]} - {"type"}
     if unknown:
-        raise InvalidEvent(f"unknown field(s): {', '.join(sorted(unknown))}", sorted(unknown)[0])
+        names = sorted(field_name[:100] for field_name in unknown)
+        raise InvalidEvent(f"unknown field(s): {', '.join(names[:5])}", names[0])
+    if (breach := limits.breach(record, name)) is not None:
+        raise InvalidEvent(str(breach), breach.field)
     try:
         validate(record, schema.parsed, raise_errors=True)
     except ValidationError as exc:
-        raise InvalidEvent(f"does not match the {name} schema: {exc}") from None
+        raise InvalidEvent(f"does not match the {name} schema: {str(exc)[:500]}") from None
+    if (size := len(codec.encode(name, record))) > limits.EVENT_BYTES:
+        raise InvalidEvent(f"the event takes {size} bytes in Avro, more than {limits.EVENT_BYTES}")
     return name, record
 
 

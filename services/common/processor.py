@@ -32,6 +32,7 @@ from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, KafkaException, Message, Pr
 from confluent_kafka.admin import AdminClient
 from prometheus_client import Counter
 
+from services import limits
 from services.common import dlq, kafka, logs, metrics
 from services.common.codec import Codec, Decoded, DecodeError
 from services.common.outage import Backoff, Unavailable
@@ -200,6 +201,8 @@ class Processor:
                 raise Rejected(f"{decoded.name} does not belong on {topic}")
             if carries_nul(decoded.record):
                 raise Rejected("text contains the NUL character (U+0000), which the read models cannot store")
+            if (breach := limits.breach(decoded.record, decoded.name, key)) is not None:
+                raise Rejected(f"beyond the contract's limits: {breach}")
             view = StateView(self.store, partition, changes)
             outputs = [self._encoded(out, key) for out in self.config.step(key, decoded, view)]
             self.sizes.check_state(self.config.changelog.name, view.staged)

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     reservation_settle_seconds: float = 900.0
     """How long after a decision last relied on a reward reservation the redeem service may reconcile it (give it
     back unless the log approved it): longer than a Kafka transaction stays open (60 s)."""
+    redeem_duplicates_days: int = 30
+    """How long (event time) the redeem service recognises a command again; an older one is dead-lettered."""
     batch_size: int = 500
     """Records per transaction in the stream processors."""
     max_state_bytes: int = 262_144

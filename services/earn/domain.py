@@ -3,6 +3,12 @@
 Decider shape: `decide_*(command, state, program, ...) -> list[event]` and `evolve(state, event)`.
 The state is one customer's earning record, kept per customer key by the stream processor; the
 circuit breaker's count is per shop (`ShopHours`), kept beside it.
+
+Bounded (services/limits.py): a credit is at most `limits.POINTS` (an order whose rules would give
+more is refused, never rounded down), a customer earns at most `limits.BALANCE` in all (a credit
+beyond is refused), and an order takes at most `limits.REFUNDS_PER_ORDER` refunds, waiting or
+applied. The processor keeps each `(task, ref)` paid, like each event applied and each order, as
+its own small state record, and loads only the one an event needs.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from math import floor
 
+from services import limits
 from services.earn.currencies import minor_unit_exponent
 from services.earn.program import Program
 from services.earn.rules import Line, Profile, order_points
@@ -262,6 +269,16 @@ def credit(
     return Credit(credited, capped, "circuit_breaker" if over_budget else None)
 
 
+def within_lifetime(granted: Credit, state: Earnings) -> Credit:
+    """The credit, unless it takes what the customer earned in all beyond `limits.BALANCE`."""
+    if state.lifetime_earned + granted.points > limits.BALANCE:
+        raise ContractViolation(
+            f"the customer has earned {state.lifetime_earned:,} points: {granted.points:,} more would pass "
+            f"the {limits.BALANCE:,} a customer may earn in all"
+        )
+    return granted
+
+
 def hourly_budget(program: Program, partitions: int) -> int | None:
     """The shop's hourly limit shared evenly by the partitions (each decides alone)."""
     limit = program.circuit_breaker.max_points_per_hour
@@ -288,7 +305,12 @@ def decide_order(
         raise ContractViolation(f"order {order.order_id} was already paid under another event_id")
     profile = state.profile(order.customer_id)
     computed = order_points(order.total_minor, order.currency, order.lines, profile, order.occurred_at, program)
-    granted = credit(computed.total, order.occurred_at, state, program, shop, budget)
+    if computed.total > limits.POINTS:
+        raise ContractViolation(
+            f"order {order.order_id} would earn more than the {limits.POINTS:,} points one entry may carry "
+            f"(about 2^{computed.total.bit_length() - 1}): refused rather than rounded down"
+        )
+    granted = within_lifetime(credit(computed.total, order.occurred_at, state, program, shop, budget), state)
     entry = entry_id(order.shop_id, order.event_id, "earned")
     available_at, expires_at = lot_dates(order.occurred_at, program, granted.held)
     earned = PointsEarned(
@@ -343,6 +365,10 @@ def decide_refund(refund: OrderRefunded, state: Earnings, program: Program) -> l
             raise ContractViolation(
                 f"refund {refund.refund_id} is already waiting for its order under another event_id"
             )
+        if len(awaiting) >= limits.REFUNDS_PER_ORDER:
+            raise ContractViolation(
+                f"{limits.REFUNDS_PER_ORDER} refunds are already waiting for order {refund.order_id}, the most one may"
+            )
         return [
             RefundAwaitingOrder(
                 refund.event_id, refund.order_id, refund.refund_id, refund.amount_minor, refund.occurred_at
@@ -350,6 +376,8 @@ def decide_refund(refund: OrderRefunded, state: Earnings, program: Program) -> l
         ]
     if refund.refund_id in order.refund_ids:
         raise ContractViolation(f"refund {refund.refund_id} was already applied under another event_id")
+    if len(order.refund_ids) >= limits.REFUNDS_PER_ORDER:
+        raise ContractViolation(f"order {refund.order_id} has had {limits.REFUNDS_PER_ORDER} refunds, the most one may")
     waiting = RefundAwaitingOrder(
         refund.event_id, refund.order_id, refund.refund_id, refund.amount_minor, refund.occurred_at
     )
@@ -380,24 +408,31 @@ def _clawback(
     )
 
 
-def task_limit(task: TaskCompleted, state: Earnings, program: Program) -> tuple[TaskCounted, str | None]:
-    """What paying this task uses up, and why it is not paid (None when it is)."""
+def task_counted(task: TaskCompleted, program: Program) -> tuple[TaskCounted, int | None, str]:
+    """What paying a task of the program uses up: its period counter (with the period's limit) and the
+    `(task, ref)` that pays once, within its period for a task with a period limit (a birthday each year)."""
     rule = program.tasks[task.task]
     local = task.occurred_at.astimezone(program.zone)
-    counter, limit = None, None
+    counter, most, period = None, None, ""
     if rule.per_day is not None:
-        counter, limit = f"{task.task}|{local.date().isoformat()}", f"at most {rule.per_day} times a day"
-        full = state.task_counts.get(counter, 0) >= rule.per_day
+        counter, most, period = f"{task.task}|{local.date().isoformat()}", rule.per_day, "a day"
     elif rule.per_year is not None:
-        counter, limit = f"{task.task}|{local.year}", f"at most {rule.per_year} times a year"
-        full = state.task_counts.get(counter, 0) >= rule.per_year
-    else:
-        full = False
-    # (task, ref) pays once; within its period for a task with a period limit (a birthday each year).
-    period = "" if counter is None else counter.rpartition("|")[2] + "|"
-    once = f"{task.task}|{period}{task.ref or ''}" if task.ref is not None or counter is None else None
-    used = TaskCounted(counter, once)
-    if full:
+        counter, most, period = f"{task.task}|{local.year}", rule.per_year, "a year"
+    prefix = "" if counter is None else counter.rpartition("|")[2] + "|"
+    once = f"{task.task}|{prefix}{task.ref or ''}" if task.ref is not None or counter is None else None
+    return TaskCounted(counter, once), most, f"at most {most} times {period}"
+
+
+def once_key(task: TaskCompleted, program: Program) -> str | None:
+    """The `(task, ref)` a task of the program would use up, if it pays once: the state it needs loaded."""
+    return task_counted(task, program)[0].once if task.task in program.tasks else None
+
+
+def task_limit(task: TaskCompleted, state: Earnings, program: Program) -> tuple[TaskCounted, str | None]:
+    """What paying this task uses up, and why it is not paid (None when it is)."""
+    used, most, limit = task_counted(task, program)
+    once = used.once
+    if used.counter is not None and most is not None and state.task_counts.get(used.counter, 0) >= most:
         return used, f"{task.task} pays {limit}"
     if once is not None and once in state.task_refs:
         return used, f"{task.task}{f' {task.ref}' if task.ref else ''} was already paid"
@@ -420,7 +455,7 @@ def decide_task(
         points, refused = (0, rule_points) if why_not else (rule_points, 0)
         reason = f"task {task.task}{about}" + (f": {why_not}" if why_not else "")
         used = None if why_not else used
-    granted = credit(points, task.occurred_at, state, program, shop, budget)
+    granted = within_lifetime(credit(points, task.occurred_at, state, program, shop, budget), state)
     entry = entry_id(task.shop_id, task.event_id, "earned")
     available_at, expires_at = lot_dates(task.occurred_at, program, granted.held)
     earned = PointsEarned(
@@ -534,12 +569,15 @@ def _clawed_back(state: Earnings, event: PointsClawedBack) -> Earnings:
 
 
 def evolve_shop(shop: ShopHours, event: PointsEarned) -> ShopHours:
-    """Counts issued points per hour (held credits are not issued); keeps the last day of hours."""
+    """Counts issued points per hour (held credits are not issued); keeps the last day of hours.
+
+    A count stops at `limits.BALANCE`: above any budget a program may set, so every decision is the
+    same as with the exact count, which may grow without bound."""
     if event.held is not None or event.points == 0:
         return shop
     issued = dict(shop.issued)
     hour = hour_of(event.occurred_at)
-    issued[hour] = issued.get(hour, 0) + event.points
+    issued[hour] = min(issued.get(hour, 0) + event.points, limits.BALANCE)
     for old in sorted(issued)[:-24]:
         del issued[old]
     return ShopHours(issued)

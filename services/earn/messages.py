@@ -110,19 +110,22 @@ def dump_earnings(state: Earnings) -> bytes:
             "birth": [state.birth_month, state.birth_day],
             "daily": state.daily_points,
             "tasks": state.task_counts,
-            "once": sorted(state.task_refs),
         }
     )
 
 
 def load_earnings(
-    aggregate: bytes | None, seen_event_ids: frozenset[str], order: tuple[str, bytes | None] | None = None
+    aggregate: bytes | None,
+    seen_event_ids: frozenset[str],
+    order: tuple[str, bytes | None] | None = None,
+    task_refs: frozenset[str] = frozenset(),
 ) -> Earnings:
     """The customer's earnings as far as one event needs them: the record, whether the event was
-    seen, and the one order it is about (`(order_id, stored order)`)."""
+    seen, the one order it is about (`(order_id, stored order)`) and the `(task, ref)` it would use
+    up if that was paid (see task_ref_key)."""
     earned_orders, awaiting = load_order(order)
     if aggregate is None:
-        return Earnings(seen_event_ids, earned_orders=earned_orders, awaiting_order=awaiting)
+        return Earnings(seen_event_ids, earned_orders=earned_orders, awaiting_order=awaiting, task_refs=task_refs)
     raw = orjson.loads(aggregate)
     if order is not None and order[1] is None and "earned_orders" in raw:  # orders kept in the record (older layout)
         old = {"earned": raw["earned_orders"].get(order[0]), "awaiting": raw["awaiting"].get(order[0], [])}
@@ -144,7 +147,7 @@ def load_earnings(
         awaiting_order=awaiting,
         daily_points=raw["daily"],
         task_counts=raw["tasks"],
-        task_refs=frozenset(raw["once"]),
+        task_refs=task_refs | frozenset(raw.get("once", ())),  # kept in the record by the previous layout
     )
 
 
@@ -196,6 +199,11 @@ def load_shop(raw: bytes | None) -> ShopHours:
 def seen_key(customer_key: bytes, event_id: str) -> bytes:
     """State key of the marker that an event was applied (one small record per event)."""
     return customer_key + b"\x00seen\x00" + event_id.encode()
+
+
+def task_ref_key(customer_key: bytes, once: str) -> bytes:
+    """State key of the marker that a `(task, ref)` that pays once was paid (one small record each)."""
+    return customer_key + b"\x00task\x00" + once.encode()
 
 
 def shop_key(shop_id: str) -> bytes:

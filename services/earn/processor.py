@@ -63,8 +63,9 @@ class Earn:
         seen = event_id is not None and state.get(messages.seen_key(key, event_id)) is not None
         order_id = record.get("order_id")
         order = None if order_id is None else (order_id, state.get(messages.order_key(key, order_id)))
+        refs = self.task_refs(key, decoded.name, record, program, state)
         earnings = messages.load_earnings(
-            state.get(key), frozenset({event_id}) if seen and event_id else frozenset(), order
+            state.get(key), frozenset({event_id}) if seen and event_id else frozenset(), order, refs
         )
         budget = domain.hourly_budget(program, self.partitions)
         # The shop's hourly count is kept only while its program has a circuit breaker.
@@ -73,7 +74,13 @@ class Earn:
             events = self.decide(decoded.name, record, earnings, program, shop, budget)
         except domain.ContractViolation as exc:
             raise Rejected(str(exc)) from exc
-        return self.apply(key, record["shop_id"], events, earnings, shop, program, state)
+        return self.apply(key, record["shop_id"], events, earnings, shop, program, state, refs)
+
+    @staticmethod
+    def task_refs(key: bytes, name: str, record: dict[str, Any], program: Program, state: StateView) -> frozenset[str]:
+        """The `(task, ref)` a task would use up, if it was paid already."""
+        once = domain.once_key(messages.task_completed(record), program) if name == "TaskCompleted" else None
+        return frozenset({once}) if once is not None and state.get(messages.task_ref_key(key, once)) else frozenset()
 
     @staticmethod
     def decide(
@@ -105,6 +112,7 @@ class Earn:
         shop: domain.ShopHours | None,
         program: Program,
         state: StateView,
+        refs: frozenset[str] = frozenset(),
     ) -> list[Output]:
         if not events:
             return []
@@ -121,6 +129,8 @@ class Earn:
                 POINTS.labels(shop_id, "clawed_back").inc(event.points)
         for event_id in earnings.seen_event_ids - before:
             state.put(messages.seen_key(key, event_id), b"1")
+        for once in earnings.task_refs - refs:
+            state.put(messages.task_ref_key(key, once), b"1")
         for order_id in {*earnings.earned_orders, *earnings.awaiting_order}:
             state.put(messages.order_key(key, order_id), messages.dump_order(order_id, earnings))
         state.put(key, messages.dump_earnings(earnings))

@@ -16,7 +16,7 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from services import fields
+from services import fields, limits
 
 
 class InvalidProgram(fields.InvalidField):
@@ -159,8 +159,10 @@ def parse(document: Mapping[str, Any], version: int = 0) -> Program:
         version=version,
         timezone=_timezone(get("timezone", d.timezone), "timezone"),
         points_per_unit=_fraction(get("points_per_unit", 1), "points_per_unit", positive=True),
-        category_multipliers=_multipliers(get("category_multipliers", {}), "category_multipliers"),
-        sku_multipliers=_multipliers(get("sku_multipliers", {}), "sku_multipliers"),
+        category_multipliers=_multipliers(
+            get("category_multipliers", {}), "category_multipliers", limits.TEXT["lines.category"]
+        ),
+        sku_multipliers=_multipliers(get("sku_multipliers", {}), "sku_multipliers", limits.TEXT["lines.sku"]),
         tiers=tiers,
         campaigns=(
             tuple(_campaign(c, f"campaigns[{i}]") for i, c in enumerate(fields.array(get("campaigns"), "campaigns")))
@@ -173,25 +175,32 @@ def parse(document: Mapping[str, Any], version: int = 0) -> Program:
         ),
         first_order_bonus=fields.integer(get("first_order_bonus", 0), "first_order_bonus"),
         daily_cap=fields.optional_integer(get("daily_cap"), "daily_cap", minimum=1),
-        return_window=timedelta(days=fields.integer(get("return_window_days", 0), "return_window_days")),
-        lot_lifetime=timedelta(days=fields.integer(get("lot_lifetime_days", 365), "lot_lifetime_days", minimum=1)),
+        return_window=timedelta(days=_days(get("return_window_days", 0), "return_window_days")),
+        lot_lifetime=timedelta(days=_days(get("lot_lifetime_days", 365), "lot_lifetime_days", minimum=1)),
         tasks=_tasks(get("tasks", {}), "tasks"),
         clawback_may_go_negative=fields.boolean(get("clawback_may_go_negative", False), "clawback_may_go_negative"),
         circuit_breaker=_breaker(get("circuit_breaker", {}), "circuit_breaker"),
     )
 
 
-DECIMAL = re.compile(r"-?\d{1,12}(\.\d{1,4})?")
+DECIMAL = re.compile(r"-?\d{1,14}(\.\d{1,4})?")
 """Plain decimals only: an exponent such as 1e-10000000 would make Fraction expand it."""
 
 
-def _fraction(value: Any, path: str, positive: bool = False) -> Fraction:
+def _fraction(value: Any, path: str, positive: bool = False, at_most: int = limits.MULTIPLIER) -> Fraction:
+    """A multiplier (or points per unit, an amount) of at most 4 decimal places, from 0 to `at_most`."""
     number = fields.decimal(value, path, DECIMAL, "1.5")
     if number < 0 or (positive and number == 0):
         raise InvalidProgram(path, "must be positive" if positive else "must not be negative")
     if number.denominator > 10_000:
         raise InvalidProgram(path, "at most 4 decimal places")
+    if number > at_most:
+        raise InvalidProgram(path, f"at most {at_most:,}")
     return number
+
+
+def _days(value: Any, path: str, minimum: int = 0) -> int:
+    return fields.integer(value, path, minimum, maximum=limits.DAYS)
 
 
 def _object(value: Any, path: str, known: set[str]) -> Mapping[str, Any]:
@@ -221,20 +230,19 @@ def _window(spec: Mapping[str, Any], path: str) -> Window:
     return window
 
 
-def _multipliers(value: Any, path: str) -> dict[str, Fraction]:
-    if not isinstance(value, Mapping):
-        raise InvalidProgram(path, "an object of name -> multiplier")
-    return {str(k): _fraction(v, f"{path}.{k}") for k, v in value.items()}
+def _multipliers(value: Any, path: str, longest: int) -> dict[str, Fraction]:
+    value = fields.entries(value, path, "name -> multiplier")
+    return {fields.name(k, path, longest): _fraction(v, f"{path}.{k}") for k, v in value.items()}
 
 
 def _tiers(value: Any, path: str) -> tuple[Tier, ...]:
     tiers = []
-    for i, spec in enumerate(fields.array(value, path)):
+    for i, spec in enumerate(fields.array(value, path, limits.TIERS)):
         at = f"{path}[{i}]"
         spec = _object(spec, at, {"name", "threshold", "multiplier"})
         tiers.append(
             Tier(
-                fields.name(spec.get("name"), f"{at}.name", 100),
+                fields.name(spec.get("name"), f"{at}.name", limits.TEXT["tier"]),
                 fields.integer(spec.get("threshold"), f"{at}.threshold"),
                 _fraction(spec.get("multiplier", 1), f"{at}.multiplier", positive=True),
             )
@@ -253,8 +261,8 @@ def _tier_window(value: Any, path: str) -> None:
     spec = _object(value, path, {"mode", "days", "grace_days"})
     if spec.get("mode", "rolling") not in ("rolling", "calendar_year"):
         raise InvalidProgram(f"{path}.mode", "rolling or calendar_year")
-    fields.integer(spec.get("days", 365), f"{path}.days", minimum=1)
-    fields.integer(spec.get("grace_days", 0), f"{path}.grace_days")
+    fields.integer(spec.get("days", 365), f"{path}.days", 1, limits.TIER_WINDOW_DAYS)
+    _days(spec.get("grace_days", 0), f"{path}.grace_days")
 
 
 def _segment(value: Any, path: str) -> Segment:
@@ -292,7 +300,9 @@ def _segment(value: Any, path: str) -> Segment:
 def _customers(value: Any, path: str) -> frozenset[str] | None:
     if value is None:
         return None
-    return frozenset(fields.name(c, f"{path}[{i}]", 100) for i, c in enumerate(fields.array(value, path)))
+    return frozenset(
+        fields.name(c, f"{path}[{i}]", limits.CUSTOMER_ID) for i, c in enumerate(fields.array(value, path))
+    )
 
 
 TARGETING = {"starts_at", "ends_at", "segment", "customers"}
@@ -322,7 +332,7 @@ def _spend_bonus(value: Any, path: str) -> SpendBonus:
     spec = _object(value, path, {"name", "min_amount", "points"} | TARGETING)
     return SpendBonus(
         name=fields.name(spec.get("name"), f"{path}.name", 100),
-        min_amount=_fraction(spec.get("min_amount"), f"{path}.min_amount"),
+        min_amount=_fraction(spec.get("min_amount"), f"{path}.min_amount", at_most=limits.AMOUNT),
         points=fields.integer(spec.get("points"), f"{path}.points"),
         window=_window(spec, path),
         segment=_segment(spec.get("segment"), f"{path}.segment"),
@@ -332,16 +342,15 @@ def _spend_bonus(value: Any, path: str) -> SpendBonus:
 
 def _tasks(value: Any, path: str) -> dict[str, TaskRule]:
     """Shop-defined tasks are added to the defaults; a default task is changed by naming it (points 0 turns it off)."""
-    if not isinstance(value, Mapping):
-        raise InvalidProgram(path, "an object of task name -> {points, per_day?, per_year?}")
+    value = fields.entries(value, path, "task name -> {points, per_day?, per_year?}", limits.TASKS)
     tasks = dict(DEFAULT_TASKS)
     for name, spec in value.items():
-        at = f"{path}.{name}"
+        at = f"{path}.{fields.name(name, path, limits.TEXT['task'])}"
         spec = _object(spec, at, {"points", "per_day", "per_year"})
         default = DEFAULT_TASKS.get(name)
         points = spec.get("points") if default is None else spec.get("points", default.points)
         default = default or TaskRule(0)
-        tasks[fields.name(name, at, 100)] = TaskRule(  # a limit left out keeps the default task's; null removes it
+        tasks[name] = TaskRule(  # a limit left out keeps the default task's; null removes it
             fields.integer(points, f"{at}.points"),
             fields.optional_integer(spec.get("per_day", default.per_day), f"{at}.per_day", minimum=1),
             fields.optional_integer(spec.get("per_year", default.per_year), f"{at}.per_year", minimum=1),
@@ -353,14 +362,15 @@ def _breaker(value: Any, path: str) -> CircuitBreaker:
     spec = _object(value, path, {"max_points_per_hour", "hold_days"})
     return CircuitBreaker(
         fields.optional_integer(spec.get("max_points_per_hour"), f"{path}.max_points_per_hour", minimum=1),
-        timedelta(days=fields.integer(spec.get("hold_days", 7), f"{path}.hold_days")),
+        timedelta(days=_days(spec.get("hold_days", 7), f"{path}.hold_days")),
     )
 
 
 def _redeem_settings(document: Mapping[str, Any]) -> None:
     """The redeem service's settings, checked here so a program is refused whole or accepted whole."""
-    for i, threshold in enumerate(fields.array(document.get("balance_thresholds", []), "balance_thresholds")):
+    thresholds = fields.array(document.get("balance_thresholds", []), "balance_thresholds", limits.THRESHOLDS)
+    for i, threshold in enumerate(thresholds):
         fields.integer(threshold, f"balance_thresholds[{i}]", minimum=1)
     spec = _object(document.get("transfers", {}), "transfers", {"max_points", "max_per_day"})
     fields.optional_integer(spec.get("max_points"), "transfers.max_points", minimum=1)
-    fields.optional_integer(spec.get("max_per_day"), "transfers.max_per_day", minimum=1)
+    fields.optional_integer(spec.get("max_per_day"), "transfers.max_per_day", 1, limits.TRANSFERS_PER_DAY)

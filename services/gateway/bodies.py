@@ -1,8 +1,9 @@
 """The JSON bodies of the gateway's commands, validated before anything is published.
 
-Strict: no unknown fields, no numbers as strings; a refusal is a 422 naming the field. What only
-the balance owner can judge (enough points, the reward in stock, limits) is left to the redeem
-service, which answers with an outcome.
+Strict: no unknown fields, no numbers as strings, every id, text and number within the contract's
+limits (`services.limits`); a refusal is a 422 naming the field. What only the balance owner can
+judge (enough points, the reward in stock, a shop's limits) is left to the redeem service, which
+answers with an outcome.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
-CustomerId = Annotated[str, Field(min_length=1, max_length=256)]
-Text = Annotated[str, Field(min_length=1, max_length=500)]
-Line = Annotated[str, Field(min_length=1, max_length=200)]
-MAX_POINTS = 10**12
+from services import limits
+
+Id = Annotated[str, Field(min_length=1, max_length=limits.ID, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+CustomerId = Annotated[str, Field(min_length=1, max_length=limits.CUSTOMER_ID)]
+Text = Annotated[str, Field(min_length=1, max_length=limits.REASON)]
+Line = Annotated[str, Field(min_length=1, max_length=limits.NAME)]
+MAX_POINTS = limits.POINTS
 
 
 class Strict(BaseModel):
@@ -28,7 +31,7 @@ class ShippingAddress(Strict):
     line2: Line | None = None
     city: Line
     region: Line | None = None
-    postal_code: Annotated[str, Field(min_length=1, max_length=32)]
+    postal_code: Annotated[str, Field(min_length=1, max_length=limits.TEXT["shipping_address.postal_code"])]
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 
 
@@ -43,8 +46,8 @@ class RedemptionBody(Strict):
 
     customer_id: CustomerId
     reward_id: Id
-    quantity: Annotated[int, Field(ge=1, le=1_000_000)] = 1
-    cash_minor: Annotated[int, Field(ge=0, le=MAX_POINTS)] | None = Field(
+    quantity: Annotated[int, Field(ge=1, le=limits.QUANTITY)] = 1
+    cash_minor: Annotated[int, Field(ge=0, le=limits.AMOUNT)] | None = Field(
         None, description="the cash part of a points + cash reward, in minor units"
     )
     shipping_address: ShippingAddress | None = None

@@ -18,10 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from services import limits
 from services.earn.currencies import minor_unit_exponent
 
 Json = Mapping[str, Any]
-DECIMAL = re.compile(r"(\d+)(?:\.(\d+))?")
+DECIMAL = re.compile(r"(\d{1,30})(?:\.(\d{1,30}))?")
+LONGEST_ID = limits.ID - len("shopify:refund:")
+"""Shopify's ids become event ids with a prefix; refused beyond, before anything is remembered."""
 
 
 class InvalidWebhook(ValueError):
@@ -59,10 +62,10 @@ def _domain(name: str) -> bytes:
 def minor_units(amount: Any, currency: str, field: str = "amount") -> int:
     """A decimal string ("12.30") in `currency` -> integer minor units (1230 for USD, 12 for "12" JPY)."""
     if (exponent := minor_unit_exponent(currency)) is None:
-        raise InvalidWebhook(f"unknown ISO 4217 currency: {currency!r}", "currency")
+        raise InvalidWebhook(f"unknown ISO 4217 currency: {str(currency)[:10]!r}", "currency")
     match = DECIMAL.fullmatch(amount) if isinstance(amount, str) else None
     if match is None:
-        raise InvalidWebhook(f"{field} must be a non-negative decimal string, not {amount!r}", field)
+        raise InvalidWebhook(f"{field} must be a non-negative decimal string, not {str(amount)[:40]!r}", field)
     whole, fraction = match.group(1), (match.group(2) or "").rstrip("0")
     if len(fraction) > exponent:
         raise InvalidWebhook(f"{field} {amount} has more decimals than {currency} has ({exponent})", field)
@@ -132,7 +135,9 @@ def identifier(payload: Json, name: str, field: str | None = None) -> str:
     value = payload.get(name)
     if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
         raise InvalidWebhook(f"{field or name} is required", field or name)
-    return str(value)
+    if len(text := str(value)) > LONGEST_ID:
+        raise InvalidWebhook(f"{field or name} has more than {LONGEST_ID} characters", field or name)
+    return text
 
 
 def occurred_at(payload: Json) -> Any:

@@ -9,20 +9,23 @@ Balance identity, kept by every event:
 `lifetime_earned + adjusted + transferred_in - transferred_out - redeemed - expired - clawed_back
  == Σ lot remaining - owed`.
 
-Known gap: seen command ids and approved redemptions are kept for ever (no retention yet).
+Bounded (services/redeem/retention.py): handled ids are remembered for a window of event time, the
+refused ones at most a few hundred; a command dated before the window is refused. What grows with
+a customer's activity is what the balance needs: lots alive, redemptions that can still be cancelled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from services.redeem.events import (
     AccountCommandRejected,
     AccountStatusChanged,
     BalanceThresholdCrossed,
     ClawbackCollected,
+    ContractViolation,
     Event,
     OwedRepaid,
     PointsAdjusted,
@@ -39,9 +42,12 @@ from services.redeem.events import (
 from services.redeem.lots import Lot, LotShare, debit, open_lot, put_back, upcoming
 from services.redeem.lots import available as available_points
 from services.redeem.lots import pending as pending_points
+from services.redeem.retention import RETENTION, Retention, pruned
 
-TRANSFERS_KEPT = timedelta(days=2)
-"""Transfer times remembered per sender, for the per-day limit in any time zone."""
+Handled = (
+    PointsRedeemed | RedemptionApproved | PointsRestored | RedemptionReversed | PointsAdjusted | PointsTransferred
+    | AccountStatusChanged
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class Redemption:
     quantity: int
     lots: tuple[LotShare, ...]
     cancelled: bool = False
+    approved_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -86,21 +93,37 @@ class Account:
     frozen: bool = False
     totals: Totals = Totals()
     redemptions: Mapping[str, Redemption] = field(default_factory=dict)
-    rejected_redemptions: frozenset[str] = frozenset()
+    rejected_redemptions: Mapping[str, datetime] = field(default_factory=dict)
+    """Redemption ids rejected -> when."""
     approved_units: Mapping[str, int] = field(default_factory=dict)
     """reward_id -> units approved and not cancelled (per-customer limits)."""
-    seen: frozenset[str] = frozenset()
-    """Event ids of commands handled."""
-    entries: frozenset[str] = frozenset()
-    """Entry ids of earn's credits and clawbacks applied."""
+    seen: Mapping[str, datetime] = field(default_factory=dict)
+    """Event ids of commands applied -> their event time."""
+    refused: Mapping[str, datetime] = field(default_factory=dict)
+    """Event ids of commands refused or rejected -> their event time."""
+    entries: Mapping[str, datetime] = field(default_factory=dict)
+    """Entry ids of earn's credits and clawbacks applied -> their event time."""
     transfers: tuple[datetime, ...] = ()
     """When recent transfers were sent."""
     sides: Mapping[int, bool] = field(default_factory=dict)
     """threshold -> whether available was at or above it when last recorded."""
     clock: datetime | None = None
+    forgotten_before: datetime | None = None
+    """Ids of events before this time are forgotten (retention.py)."""
 
     def at(self, when: datetime) -> datetime:
         return when if self.clock is None else max(when, self.clock)
+
+    def handled(self, event_id: str, when: datetime) -> bool:
+        """Whether the command `event_id` was handled; one dated before the horizon is refused as too old to tell."""
+        if event_id in self.seen or event_id in self.refused:
+            return True
+        if self.forgotten_before is not None and when < self.forgotten_before:
+            raise ContractViolation(
+                f"dated {when:%Y-%m-%d %H:%M}, before {self.forgotten_before:%Y-%m-%d %H:%M}: the ids of commands "
+                "that old are forgotten, so whether this one repeats one cannot be told"
+            )
+        return False
 
     def available(self, when: datetime) -> int:
         return available_points(self.lots, self.owed, self.at(when))
@@ -141,21 +164,21 @@ def next_expiry(account: Account) -> datetime | None:
     return min((lot.expires_at for lot in account.lots.values() if lot.remaining > 0), default=None)
 
 
-def evolve(account: Account, event: Event) -> Account:
+def evolve(account: Account, event: Event, retention: Retention = RETENTION) -> Account:
     if isinstance(event, TransferReceived):
         return account  # the sender's output, for the recipient: changes nothing here
     after = _apply(account, event)
     when = event.occurred_at
     clock = when if after.clock is None else max(after.clock, when)
     kept = {k: lot for k, lot in after.lots.items() if lot.remaining > 0 or lot.alive(clock)}
-    return replace(
+    after = replace(
         after,
         shop_id=after.shop_id or event.shop_id,
         customer_id=after.customer_id or event.customer_id,
         lots=kept,
-        transfers=tuple(t for t in after.transfers if t > clock - TRANSFERS_KEPT),
         clock=clock,
     )
+    return pruned(after, retention, touched=getattr(event, "redemption_id", None))
 
 
 def _apply(a: Account, event: Event) -> Account:
@@ -165,7 +188,7 @@ def _apply(a: Account, event: Event) -> Account:
             a = _credit(a, event.lot_id, event.points, event.available_at, event.expires_at, repay=False)
             return replace(
                 a,
-                entries=a.entries | {event.entry_id},
+                entries={**a.entries, event.entry_id: event.occurred_at},
                 totals=replace(t, lifetime_earned=t.lifetime_earned + event.points),
             )
         case ClawbackCollected():
@@ -178,15 +201,15 @@ def _apply(a: Account, event: Event) -> Account:
                 a,
                 lots=debit(a.lots, event.lots),
                 owed=a.owed + event.owed,
-                entries=a.entries | {event.claim_entry_id},
+                entries={**a.entries, event.claim_entry_id: event.occurred_at},
                 totals=totals,
             )
         case OwedRepaid():
             return replace(a, lots=debit(a.lots, event.lots), owed=a.owed - event.points)
         case PointsRedeemed():
-            record = Redemption(event.reward_id, event.points, 0, event.lots)
+            record = Redemption(event.reward_id, event.points, 0, event.lots, approved_at=event.occurred_at)
             return replace(
-                _seen(a, event.source_event_id),
+                _seen(a, event),
                 lots=debit(a.lots, event.lots),
                 redemptions={**a.redemptions, event.redemption_id: record},
                 totals=replace(t, redeemed=t.redeemed + event.points),
@@ -194,19 +217,18 @@ def _apply(a: Account, event: Event) -> Account:
         case RedemptionApproved():
             record = a.redemptions.get(event.redemption_id, Redemption(event.reward_id, 0, 0, ()))
             units = {**a.approved_units, event.reward_id: a.approved_units.get(event.reward_id, 0) + event.quantity}
-            record = replace(record, points=event.points, quantity=event.quantity)
+            record = replace(record, points=event.points, quantity=event.quantity, approved_at=event.occurred_at)
             return replace(
-                _seen(a, event.source_event_id),
+                _seen(a, event),
                 redemptions={**a.redemptions, event.redemption_id: record},
                 approved_units=units,
             )
         case RedemptionRejected():
-            return replace(
-                _seen(a, event.source_event_id), rejected_redemptions=a.rejected_redemptions | {event.redemption_id}
-            )
+            rejected = {**a.rejected_redemptions, event.redemption_id: event.occurred_at}
+            return replace(_refused(a, event), rejected_redemptions=rejected)
         case PointsRestored():
             return replace(
-                _seen(a, event.source_event_id),
+                _seen(a, event),
                 lots=put_back(a.lots, event.lots),
                 totals=replace(t, redeemed=t.redeemed - event.points),
             )
@@ -214,7 +236,7 @@ def _apply(a: Account, event: Event) -> Account:
             record = a.redemptions[event.redemption_id]
             units = {**a.approved_units, record.reward_id: a.approved_units.get(record.reward_id, 0) - record.quantity}
             cancelled = {**a.redemptions, event.redemption_id: replace(record, cancelled=True)}
-            return replace(_seen(a, event.source_event_id), redemptions=cancelled, approved_units=units)
+            return replace(_seen(a, event), redemptions=cancelled, approved_units=units)
         case PointsExpired():
             return replace(
                 a,
@@ -222,20 +244,24 @@ def _apply(a: Account, event: Event) -> Account:
                 totals=replace(t, expired=t.expired + event.points),
             )
         case PointsAdjusted():
-            return _adjusted(_seen(a, event.source_event_id), event)
+            return _adjusted(_seen(a, event), event)
         case PointsTransferred():
-            return _transferred(_seen(a, event.source_event_id), event)
+            return _transferred(_seen(a, event), event)
         case AccountStatusChanged():
-            return replace(_seen(a, event.source_event_id), frozen=event.frozen)
+            return replace(_seen(a, event), frozen=event.frozen)
         case AccountCommandRejected():
-            return _seen(a, event.source_event_id)
+            return _refused(a, event)
         case BalanceThresholdCrossed():
             return replace(a, sides={**a.sides, event.threshold: event.direction == "up"})
     raise TypeError(f"not an event of the redeem service: {event!r}")  # pragma: no cover
 
 
-def _seen(account: Account, event_id: str) -> Account:
-    return replace(account, seen=account.seen | {event_id})
+def _seen(account: Account, event: Handled) -> Account:
+    return replace(account, seen={**account.seen, event.source_event_id: event.occurred_at})
+
+
+def _refused(account: Account, event: RedemptionRejected | AccountCommandRejected) -> Account:
+    return replace(account, refused={**account.refused, event.source_event_id: event.occurred_at})
 
 
 def _credit(

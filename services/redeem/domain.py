@@ -13,7 +13,7 @@ A redemption is decided in two steps around the stock reservation, which lives i
 
 Every command is idempotent by its event_id (earn's entries by their entry_id; expiry by state),
 and every id written is derived from the input, so a replay writes the same entries.
-Known gaps: ids seen and approved redemptions are kept for ever; crossings caused by time alone
+Handled ids are kept for a retention window (retention.py). Known gap: crossings caused by time alone
 (pending points becoming available) are announced at the customer's next change.
 """
 
@@ -73,6 +73,7 @@ from services.redeem.redemption import (
     reject,
 )
 from services.redeem.reservations import Reservation, decide_reserved, uses_reservation, verdict
+from services.redeem.retention import RETENTION, Retention
 from services.redeem.triggers import crossings, settle
 
 __all__ = [
@@ -81,7 +82,7 @@ __all__ = [
     "Duplicate", "Event", "Expiring", "ExpiryTick", "FreezeChanged", "InvalidReward", "Lot", "LotShare", "OwedRepaid",
     "PointsAdjusted", "PointsClawedBack", "PointsEarned", "PointsExpired", "PointsRedeemed", "PointsRestored",
     "PointsTransferred", "Prize", "Redemption", "RedemptionApproved", "RedemptionCancelled", "RedemptionRejected",
-    "RedemptionRequested", "RedemptionReversed", "Rejected", "Reservation", "Reward", "Shop", "Totals",
+    "RedemptionRequested", "RedemptionReversed", "Rejected", "Reservation", "Retention", "Reward", "Shop", "Totals",
     "TransferLimits",
     "TransferReceived", "TransferRequested", "approve", "balance", "coupon_code", "crossings", "decide",
     "decide_adjustment", "decide_cancellation", "decide_clawback", "decide_credit", "decide_expiry", "decide_freeze",
@@ -102,6 +103,8 @@ class Shop:
     transfer_limits: TransferLimits = field(default_factory=TransferLimits)
     lot_lifetime: timedelta = timedelta(days=365)
     """Of a lot an adjustment opens (the program's lot lifetime)."""
+    retention: Retention = RETENTION
+    """How long handled ids are remembered (REDEEM_DUPLICATES_DAYS)."""
 
 
 def time_of(command: Command | RedemptionRequested) -> datetime:
@@ -131,4 +134,4 @@ def decide(command: Command, account: Account, shop: Shop) -> list[Event]:
 
 def handle(command: Command, account: Account, shop: Shop) -> tuple[Account, list[Event]]:
     """Decides, folds and adds the threshold crossings: the account after and everything to write."""
-    return settle(account, decide(command, account, shop), shop.thresholds, time_of(command))
+    return settle(account, decide(command, account, shop), shop.thresholds, time_of(command), shop.retention)

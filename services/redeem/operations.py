@@ -9,6 +9,9 @@
   `insufficient_points`. Approved, the sender's available lots go out nearest expiry first and a
   `TransferReceived` carries them to the recipient, who opens one lot per share with the same
   expiry, available at once. The credit is never refused, so both sides happen or neither.
+- Bounds (services/limits.py): an adjustment that takes the customer's net adjustments beyond
+  `BALANCE` either way, or a transfer that takes what they sent in all beyond it, is refused
+  (`balance_limit`); a credit that would take what they received in all beyond it is dead-lettered.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from services.limits import BALANCE
 from services.redeem.account import Account
 from services.redeem.events import (
     AccountCommandRejected,
@@ -45,7 +49,7 @@ class TransferLimits:
 
 
 def decide_freeze(command: FreezeChanged, account: Account) -> list[Event]:
-    if command.event_id in account.seen:
+    if account.handled(command.event_id, command.occurred_at):
         return []
     if command.frozen == account.frozen:
         reason = "already_frozen" if command.frozen else "not_frozen"
@@ -63,7 +67,7 @@ def decide_freeze(command: FreezeChanged, account: Account) -> list[Event]:
 
 
 def decide_adjustment(command: AdjustmentRequested, account: Account, lot_lifetime: timedelta) -> list[Event]:
-    if command.event_id in account.seen:
+    if account.handled(command.event_id, command.occurred_at):
         return []
     at, points, entry = (
         account.at(command.occurred_at),
@@ -72,6 +76,8 @@ def decide_adjustment(command: AdjustmentRequested, account: Account, lot_lifeti
     )
     if points == 0:
         return [_refused(command, command.adjustment_id, "adjustment", "invalid_points")]
+    if abs(account.totals.adjusted + points) > BALANCE:
+        return [_refused(command, command.adjustment_id, "adjustment", "balance_limit")]
     available_at = expires_at = None
     uncovered = 0
     if points > 0:
@@ -101,7 +107,7 @@ def decide_adjustment(command: AdjustmentRequested, account: Account, lot_lifeti
 
 
 def decide_transfer(command: TransferRequested, account: Account, limits: TransferLimits) -> list[Event]:
-    if command.event_id in account.seen:
+    if account.handled(command.event_id, command.occurred_at):
         return []
     at = account.at(command.occurred_at)
     reason = _refusal(command, account, limits, at)
@@ -134,12 +140,16 @@ def decide_transfer(command: TransferRequested, account: Account, limits: Transf
 
 
 def decide_transfer_received(command: TransferReceived, account: Account) -> list[Event]:
-    if command.event_id in account.seen:
+    if account.handled(command.event_id, command.occurred_at):
         return []
     if command.points < 1 or command.points != sum(s.points for s in command.lots):
         raise ContractViolation(f"transfer {command.transfer_id}: points must be the sum of its positive shares")
     if any(s.points < 1 or s.expires_at is None for s in command.lots):
         raise ContractViolation(f"transfer {command.transfer_id}: every share has points and an expiry date")
+    if account.totals.transferred_in + command.points > BALANCE:
+        raise ContractViolation(
+            f"transfer {command.transfer_id}: the customer would receive more than {BALANCE:,} in all"
+        )
     opened = tuple(
         LotShare(
             entry_id(command.shop_id, f"{command.event_id}\x1f{s.lot_id}", "transferred_lot"), s.points, s.expires_at
@@ -168,6 +178,8 @@ def _refusal(command: TransferRequested, account: Account, limits: TransferLimit
         return "invalid_points"
     if command.to_customer_id == command.customer_id:
         return "to_self"
+    if account.totals.transferred_out + command.points > BALANCE:
+        return "balance_limit"
     if limits.max_points is not None and command.points > limits.max_points:
         return "above_max_points"
     if limits.max_per_day is not None:

@@ -150,7 +150,7 @@ class Redeem:
             if name == "RedemptionRequested":
                 tier = (view.get(key + b"\x00tier") or b"member").decode()
                 decided = self.redeem(command, account, tier, shop, decoded.partition)
-                after, events = domain.settle(account, decided, shop.thresholds, command.occurred_at)
+                after, events = domain.settle(account, decided, shop.thresholds, command.occurred_at, shop.retention)
             else:
                 after, events = domain.handle(command, account, shop)
         except domain.ContractViolation as exc:
@@ -239,6 +239,7 @@ class Redeem:
                 transfers.get("max_points"), transfers.get("max_per_day"), rules.get("timezone", "UTC")
             ),
             lot_lifetime=timedelta(days=int(rules.get("lot_lifetime_days", 365))),
+            retention=domain.Retention(duplicates=timedelta(days=settings().redeem_duplicates_days)),
         )
 
 

@@ -64,7 +64,7 @@ Decision = Rejected | Approvable | Duplicate
 def decide_redemption(
     request: RedemptionRequested, account: Account, reward: Reward | None, tier: str, now: datetime
 ) -> Decision:
-    if request.event_id in account.seen:
+    if account.handled(request.event_id, request.occurred_at):
         return Duplicate()
     if request.redemption_id in account.redemptions or request.redemption_id in account.rejected_redemptions:
         raise ContractViolation(f"redemption {request.redemption_id} was already decided under another event_id")
@@ -163,7 +163,7 @@ def approve(
 
 
 def decide_cancellation(cancel: RedemptionCancelled, account: Account) -> list[Event]:
-    if cancel.event_id in account.seen:
+    if account.handled(cancel.event_id, cancel.occurred_at):
         return []
     record = account.redemptions.get(cancel.redemption_id)
     if record is None or record.cancelled:

@@ -18,6 +18,7 @@ import orjson
 
 from services.common.timestamps import millis, moment
 from services.redeem.account import Account
+from services.redeem.retention import upgraded
 
 
 def dump_account(account: Account) -> bytes:
@@ -28,7 +29,7 @@ def load_account(raw: bytes | None, shop_id: str, customer_id: str) -> Account:
     if raw is None:
         return Account(shop_id, customer_id)
     loaded: Account = _load(Account, orjson.loads(raw))
-    return loaded
+    return upgraded(loaded)
 
 
 def _dump(value: Any) -> Any:
@@ -67,6 +68,8 @@ def _load(hint: Any, raw: Any) -> Any:
         return tuple(_load(args[0], v) for v in raw)
     if origin in (dict, Mapping, typing.Mapping) or (origin is not None and issubclass(origin, Mapping)):
         key, value = args
+        if isinstance(raw, list):  # a set of ids, stored before each had a time (retention.upgraded)
+            raw = dict.fromkeys(raw)
         return {_load(key, k) if key is not str else k: _load(value, v) for k, v in raw.items()}
     if hint is int and isinstance(raw, str):
         return int(raw)

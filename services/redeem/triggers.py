@@ -14,6 +14,7 @@ from datetime import datetime
 
 from services.redeem.account import Account, evolve
 from services.redeem.events import BalanceThresholdCrossed, Event
+from services.redeem.retention import RETENTION, Retention
 
 
 def crossings(
@@ -39,15 +40,19 @@ def crossings(
 
 
 def settle(
-    account: Account, events: Sequence[Event], thresholds: Iterable[int], when: datetime
+    account: Account,
+    events: Sequence[Event],
+    thresholds: Iterable[int],
+    when: datetime,
+    retention: Retention = RETENTION,
 ) -> tuple[Account, list[Event]]:
     """Folds a decision's events and adds the threshold crossings they make: the account after, all events."""
     if not events:
         return account, []
     after = account
     for event in events:
-        after = evolve(after, event)
+        after = evolve(after, event, retention)
     crossed = crossings(account, after, thresholds, when)
     for event in crossed:
-        after = evolve(after, event)
+        after = evolve(after, event, retention)
     return after, [*events, *crossed]

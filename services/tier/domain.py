@@ -15,7 +15,11 @@ events it made. `state.due` is when the customer must next be evaluated even if 
   It goes to the tier the points give then, in one change. `settle` evaluates at each due moment.
 - A tier the program no longer names is replaced by the tier the points give (reason `program`).
 - A customer's clock never goes back: an entry older than the last evaluation is evaluated at it.
-- Entries are kept while they qualify; their ids are the duplicates recognised.
+- Entries are kept while they qualify; their ids are the duplicates recognised. Bounded: beyond
+  `ENTRIES` in the window (a customer reviewing thousands of products), the oldest UTC day holding
+  several becomes one entry of their sum at the latest of their times, until `ENTRIES` remain or each
+  day holds one. Qualifying points stay exact; a merged credit leaves the window with its day's last
+  (never sooner: at most a day later), and a clawback of a merged credit takes nothing from it.
 
 Known gaps: a program version that lengthens the window does not bring back pruned entries;
 a late entry does not rewrite tier changes already made.
@@ -23,9 +27,10 @@ a late entry does not rewrite tier changes already made.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from services.tier.rules import DEFAULT_RULES, InvalidTierRules, Tier, TierRules, rules_from
@@ -37,6 +42,8 @@ __all__ = [
 ]  # fmt: skip
 
 Cause = Literal["window", "clawback"]
+ENTRIES = 1_000
+"""Entries a customer's state keeps separately in the window; beyond, days are merged (see above)."""
 
 
 class ContractViolation(ValueError):
@@ -112,15 +119,35 @@ def evolve(state: CustomerTier, entry: LedgerEntry) -> CustomerTier:
     if not entry.qualifying or entry.points == 0 or any(e.entry_id == entry.entry_id for e in state.entries):
         return state
     if entry.kind == "earned":
-        return replace(state, entries=(*state.entries, Entry(entry.entry_id, entry.occurred_at, entry.points)))
+        return replace(state, entries=bounded((*state.entries, Entry(entry.entry_id, entry.occurred_at, entry.points))))
     if entry.earned_entry_id is None:
-        return replace(state, entries=(*state.entries, Entry(entry.entry_id, entry.occurred_at, -entry.points)))
+        return replace(
+            state, entries=bounded((*state.entries, Entry(entry.entry_id, entry.occurred_at, -entry.points)))
+        )
     credit = next((e for e in state.entries if e.entry_id == entry.earned_entry_id), None)
     if credit is None:
         return state  # the credit is outside the window: it no longer counts, so nothing to take back
     taken = replace(credit, points=max(0, credit.points - entry.points))
     kept = tuple(taken if e is credit else e for e in state.entries)
-    return replace(state, entries=(*kept, Entry(entry.entry_id, credit.occurred_at, 0)))
+    return replace(state, entries=bounded((*kept, Entry(entry.entry_id, credit.occurred_at, 0))))
+
+
+def bounded(entries: tuple[Entry, ...], most: int | None = None) -> tuple[Entry, ...]:
+    """At most `most` (`ENTRIES`), merging the oldest UTC days that hold several (the module's docstring)."""
+    most = ENTRIES if most is None else most
+    if len(entries) <= most:
+        return entries
+    days: defaultdict[date, list[Entry]] = defaultdict(list)
+    for e in entries:
+        days[e.occurred_at.astimezone(UTC).date()].append(e)
+    count = len(entries)
+    for day in sorted(d for d, held in days.items() if len(held) > 1):
+        if count <= most:
+            break
+        held = days[day]
+        days[day] = [Entry(f"day:{day.isoformat()}", max(e.occurred_at for e in held), sum(e.points for e in held))]
+        count -= len(held) - 1
+    return tuple(sorted((e for held in days.values() for e in held), key=lambda e: (e.occurred_at, e.entry_id)))
 
 
 def evaluation_after(entry: LedgerEntry, state: CustomerTier) -> Evaluate:

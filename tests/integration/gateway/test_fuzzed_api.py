@@ -2,7 +2,9 @@
 
 One real gateway process on real Kafka and PostgreSQL serves the whole module. Each generated
 request is sent with a shop key and with an admin key, so the handlers behind authentication are
-reached; the answers must be valid HTTP with a JSON error body whenever they are 4xx.
+reached; the answers must be valid HTTP with a JSON error body whenever they are 4xx. Events are also
+generated at and beyond the contract's limits (large numbers, long text, far times): what the gateway
+accepts must be within them, and earn's credits for it must encode.
 """
 
 from __future__ import annotations
@@ -13,18 +15,29 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
 import asyncpg
+import httpx
 import pytest
 import schemathesis
+from confluent_kafka import Consumer, TopicPartition
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from services.common import admin
+from services import limits
+from services.common import admin, kafka
+from services.common.codec import Codec, Decoded
+from services.common.processor import Rejected
+from services.common.programs import ProgramBook, ProgramVersion
+from services.common.statestore import StateStore, StateView
+from services.earn.processor import Earn, Programs
 from services.gateway.migrations import migrate
 from tests.conftest import LOGS, free_port, wait_ready
+from tests.unit.tier.test_tier_step import EmptyChangelog
 
 Operation = schemathesis.APIOperation[Any, Any, Any, Any]
 UNPARSEABLE = "Invalid HTTP request received."
@@ -96,3 +109,86 @@ def fuzz(operation: Operation, gateway_url: str, mode: GenerationMode) -> None:
         answers_without_a_server_error()
     except Unsatisfiable:
         assert mode is GenerationMode.NEGATIVE, f"no valid request for {operation.label}"  # nothing to break in it
+
+
+# Bodies at and beyond the contract's limits: large numbers, long text, far times. What the gateway accepts
+# (202) must be what every processor takes: within services/limits.py, and earn's credits for it encodable.
+
+LONG = st.builds(
+    lambda n, c: c * n, st.sampled_from([1, 128, 129, 256, 257, 3000]), st.sampled_from(["a", "\U0001f600"])
+)
+TEXT = st.text(min_size=1, max_size=20) | LONG
+AMOUNT = st.sampled_from([0, 10**13, 10**13 + 1, 2**62, 2**63 - 1, 2**63, -1]) | st.integers(-(2**64), 2**64)
+TIME = (
+    st.sampled_from([10**17, -(10**16), 1_795_000_000_000, 946_684_800_000, 7_258_118_400_000, "2026-11-10T10:00:00Z",
+                     "9999-12-31T23:59:59Z", "1970-01-01T00:00:00Z"])
+    | st.integers(-(2**63), 2**63)
+)  # fmt: skip
+LINE = st.fixed_dictionaries(
+    {"sku": TEXT, "category": TEXT, "quantity": AMOUNT | st.integers(1, 5), "unit_price_minor": AMOUNT}
+)
+COMMON = {"event_id": TEXT, "shop_id": st.just("fuzz"), "customer_id": TEXT, "occurred_at": TIME}
+EVENTS = st.one_of(
+    st.fixed_dictionaries({"type": st.just("OrderPaid"), **COMMON, "order_id": TEXT,
+                           "currency": st.sampled_from(["JPY", "USD", "KWD", "EURO"]), "total_minor": AMOUNT,
+                           "lines": st.lists(LINE, max_size=3)}),
+    st.fixed_dictionaries({"type": st.just("OrderRefunded"), **COMMON, "order_id": TEXT, "refund_id": TEXT,
+                           "amount_minor": AMOUNT}),
+    st.fixed_dictionaries({"type": st.just("TaskCompleted"), **COMMON, "task": TEXT, "ref": TEXT}),
+    st.fixed_dictionaries({"type": st.just("RedemptionRequested"), **COMMON, "redemption_id": TEXT, "reward_id": TEXT,
+                           "quantity": AMOUNT, "cash_minor": AMOUNT}),
+    st.fixed_dictionaries({"type": st.just("CustomerUpdated"), **COMMON, "tags": st.lists(TEXT, max_size=3),
+                           "birth_month": AMOUNT | st.integers(1, 12)}),
+)  # fmt: skip
+
+
+def test_no_event_beyond_the_contracts_limits_is_accepted_and_what_is_accepted_every_processor_takes(
+    gateway_url: str, kafka_bootstrap: str
+) -> None:
+    accepted: list[str] = []
+
+    @given(event=EVENTS)
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def answers(event: dict[str, Any]) -> None:
+        response = httpx.post(f"{gateway_url}/v1/events", json=event, headers={"Authorization": f"Bearer {SHOP_KEY}"},
+                              timeout=30)  # fmt: skip
+        assert response.status_code < 500, response.text[:500]
+        if response.status_code == 202:
+            accepted.extend(response.json()["positions"])
+
+    answers()
+    assert accepted, "no event within the limits was generated"
+    for key, decoded in read_back(accepted):
+        assert limits.breach(decoded.record, decoded.name, key) is None, decoded.name
+        if decoded.name in ("OrderPaid", "TaskCompleted", "OrderRefunded"):
+            earned_by(key, decoded)
+
+
+def read_back(positions: list[str]) -> Iterator[tuple[bytes, Decoded]]:
+    """The records at `topic:partition:offset`, as the processors decode them."""
+    consumer, codec = kafka.consumer(None), Codec()
+    try:
+        for position in positions:
+            topic, partition, offset = position.rsplit(":", 2)
+            consumer.assign([TopicPartition(topic, int(partition), int(offset))])
+            msg = consumer.poll(10)
+            assert msg is not None, position
+            yield msg.key() or b"", codec.decode(msg.value())
+    finally:
+        consumer.close()
+
+
+def earned_by(key: bytes, decoded: Decoded) -> None:
+    """Earn's step on a fresh customer, with the program that multiplies most, and its outputs encoded."""
+    program = {"points_per_unit": "1000", "tiers": [{"name": "member", "threshold": 0, "multiplier": "1000"}]}
+    book = ProgramBook()
+    book.add(ProgramVersion("fuzz", 1, datetime(2000, 1, 1, tzinfo=UTC), program))
+    store = StateStore("earn", cast(Consumer, EmptyChangelog()))
+    store.restore([0])
+    try:
+        outputs = Earn(Programs(book), 1).step(key, decoded, StateView(store, 0, {}))
+    except Rejected:
+        return  # dead-lettered with its reason: the partition goes on
+    codec = Codec()
+    for output in outputs:
+        codec.encode(output.name, output.record)

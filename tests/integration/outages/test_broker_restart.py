@@ -45,7 +45,7 @@ def test_earn_through_a_broker_killed_and_restarted_loses_nothing_and_doubles_no
         dead = harness.read_all(topics.DLQ.name)
     settings.cache_clear()
     result = verdict("txn", EVENTS, 0, expected, ledger)
-    assert result["duplicated_entries"] == 0
+    assert result["duplicated_entries"] == 0, result
     assert result["wrong_balances"] == 0, result["examples"]
     assert result["points_in_ledger"] == result["points_expected"]
     assert dead == [], "an outage dead-letters nothing"

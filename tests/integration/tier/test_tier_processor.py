@@ -21,7 +21,8 @@ from tests.conftest import ProcessFactory
 from tests.unit.tier.test_tier_step import fresh_store
 
 codec = Codec()
-T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+T0 = datetime(2023, 1, 15, 12, 0, tzinfo=UTC)
+"""In the past, with every entry the tests write: an entry dated past its log time counts as that time."""
 DAY = timedelta(days=1)
 
 

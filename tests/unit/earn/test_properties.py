@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from math import floor
 
+import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +27,7 @@ from services.earn.domain import (
     evolve,
     evolve_shop,
     local_day,
+    once_key,
 )
 from services.earn.messages import dump_earnings, dump_order, load_earnings, load_order
 from services.earn.program import Program, parse
@@ -229,19 +231,22 @@ def test_given_the_record_stored_as_bytes_after_every_input_then_the_same_entrie
     history: list[Command], program: Program
 ) -> None:
     """As the processor does: the customer's record and each order's as bytes, and per event only whether
-    that event was seen and the order it is about."""
+    that event was seen, the order it is about and whether the `(task, ref)` it would use up was paid."""
     record: bytes | None = None
     orders: dict[str, bytes] = {}
     seen: frozenset[str] = frozenset()
+    paid: frozenset[str] = frozenset()
     events: list[Event] = []
     expected = fold(history, program, strict=False)
     for command in history:
         event_id = getattr(command, "event_id", None)
         order_id = getattr(command, "order_id", None)
+        once = once_key(command, program) if isinstance(command, TaskCompleted) else None
         state = load_earnings(
             record,
             frozenset({event_id}) & seen if event_id else frozenset(),
             None if order_id is None else (order_id, orders.get(order_id)),
+            frozenset({once}) & paid if once else frozenset(),
         )
         try:
             decided = decide(command, state, program)
@@ -250,6 +255,7 @@ def test_given_the_record_stored_as_bytes_after_every_input_then_the_same_entrie
         for event in decided:
             state = evolve(state, event, program)
         seen |= state.seen_event_ids
+        paid |= state.task_refs
         for touched in {*state.earned_orders, *state.awaiting_order}:
             orders[touched] = dump_order(touched, state)
         record = dump_earnings(state)
@@ -257,7 +263,9 @@ def test_given_the_record_stored_as_bytes_after_every_input_then_the_same_entrie
 
     assert events == expected.events
     final = expected.state
-    assert load_earnings(record, seen) == replace(final, earned_orders={}, awaiting_order={})
+    assert paid == final.task_refs
+    assert "once" not in orjson.loads(record or b"{}"), "each (task, ref) is a record of its own"
+    assert load_earnings(record, seen, task_refs=paid) == replace(final, earned_orders={}, awaiting_order={})
     for order_id in ORDER_IDS:
         stored = None if order_id not in orders else (order_id, orders[order_id])
         earned, awaiting = load_order(stored)
@@ -278,7 +286,7 @@ def test_given_any_record_when_stored_and_loaded_then_it_round_trips_exactly(
             continue
         for event in decided:
             state = evolve(state, event, program)
-        loaded = load_earnings(dump_earnings(state), state.seen_event_ids)
+        loaded = load_earnings(dump_earnings(state), state.seen_event_ids, task_refs=state.task_refs)
         assert loaded == replace(state, earned_orders={}, awaiting_order={})
         for order_id in {*state.earned_orders, *state.awaiting_order}:
             assert load_order((order_id, dump_order(order_id, state))) == (

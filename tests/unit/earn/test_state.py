@@ -52,15 +52,16 @@ def test_given_a_customer_s_record_when_stored_and_loaded_then_it_is_the_same_re
 
     assert state.task_counts
     assert state.task_refs
-    assert load_earnings(record, state.seen_event_ids) == replace(state, earned_orders={}, awaiting_order={})
+    loaded = load_earnings(record, state.seen_event_ids, task_refs=state.task_refs)
+    assert loaded == replace(state, earned_orders={}, awaiting_order={})
 
 
 def test_given_an_event_about_an_order_then_it_loads_that_order_alone() -> None:
     state = rich_state()
     record, orders = stored(state)
 
-    paid = load_earnings(record, state.seen_event_ids, ("a", orders["a"]))
-    waiting = load_earnings(record, state.seen_event_ids, ("later", orders["later"]))
+    paid = load_earnings(record, state.seen_event_ids, ("a", orders["a"]), state.task_refs)
+    waiting = load_earnings(record, state.seen_event_ids, ("later", orders["later"]), state.task_refs)
 
     assert paid == replace(state, awaiting_order={})
     assert paid.earned_orders == {"a": state.earned_orders["a"]}

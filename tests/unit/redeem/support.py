@@ -172,7 +172,8 @@ class World:
     def _for(self, customer: str, command: Input) -> list[Event]:
         account = self.account(customer)
         if isinstance(command, RedemptionRequested):
-            account, events = settle(account, self._redeem(command, account), self.shop.thresholds, command.occurred_at)
+            decided = self._redeem(command, account)
+            account, events = settle(account, decided, self.shop.thresholds, command.occurred_at, self.shop.retention)
         else:
             account, events = handle(command, account, self.shop)
         self.accounts[customer] = account

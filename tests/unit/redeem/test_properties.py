@@ -24,6 +24,7 @@ from services.redeem.domain import (
     PointsRestored,
     PointsTransferred,
     RedemptionReversed,
+    Retention,
     Shop,
     TransferLimits,
     TransferReceived,
@@ -65,6 +66,7 @@ SHOP_SETTINGS = Shop(
     thresholds=(50, 200),
     transfer_limits=TransferLimits(max_points=150, max_per_day=3),
     lot_lifetime=timedelta(days=40),
+    retention=Retention(duplicates=timedelta(days=200)),  # longer than any history: every redelivery is recognised
 )
 CUSTOMERS = (ADA, BOB)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import orjson
 from hypothesis import given, settings
@@ -77,10 +78,15 @@ def test_whatever_the_entries_each_customer_due_is_downgraded_once_its_moment_pa
     entries: list[tuple[int, int]],
 ) -> None:
     store, step = fresh_store(), Tiering(ProgramBook())
+    changes: list[dict[str, Any]] = []
     for customer, day in sorted(entries, key=lambda e: e[1]):
-        apply(step, store, credit(f"c{customer}", 1_000, T0 + day * DAY, entry_id=f"e{customer}-{day}"))
+        changes += apply(step, store, credit(f"c{customer}", 1_000, T0 + day * DAY, entry_id=f"e{customer}-{day}"))
     last = max(day for _, day in entries)
-    swept = moves(apply(step, store, credit("busy", 1, T0 + (last + 366) * DAY)))
-    assert sorted(c for c, *_ in swept) == sorted({f"c{c}" for c, _ in entries})
+    end = T0 + (last + 366) * DAY
+    changes += apply(step, store, credit("busy", 1, end))
+    downgrades = [c for c in changes if c["reason"] == "window"]
+    assert {c["customer_id"] for c in downgrades} == {f"c{c}" for c, _ in entries}
     view = StateView(store, 0, {})
     assert all(messages.load_state(view.get(f"shop:c{c}".encode())).tier == "member" for c, _ in entries)
+    for change in downgrades:  # each stamped with the moment it fell due: a year after a credit, never later
+        assert change["occurred_at"] in {T0 + (day + 365) * DAY for _, day in entries}
