@@ -124,7 +124,7 @@ WIDEST_BYTES = {
 NOT_TEXT = {
     "partition", "customer_partition", "version", "ledger_offset", "expires_at", "effective_from", "created_at",
     "erased_at", "touched_at",
-}
+}  # fmt: skip
 
 
 def test_every_index_of_the_read_models_fits_a_btree_entry_at_the_longest_utf8() -> None:
