@@ -20,6 +20,7 @@ from services.gateway import errors, idempotency, migrations, postgres, program_
 from services.gateway.deps import Resources
 from services.gateway.httpmetrics import RequestMetrics
 from services.gateway.nul import RefuseNul
+from services.gateway.requestbody import LimitBody
 from services.gateway.routes import (
     accounts,
     customers,
@@ -64,6 +65,7 @@ def create_app(database_url: str | None = None, schema: str | None = None) -> Fa
         app.include_router(router)
     idempotency.install(app)
     app.add_middleware(RefuseNul)
+    app.add_middleware(LimitBody)
     app.add_middleware(RequestMetrics)
     return app
 

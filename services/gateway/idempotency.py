@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway import errors
 from services.gateway.postgres import idempotency as store
+from services.gateway.requestbody import read_body, replaying
 from services.gateway.write_settings import write_settings
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -127,31 +128,6 @@ def refusal(
     status: int, code: str, message: str, details: dict[str, Any], headers: dict[str, str] | None = None
 ) -> Response:
     return JSONResponse(errors.body(code, message, details), status, headers=headers)
-
-
-async def read_body(receive: Receive) -> bytes:
-    chunks, more = [], True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
-def replaying(body: bytes, receive: Receive) -> Receive:
-    """A receive that hands the handler the body already read, then whatever comes next (a disconnect)."""
-    unread = True
-
-    async def next_message() -> Message:
-        nonlocal unread
-        if unread:
-            unread = False
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return next_message
 
 
 def install(app: FastAPI) -> None:

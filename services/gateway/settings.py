@@ -26,6 +26,8 @@ class GatewaySettings(BaseSettings):
     """`/readyz` fails while the read models are more ledger records behind Kafka than this; 0: never."""
     program_metrics_seconds: float = 30.0
     """How often the members-per-tier and outstanding-points gauges are counted in PostgreSQL."""
+    max_body_bytes: Annotated[int, Field(ge=1)] = 4 * 1024 * 1024
+    """The largest request body taken: 1,000 orders of ten lines each, pretty-printed, weigh under 2 MiB."""
 
 
 @cache
