@@ -17,6 +17,7 @@ from services.common import kafka, topics
 from services.common.codec import Codec
 from services.common.settings import settings
 from services.gateway import errors, idempotency, migrations, postgres, program_metrics
+from services.gateway.authentication import Authenticate
 from services.gateway.deps import Resources
 from services.gateway.httpmetrics import RequestMetrics
 from services.gateway.nul import RefuseNul
@@ -65,6 +66,7 @@ def create_app(database_url: str | None = None, schema: str | None = None) -> Fa
         app.include_router(router)
     idempotency.install(app)
     app.add_middleware(RefuseNul)
+    app.add_middleware(Authenticate)
     app.add_middleware(LimitBody)
     app.add_middleware(RequestMetrics)
     return app

@@ -1,12 +1,15 @@
 """`Idempotency-Key` on every write under /v1: a retried request gets the first one's answer.
 
-Plain ASGI middleware. A write with the header claims `(credential, key)` in PostgreSQL before the
-handler runs (the credential is a sha256 of the Authorization header, so shops never share keys),
-then stores the answer. The same key with the same request (sha256 of method, path, query and body)
-replays it byte for byte with `Idempotent-Replayed: true`; with another request it is a 409
-`idempotency_key_reused`; while the first is in flight a 409 `idempotency_key_in_progress`.
-Answers that a retry should not repeat (5xx, 401, 403, 429) are not stored: the claim is released.
-Known gap: of a stored answer only the status, body and content type come back, no other header.
+Plain ASGI middleware, after the door (`authentication`): only a request with a credential claims a
+key, so nothing is stored for a caller without one, and a replay is only ever given to a credential
+that passes the door again (a revoked key gets its 401). The claim `(owner, key)` is made in
+PostgreSQL before the handler runs (the owner is a sha256 of the credential's shop and who it is:
+the key, or the customer of a token), then the answer is stored. The same key with the same request
+(sha256 of method, path, query and body) replays it byte for byte with `Idempotent-Replayed: true`;
+with another request it is a 409 `idempotency_key_reused`; while the first is in flight a 409
+`idempotency_key_in_progress`. Answers that a retry should not repeat (5xx, 401, 403, 429) are not
+stored: the claim is released. Shopify's webhooks carry no credential and are deduplicated by their
+event ids instead. Known gap: of a stored answer only the status, body and content type come back.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway import errors
+from services.gateway.credentials import STATE, Credential
 from services.gateway.postgres import idempotency as store
 from services.gateway.requestbody import read_body, replaying
 from services.gateway.write_settings import write_settings
@@ -45,8 +49,9 @@ def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def credential(authorization: str | None) -> str:
-    return hashlib.sha256((authorization or "").encode()).hexdigest()
+def owner(credential: Credential) -> str:
+    """Whose keys these are: two keys, or two customers, never share one."""
+    return hashlib.sha256(f"{credential.shop}\x1f{credential.who}".encode()).hexdigest()
 
 
 def storable(status: int) -> bool:
@@ -58,11 +63,11 @@ class Idempotency:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = Headers(scope=scope) if scope["type"] == "http" else None
-        if headers is None or scope["method"] not in WRITES or not scope["path"].startswith("/v1/"):
+        credential = scope.get("state", {}).get(STATE)
+        if not isinstance(credential, Credential) or scope["method"] not in WRITES:
             await self.app(scope, receive, send)
             return
-        if not (sent := headers.getlist(HEADER)):
+        if not (sent := Headers(scope=scope).getlist(HEADER)):
             await self.app(scope, receive, send)
             return
         if (key := valid_key(sent)) is None:
@@ -71,7 +76,7 @@ class Idempotency:
             return
         body = await read_body(receive)
         request = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
-        claim = store.Claim(credential(headers.get("authorization")), key, request, uuid.uuid4())
+        claim = store.Claim(owner(credential), key, request, uuid.uuid4())
         await self.answer(scope, claim, body, receive, send)
 
     async def answer(self, scope: Scope, claim: store.Claim, body: bytes, receive: Receive, send: Send) -> None:
@@ -160,7 +165,8 @@ DESCRIPTION = (
     "characters): a retry with the same key and the same request gets the first answer again, with "
     "`Idempotent-Replayed: true`, for 24 hours. The same key with another request is a 409 "
     "`idempotency_key_reused`; while the first request is in flight, a 409 `idempotency_key_in_progress` "
-    "with `Retry-After`. Keys are per credential. 5xx, 401, 403 and 429 answers are not kept."
+    "with `Retry-After`. Keys are per API key (or per customer, for customer tokens), and a replay is only "
+    "given to a credential that is still valid. 5xx, 401, 403 and 429 answers are not kept."
 )
 PARAMETER = {
     "name": HEADER,

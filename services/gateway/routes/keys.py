@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.gateway.apikeys import ApiKey, Scope
 from services.gateway.auth import AdminDep
-from services.gateway.credentials import access
+from services.gateway.authentication import access
 from services.gateway.deps import PoolDep
 from services.gateway.errors import ApiError
 from services.gateway.postgres import keys as keys_db
@@ -69,5 +69,5 @@ async def revoke(key_id: KeyId, admin: AdminDep, pool: PoolDep, request: Request
     key = await keys_db.revoke(pool, key_id, admin.shop)
     if key is None:
         raise ApiError(404, "unknown_key", f"no key {key_id!r} in this shop", {"field": "key_id"})
-    access(request).keys.forget(key_id)
+    access(request.app.state).keys.forget(key_id)
     return shown(key)

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.gateway.idempotency import credential, fingerprint, storable, valid_key
+from services.gateway.credentials import Credential
+from services.gateway.idempotency import fingerprint, owner, storable, valid_key
 
 
 @pytest.mark.parametrize("key", ["a", "order-1001-retry", "x" * 255, " spaced key ", "~!@#$%^&*()"])
@@ -39,11 +40,12 @@ def test_moving_bytes_between_query_and_body_changes_the_fingerprint(q1: bytes, 
         assert fingerprint("POST", "/v1/x", q1, b1) != fingerprint("POST", "/v1/x", q2, b2)
 
 
-def test_keys_are_scoped_by_a_hash_of_the_credential_never_the_credential_itself() -> None:
-    north, south = credential("Bearer north-key"), credential("Bearer south-key")
-    assert north != south
-    assert "north-key" not in north
-    assert credential(None) == credential("")
+def test_keys_belong_to_a_hash_of_the_shop_and_the_key_or_customer_never_to_the_credential_itself() -> None:
+    north, south = Credential("north", frozenset(), "shop-key:a1"), Credential("south", frozenset(), "shop-key:a1")
+    ada = Credential("north", frozenset(), "customer:ada", "ada")
+    assert len({owner(north), owner(south), owner(ada)}) == 3
+    assert "a1" not in owner(north)
+    assert owner(ada) == owner(Credential("north", frozenset(), "customer:ada", "ada"))
 
 
 @pytest.mark.parametrize(("status", "kept"), [(200, True), (202, True), (400, True), (404, True), (409, True),

@@ -1,0 +1,82 @@
+"""The door: every request under /v1 is authenticated and rate limited before anything reads its body.
+
+So nothing is parsed, waited for or stored for a caller without a credential: a missing or bad one
+is a 401 whatever else is wrong with the request. Shopify's webhooks are the exception; their
+signature (an HMAC of the body) is their route's to check. Plain ASGI middleware, after the body's
+bound: the credential goes into the request's state, where the idempotency middleware and the
+routes (`credentials.CredentialDep`) find it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from starlette.datastructures import Headers, State
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.gateway import apikeys, errors, ratelimit
+from services.gateway.credentials import STATE, Credential, bearer, identify
+from services.gateway.errors import ApiError
+from services.gateway.postgres import keys as keys_db
+from services.gateway.settings import gateway_settings
+
+OWN_SIGNATURE = "/v1/webhooks/shopify/"
+
+
+@dataclass(frozen=True)
+class Access:
+    """One process's stored-key answers and rate-limit buckets."""
+
+    keys: apikeys.StoredKeys
+    limiter: ratelimit.Limiter
+
+
+def access(state: State) -> Access:
+    if not hasattr(state, "access"):
+        configured = gateway_settings()
+        limit = ratelimit.Limit(configured.rate_limit_per_second, configured.rate_limit_burst)
+        state.access = Access(apikeys.StoredKeys(configured.api_key_cache_seconds), ratelimit.Limiter(limit))
+    assert isinstance(state.access, Access)
+    return state.access
+
+
+class Authenticate:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"] if scope["type"] == "http" else ""
+        if not path.startswith("/v1/") or path.startswith(OWN_SIGNATURE):
+            await self.app(scope, receive, send)
+            return
+        try:
+            credential = await who_asks(scope)
+        except ApiError as refused:
+            answer = JSONResponse(errors.body(refused.code, refused.message, refused.details), refused.status,
+                                  headers=refused.headers)  # fmt: skip
+            await answer(scope, receive, send)
+            return
+        scope.setdefault("state", {})[STATE] = credential
+        await self.app(scope, receive, send)
+
+
+async def who_asks(scope: Scope) -> Credential:
+    """The request's credential, counted against its rate limit; a 401 or a 429 otherwise."""
+    app_state = scope["app"].state
+    state, pool, now = access(app_state), app_state.resources.pool, time.monotonic()
+
+    async def lookup(key_sha256: str) -> apikeys.ApiKey | None:
+        return await state.keys.find(key_sha256, now, lambda hashed: keys_db.by_digest(pool, hashed))
+
+    credential = await identify(bearer(Headers(scope=scope).get("authorization")), time.time(), lookup)
+    if (wait := state.limiter.wait(credential.who, now)) > 0:
+        raise rate_limited("too many requests with this credential", wait)
+    return credential
+
+
+def rate_limited(what: str, wait: float) -> ApiError:
+    seconds = ratelimit.retry_after(wait)
+    return ApiError(429, "rate_limited", f"{what}: retry in {seconds} s", {"retry_after": seconds},
+                    headers={"Retry-After": str(seconds)})  # fmt: skip
