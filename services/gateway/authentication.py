@@ -5,10 +5,16 @@ is a 401 whatever else is wrong with the request. Shopify's webhooks are the exc
 signature (an HMAC of the body) is their route's to check. Plain ASGI middleware, after the body's
 bound: the credential goes into the request's state, where the idempotency middleware and the
 routes (`credentials.CredentialDep`) find it.
+
+Failed authentications are limited per client address (an IPv6 one by its /64): past the limit, a
+failure is a 429, and so is a credential that would have to be looked up in PostgreSQL, while keys
+already known to the process and valid customer tokens still pass. Unknown keys are remembered
+(`apikeys.StoredKeys`), so repeating one costs no lookup either.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from dataclasses import dataclass
 
@@ -27,17 +33,20 @@ OWN_SIGNATURE = "/v1/webhooks/shopify/"
 
 @dataclass(frozen=True)
 class Access:
-    """One process's stored-key answers and rate-limit buckets."""
+    """One process's stored-key answers and rate-limit buckets: per credential, and of failures per address."""
 
     keys: apikeys.StoredKeys
     limiter: ratelimit.Limiter
+    failures: ratelimit.Limiter
 
 
 def access(state: State) -> Access:
     if not hasattr(state, "access"):
         configured = gateway_settings()
         limit = ratelimit.Limit(configured.rate_limit_per_second, configured.rate_limit_burst)
-        state.access = Access(apikeys.StoredKeys(configured.api_key_cache_seconds), ratelimit.Limiter(limit))
+        failures = ratelimit.Limit(configured.auth_failures_per_second, configured.auth_failure_burst)
+        state.access = Access(apikeys.StoredKeys(configured.api_key_cache_seconds), ratelimit.Limiter(limit),
+                              ratelimit.Limiter(failures))  # fmt: skip
     assert isinstance(state.access, Access)
     return state.access
 
@@ -65,15 +74,42 @@ class Authenticate:
 async def who_asks(scope: Scope) -> Credential:
     """The request's credential, counted against its rate limit; a 401 or a 429 otherwise."""
     app_state = scope["app"].state
-    state, pool, now = access(app_state), app_state.resources.pool, time.monotonic()
+    state, pool, now, address = access(app_state), app_state.resources.pool, time.monotonic(), client_address(scope)
+    blocked = state.failures.due(address, now)
+
+    async def stored(key_sha256: str) -> apikeys.ApiKey | None:
+        if blocked:
+            raise rate_limited(FAILING, blocked)
+        return await keys_db.by_digest(pool, key_sha256)
 
     async def lookup(key_sha256: str) -> apikeys.ApiKey | None:
-        return await state.keys.find(key_sha256, now, lambda hashed: keys_db.by_digest(pool, hashed))
+        return await state.keys.find(key_sha256, now, stored)
 
-    credential = await identify(bearer(Headers(scope=scope).get("authorization")), time.time(), lookup)
+    try:
+        credential = await identify(bearer(Headers(scope=scope).get("authorization")), time.time(), lookup)
+    except ApiError as refused:
+        if refused.status == 401 and (wait := state.failures.wait(address, now)) > 0:
+            raise rate_limited(FAILING, wait) from None
+        raise
     if (wait := state.limiter.wait(credential.who, now)) > 0:
         raise rate_limited("too many requests with this credential", wait)
     return credential
+
+
+FAILING = "too many failed authentications from this address"
+
+
+def client_address(scope: Scope) -> str:
+    """Whose failures count together: the peer (or, behind TRUSTED_PROXIES, the client they name); an IPv6
+    address by its /64, the block one machine usually holds."""
+    host = str((scope.get("client") or ("unknown", 0))[0])
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(getattr(address, "ipv4_mapped", None) or address)
 
 
 def rate_limited(what: str, wait: float) -> ApiError:

@@ -22,6 +22,14 @@ class GatewaySettings(BaseSettings):
     """Requests per second each key (or customer token's customer) may make, per process; 0: no limit."""
     rate_limit_burst: Annotated[int, Field(ge=0)] = 200
     """How many requests a key may make at once after being idle; 0: no limit."""
+    auth_failures_per_second: Annotated[float, Field(ge=0)] = 1.0
+    """Failed authentications a client address may make per second, per process, once its burst is spent; 0: no
+    limit. Past it, the address's requests that fail, or that need a stored key looked up, are answered 429."""
+    auth_failure_burst: Annotated[int, Field(ge=0)] = 20
+    """Failed authentications a client address may make at once; 0: no limit."""
+    trusted_proxies: str = ""
+    """Comma-separated addresses or networks of the proxies in front of the gateway: the client address is the
+    last one their `X-Forwarded-For` names that is not theirs. Empty (the default): the peer is the client."""
     ready_max_projection_lag: int = 100_000
     """`/readyz` fails while the read models are more ledger records behind Kafka than this; 0: never."""
     program_metrics_seconds: float = 30.0

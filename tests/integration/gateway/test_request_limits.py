@@ -76,3 +76,24 @@ async def test_a_body_over_the_bound_is_a_413_before_the_credential_is_looked_at
                 }  # fmt: skip
         at_the_bound = await api.post("/v1/events", json=TASK, headers=auth("north"))
         assert at_the_bound.status_code == 202, at_the_bound.text
+
+
+def started(services: ProcessFactory, **settings: str) -> str:
+    port = free_port()
+    services("services.gateway", GATEWAY_PORT=str(port), **settings)
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(url)
+    return url
+
+
+@pytest.mark.parametrize(("trusted", "expected"), [("", [401, 401, 429]), ("127.0.0.1", [401, 401, 401])])
+def test_x_forwarded_for_names_the_client_only_behind_trusted_proxies(
+    services: ProcessFactory, trusted: str, expected: list[int]
+) -> None:
+    url = started(services, AUTH_FAILURE_BURST="2", AUTH_FAILURES_PER_SECOND="0.001", TRUSTED_PROXIES=trusted)
+    with httpx.Client(base_url=url, timeout=30) as http:
+        answers = [
+            http.get("/v1/rewards", headers={"Authorization": f"Bearer guess-{n}", "X-Forwarded-For": f"10.0.0.{n}"})
+            for n in range(3)
+        ]
+    assert [answer.status_code for answer in answers] == expected
