@@ -33,20 +33,26 @@ OWN_SIGNATURE = "/v1/webhooks/shopify/"
 
 @dataclass(frozen=True)
 class Access:
-    """One process's stored-key answers and rate-limit buckets: per credential, and of failures per address."""
+    """One process's stored-key answers and rate-limit buckets: per credential, of failures per address, and
+    of customer tokens minted per key."""
 
     keys: apikeys.StoredKeys
     limiter: ratelimit.Limiter
     failures: ratelimit.Limiter
+    mints: ratelimit.Limiter
 
 
 def access(state: State) -> Access:
     if not hasattr(state, "access"):
         configured = gateway_settings()
-        limit = ratelimit.Limit(configured.rate_limit_per_second, configured.rate_limit_burst)
-        failures = ratelimit.Limit(configured.auth_failures_per_second, configured.auth_failure_burst)
-        state.access = Access(apikeys.StoredKeys(configured.api_key_cache_seconds), ratelimit.Limiter(limit),
-                              ratelimit.Limiter(failures))  # fmt: skip
+        state.access = Access(
+            apikeys.StoredKeys(configured.api_key_cache_seconds),
+            ratelimit.Limiter(ratelimit.Limit(configured.rate_limit_per_second, configured.rate_limit_burst)),
+            ratelimit.Limiter(ratelimit.Limit(configured.auth_failures_per_second, configured.auth_failure_burst)),
+            ratelimit.Limiter(
+                ratelimit.Limit(configured.customer_token_mints_per_second, configured.customer_token_mint_burst)
+            ),
+        )
     assert isinstance(state.access, Access)
     return state.access
 

@@ -22,6 +22,11 @@ class GatewaySettings(BaseSettings):
     """Requests per second each key (or customer token's customer) may make, per process; 0: no limit."""
     rate_limit_burst: Annotated[int, Field(ge=0)] = 200
     """How many requests a key may make at once after being idle; 0: no limit."""
+    customer_token_mints_per_second: Annotated[float, Field(ge=0)] = 10.0
+    """Customer tokens each key may mint per second, per process, once its burst is spent; 0: no limit. Each
+    token's customer has a rate limit of their own, so minting for invented customers is bounded here."""
+    customer_token_mint_burst: Annotated[int, Field(ge=0)] = 100
+    """Customer tokens a key may mint at once; 0: no limit."""
     auth_failures_per_second: Annotated[float, Field(ge=0)] = 1.0
     """Failed authentications a client address may make per second, per process, once its burst is spent; 0: no
     limit. Past it, the address's requests that fail, or that need a stored key looked up, are answered 429."""

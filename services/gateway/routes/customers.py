@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query
 
 from services.common import topics
 from services.gateway import cursors, partitioner, queries, readmodel
-from services.gateway.auth import CustomerReaderDep, ReaderDep
+from services.gateway.auth import CustomerReaderDep, MinterDep
 from services.gateway.customer_tokens import CustomerToken, TokenBody, mint
 from services.gateway.deps import LedgerPartitionsDep, PoolDep
 from services.gateway.errors import ApiError
@@ -120,7 +120,7 @@ async def tier(customer_id: CustomerId, shop: CustomerReaderDep, _: FreshDep, po
 
 
 @router.post("/{customer_id}/tokens", status_code=201, responses=errors(403, 409, 429))
-async def token(customer_id: CustomerId, shop: ReaderDep, body: TokenBody | None = None) -> CustomerToken:
+async def token(customer_id: CustomerId, shop: MinterDep, body: TokenBody | None = None) -> CustomerToken:
     """A customer token (`read` key): it reads this customer's own account and redeems for them, nothing else."""
     return mint(shop, customer_id, body)
 

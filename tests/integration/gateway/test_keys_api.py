@@ -139,3 +139,16 @@ async def test_each_key_and_each_customer_has_its_own_rate_limit_answered_with_r
 
 async def status(api: httpx.AsyncClient, path: str, credential: str, **request: Any) -> int:
     return (await api.get(path, headers=bearer(credential), **request)).status_code
+
+
+async def test_each_key_mints_customer_tokens_at_a_bounded_rate_so_invented_customers_cost_little(
+    api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CUSTOMER_TOKEN_MINT_BURST", "3")
+    monkeypatch.setenv("CUSTOMER_TOKEN_MINTS_PER_SECOND", "0.01")
+    gateway_settings.cache_clear()
+    minted = [await api.post(f"/v1/customers/invented-{n}/tokens", headers=auth("north")) for n in range(4)]
+    assert [answer.status_code for answer in minted] == [201, 201, 201, 429]
+    assert (minted[-1].json()["error"]["code"], int(minted[-1].headers["retry-after"])) == ("rate_limited", 100)
+    assert (await api.get("/v1/program", headers=auth("north"))).status_code == 200
+    assert (await api.post("/v1/customers/ada/tokens", headers=admin("north"))).status_code == 201
