@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from services.common import kafka, topics
 from services.common.codec import Codec
 from services.common.settings import settings
-from services.gateway import errors, idempotency, migrations, postgres, program_metrics
+from services.gateway import errors, idempotency_doc, migrations, postgres, program_metrics
 from services.gateway.authentication import Authenticate
 from services.gateway.deps import Resources
 from services.gateway.httpmetrics import RequestMetrics
@@ -64,7 +64,7 @@ def create_app(database_url: str | None = None, schema: str | None = None) -> Fa
     routers = (customers, accounts, events, program, rewards, redemptions, transfers, health, webhooks, keys)
     for router in (module.router for module in routers):
         app.include_router(router)
-    idempotency.install(app)
+    idempotency_doc.install(app)
     app.add_middleware(RefuseNul)
     app.add_middleware(Authenticate)
     app.add_middleware(LimitBody)

@@ -8,17 +8,20 @@ the key, or the customer of a token), then the answer is stored. The same key wi
 (sha256 of method, path, query and body) replays it byte for byte with `Idempotent-Replayed: true`;
 with another request it is a 409 `idempotency_key_reused`; while the first is in flight a 409
 `idempotency_key_in_progress`. Answers that a retry should not repeat (5xx, 401, 403, 429) are not
-stored: the claim is released. Shopify's webhooks carry no credential and are deduplicated by their
-event ids instead. Known gap: of a stored answer only the status, body and content type come back.
+stored: the claim is released. An answer marked `Cache-Control: no-store` holds a secret shown once
+(a new key, a customer token): it is stored without its secret fields, and a retry gets a 409
+`secret_shown_once` with the rest. Shopify's webhooks carry no credential and are deduplicated by
+their event ids instead. Known gap: of a stored answer only the status, body and content type come back.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -92,7 +95,7 @@ class Idempotency:
             await store.release(pool, claim)
             raise
         if storable(recorder.status):
-            await store.answer(pool, claim, recorder.status, recorder.content_type, recorder.body())
+            await store.answer(pool, claim, recorder.status, recorder.content_type, *kept(recorder))
         else:
             await store.release(pool, claim)
         for message in recorder.messages:
@@ -105,16 +108,42 @@ class Recorder:
     def __init__(self) -> None:
         self.status = 500
         self.content_type: str | None = None
+        self.shown_once = False
         self.messages: list[Message] = []
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            self.status = message["status"]
-            self.content_type = Headers(raw=message.get("headers", [])).get("content-type")
+            headers = Headers(raw=message.get("headers", []))
+            self.status, self.content_type = message["status"], headers.get("content-type")
+            self.shown_once = "no-store" in headers.get("cache-control", "")
         self.messages.append(message)
 
     def body(self) -> bytes:
         return b"".join(m.get("body", b"") for m in self.messages if m["type"] == "http.response.body")
+
+
+SECRETS = frozenset({"key", "token"})
+"""The fields of the answers that carry a secret shown once (`Cache-Control: no-store`)."""
+
+
+async def shown_once(response: Response) -> None:
+    """A route's dependency: its answer holds a secret, so nobody keeps it (`SECRETS` names its field)."""
+    response.headers["Cache-Control"] = "no-store"
+
+
+ShownOnce = Depends(shown_once)
+
+
+def kept(recorder: Recorder) -> tuple[bytes, bool]:
+    """What is stored of an answer, and whether a secret was withheld from it."""
+    if not recorder.shown_once:
+        return recorder.body(), False
+    try:
+        answer = json.loads(recorder.body())
+    except ValueError:
+        answer = None
+    rest = {k: v for k, v in answer.items() if k not in SECRETS} if isinstance(answer, dict) else {}
+    return json.dumps(rest).encode(), True
 
 
 def earlier(stored: store.Stored, claim: store.Claim) -> Response:
@@ -125,6 +154,11 @@ def earlier(stored: store.Stored, claim: store.Claim) -> Response:
     if stored.status is None:
         message = "a request with this key is still in flight; retry when it has been answered"
         return refusal(409, "idempotency_key_in_progress", message, {"field": HEADER}, {"Retry-After": "1"})
+    if stored.withheld:
+        message = (f"the first request with this {HEADER} was answered {stored.status} with a secret, which is "
+                   "shown once and never stored: its other fields are in details.answer")  # fmt: skip
+        details = {"field": HEADER, "status": stored.status, "answer": json.loads(stored.body)}
+        return refusal(409, "secret_shown_once", message, details, {"Idempotent-Replayed": "true"})
     headers = {"Idempotent-Replayed": "true"} | ({"Content-Type": stored.content_type} if stored.content_type else {})
     return Response(stored.body, stored.status, headers=headers)
 
@@ -133,47 +167,3 @@ def refusal(
     status: int, code: str, message: str, details: dict[str, Any], headers: dict[str, str] | None = None
 ) -> Response:
     return JSONResponse(errors.body(code, message, details), status, headers=headers)
-
-
-def install(app: FastAPI) -> None:
-    """The middleware, and the header on every write of the OpenAPI document so clients and fuzzers see it."""
-    app.add_middleware(Idempotency)
-    app.description = (app.description + "\n\n" if app.description else "") + DESCRIPTION
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        schema = build()  # FastAPI's cached document, rebuilt only when the routes change
-        document(schema)
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-def document(schema: dict[str, Any]) -> None:
-    for path, operations in schema.get("paths", {}).items():
-        for method, operation in operations.items() if path.startswith("/v1/") else ():
-            parameters = operation.get("parameters", [])
-            if method.upper() not in WRITES or PARAMETER in parameters:
-                continue
-            operation["parameters"] = [*parameters, PARAMETER]
-            for status, meaning in REFUSALS:
-                operation["responses"].setdefault(status, {"description": meaning, **ERROR_CONTENT})
-
-
-DESCRIPTION = (
-    f"Every POST, PUT and DELETE under /v1 takes an optional `{HEADER}` header (1 to 255 printable ASCII "
-    "characters): a retry with the same key and the same request gets the first answer again, with "
-    "`Idempotent-Replayed: true`, for 24 hours. The same key with another request is a 409 "
-    "`idempotency_key_reused`; while the first request is in flight, a 409 `idempotency_key_in_progress` "
-    "with `Retry-After`. Keys are per API key (or per customer, for customer tokens), and a replay is only "
-    "given to a credential that is still valid. 5xx, 401, 403 and 429 answers are not kept."
-)
-PARAMETER = {
-    "name": HEADER,
-    "in": "header",
-    "required": False,
-    "description": "makes a retry of this write return the first answer instead of running it again",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
-}
-REFUSALS = (("400", "an invalid request or Idempotency-Key"), ("409", "the key was used or is in flight"))
-ERROR_CONTENT = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}

@@ -18,6 +18,8 @@ class Stored:
     """None while the request that claimed the key is still in flight."""
     content_type: str | None
     body: bytes
+    withheld: bool = False
+    """The answer held a secret, which was left out of `body`."""
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,11 @@ VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::float8))
 ON CONFLICT DO NOTHING RETURNING true"""
 
 FIND = """
-SELECT fingerprint, status, content_type, body FROM idempotency_keys
+SELECT fingerprint, status, content_type, body, withheld FROM idempotency_keys
 WHERE credential = $1 AND idempotency_key = $2 AND expires_at >= now()"""
 
 ANSWER = """
-UPDATE idempotency_keys SET status = $4, content_type = $5, body = $6
+UPDATE idempotency_keys SET status = $4, content_type = $5, body = $6, withheld = $7
 WHERE credential = $1 AND idempotency_key = $2 AND claim = $3"""
 
 RELEASE = "DELETE FROM idempotency_keys WHERE credential = $1 AND idempotency_key = $2 AND claim = $3"
@@ -61,12 +63,15 @@ async def claim(pool: asyncpg.Pool, claim: Claim, ttl_s: float, lease_s: float) 
                 return None
             row = await conn.fetchrow(FIND, claim.credential, claim.key)
             if row is not None:
-                return Stored(row["fingerprint"], row["status"], row["content_type"], bytes(row["body"] or b""))
+                body = bytes(row["body"] or b"")
+                return Stored(row["fingerprint"], row["status"], row["content_type"], body, row["withheld"])
     return Stored(claim.fingerprint, None, None, b"")
 
 
-async def answer(pool: asyncpg.Pool, claim: Claim, status: int, content_type: str | None, body: bytes) -> None:
-    await pool.execute(ANSWER, claim.credential, claim.key, claim.token, status, content_type, body)
+async def answer(
+    pool: asyncpg.Pool, claim: Claim, status: int, content_type: str | None, body: bytes, withheld: bool = False
+) -> None:
+    await pool.execute(ANSWER, claim.credential, claim.key, claim.token, status, content_type, body, withheld)
 
 
 async def release(pool: asyncpg.Pool, claim: Claim) -> None:

@@ -17,6 +17,7 @@ from services.gateway.customer_tokens import CustomerToken, TokenBody, mint
 from services.gateway.deps import LedgerPartitionsDep, PoolDep
 from services.gateway.errors import ApiError
 from services.gateway.freshness import FreshDep
+from services.gateway.idempotency import ShownOnce
 from services.gateway.postgres import programs as programs_db
 from services.gateway.readmodel.tiers import DEFAULT_TIER
 from services.gateway.responses import BalanceOut, ExpiringLot, LedgerEntryOut, LedgerPage, TierOut, errors
@@ -119,7 +120,7 @@ async def tier(customer_id: CustomerId, shop: CustomerReaderDep, _: FreshDep, po
     )
 
 
-@router.post("/{customer_id}/tokens", status_code=201, responses=errors(403, 409, 429))
+@router.post("/{customer_id}/tokens", status_code=201, responses=errors(403, 409, 429), dependencies=[ShownOnce])
 async def token(customer_id: CustomerId, shop: MinterDep, body: TokenBody | None = None) -> CustomerToken:
     """A customer token (`read` key): it reads this customer's own account and redeems for them, nothing else."""
     return mint(shop, customer_id, body)

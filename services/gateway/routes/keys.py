@@ -17,6 +17,7 @@ from services.gateway.auth import AdminDep
 from services.gateway.authentication import access
 from services.gateway.deps import PoolDep
 from services.gateway.errors import ApiError
+from services.gateway.idempotency import ShownOnce
 from services.gateway.postgres import keys as keys_db
 from services.gateway.responses import errors
 
@@ -40,7 +41,10 @@ class KeyOut(BaseModel):
 
 
 class KeyCreated(KeyOut):
-    key: str = Field(description="the key: shown this once, stored only as its SHA-256")
+    key: str = Field(
+        description="the key: shown this once, stored only as its SHA-256 (a retry with the same Idempotency-Key "
+        "gets a 409 `secret_shown_once` without it)"
+    )
 
 
 class KeyList(BaseModel):
@@ -52,7 +56,7 @@ def shown(key: ApiKey) -> KeyOut:
                   created_at=key.created_at, revoked_at=key.revoked_at)  # fmt: skip
 
 
-@router.post("", status_code=201, responses=errors(422))
+@router.post("", status_code=201, responses=errors(422), dependencies=[ShownOnce])
 async def create(body: KeyBody, admin: AdminDep, pool: PoolDep) -> KeyCreated:
     key, secret = await keys_db.issue(pool, admin.shop, body.scopes, body.label)
     return KeyCreated(**shown(key).model_dump(), key=secret)
