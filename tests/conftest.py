@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,8 @@ import pytest
 from services.common import admin
 from services.common.settings import settings
 from services.gateway.migrations import migrate
+from tests.servers import free_port as free_port  # other test modules import it from here
+from tests.servers import private_kafka, private_postgres  # noqa: F401 (fixtures for every test)
 
 LOCAL_KAFKA = "127.0.0.1:9092"
 LOCAL_DATABASE = "postgresql://pointstream:pointstream@127.0.0.1:5433/pointstream"
@@ -126,12 +127,6 @@ def db_schema(database_url: str) -> Iterator[str]:
         await conn.close()
 
     asyncio.run(drop())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
