@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from services.common import kafka, topics
 from services.common.codec import Codec
 from services.common.settings import settings
-from services.gateway import errors, idempotency_doc, migrations, postgres, program_metrics
+from services.gateway import errors, idempotency_doc, migrations, postgres, program_metrics, publish
 from services.gateway.authentication import Authenticate
 from services.gateway.deps import Resources
 from services.gateway.httpmetrics import RequestMetrics
@@ -46,7 +46,7 @@ def create_app(database_url: str | None = None, schema: str | None = None) -> Fa
             if pending := await migrations.pending(conn):
                 await pool.close()
                 raise RuntimeError(f"the read-model schema is behind ({', '.join(pending)}): run `pointstream migrate`")
-        producer = kafka.producer()
+        producer = kafka.producer(**publish.producer_settings())
         partitions = await asyncio.to_thread(ledger_partitions, producer)
         app.state.resources = Resources(pool, producer, Codec(), partitions)
         polling = asyncio.create_task(poll_deliveries(producer))

@@ -7,11 +7,13 @@ PostgreSQL before the handler runs (the owner is a sha256 of the credential's sh
 the key, or the customer of a token), then the answer is stored. The same key with the same request
 (sha256 of method, path, query and body) replays it byte for byte with `Idempotent-Replayed: true`;
 with another request it is a 409 `idempotency_key_reused`; while the first is in flight a 409
-`idempotency_key_in_progress`. Answers that a retry should not repeat (5xx, 401, 403, 429) are not
-stored: the claim is released. An answer marked `Cache-Control: no-store` holds a secret shown once
-(a new key, a customer token): it is stored without its secret fields, and a retry gets a 409
-`secret_shown_once` with the rest. Shopify's webhooks carry no credential and are deduplicated by
-their event ids instead. Known gap: of a stored answer only the status, body and content type come back.
+`idempotency_key_in_progress`. A 401, 403 or 429 did nothing: the claim is released. After a 5xx (or
+a crash) what was done is unknown: the key stays bound to its request, which may run again, with
+the same command ids (`commands.command_id`), so it is taken once downstream. An answer marked
+`Cache-Control: no-store` holds a secret shown once (a new key, a customer token): it is stored
+without its secret fields, and a retry gets a 409 `secret_shown_once` with the rest. Shopify's
+webhooks carry no credential and are deduplicated by their event ids instead.
+Known gap: of a stored answer only the status, body and content type come back.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from services.gateway.write_settings import write_settings
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 HEADER = "Idempotency-Key"
 NOT_STORED = frozenset({401, 403, 429})
+CLAIM = "idempotency_claim"
+"""Where the request's state holds its claim: a command without an id of its own takes one from it (`commands`)."""
 
 
 def valid_key(values: list[str]) -> str | None:
@@ -89,13 +93,16 @@ class Idempotency:
             await earlier(stored, claim)(scope, receive, send)
             return
         recorder = Recorder()
+        scope.setdefault("state", {})[CLAIM] = claim
         try:
             await self.app(scope, replaying(body, receive), recorder.send)
         except BaseException:
-            await store.release(pool, claim)
+            await store.unsettle(pool, claim)
             raise
         if storable(recorder.status):
             await store.answer(pool, claim, recorder.status, recorder.content_type, *kept(recorder))
+        elif recorder.status >= 500:
+            await store.unsettle(pool, claim)
         else:
             await store.release(pool, claim)
         for message in recorder.messages:

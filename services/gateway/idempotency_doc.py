@@ -40,9 +40,11 @@ DESCRIPTION = (
     "`Idempotent-Replayed: true`, for 24 hours. The same key with another request is a 409 "
     "`idempotency_key_reused`; while the first request is in flight, a 409 `idempotency_key_in_progress` "
     "with `Retry-After`. Keys are per API key (or per customer, for customer tokens), and a replay is only "
-    "given to a credential that is still valid. 5xx, 401, 403 and 429 answers are not kept. An answer holding "
-    "a secret (a new key, a customer token) is kept without it: a retry gets a 409 `secret_shown_once` with "
-    "the rest of the first answer in `details.answer`."
+    "given to a credential that is still valid. 5xx, 401, 403 and 429 answers are not kept; after a 5xx the "
+    "key stays bound to its request, which may be sent again. A command without an id of its own (a transfer, "
+    "an adjustment, a redemption, a freeze) takes one from the key, so its retry is the same command. An answer "
+    "holding a secret (a new key, a customer token) is kept without it: a retry gets a 409 `secret_shown_once` "
+    "with the rest of the first answer in `details.answer`."
 )
 PARAMETER = {
     "name": HEADER,

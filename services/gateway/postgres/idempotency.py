@@ -1,6 +1,8 @@
 """Idempotency keys in PostgreSQL: claim a key, store its answer or release it, and expire old ones lazily.
 
-Expired rows are deleted by the claims themselves, a few at a time, so no job has to run.
+Expired rows are deleted by the claims themselves, a few at a time, so no job has to run. A claim
+whose request ended with no answer kept and an unknown outcome (a 5xx, a crash) stays bound to its
+request: only the same request takes it over, at once once `unsettle`d, after the lease otherwise.
 """
 
 from __future__ import annotations
@@ -32,11 +34,20 @@ class Claim:
 
 PURGE = """
 DELETE FROM idempotency_keys
-WHERE (credential = $1 AND idempotency_key = $2
-       AND (expires_at < now() OR (status IS NULL AND claimed_at < now() - make_interval(secs => $3::float8))))
+WHERE (credential = $1 AND idempotency_key = $2 AND expires_at < now())
    OR (credential, idempotency_key) IN (
        SELECT credential, idempotency_key FROM idempotency_keys WHERE expires_at < now()
        LIMIT 100 FOR UPDATE SKIP LOCKED)"""
+
+TAKE_OVER = """
+UPDATE idempotency_keys SET claim = $4, claimed_at = now()
+WHERE credential = $1 AND idempotency_key = $2 AND fingerprint = $3 AND status IS NULL
+  AND claimed_at < now() - make_interval(secs => $5::float8)
+RETURNING true"""
+
+UNSETTLE = """
+UPDATE idempotency_keys SET claimed_at = '-infinity'
+WHERE credential = $1 AND idempotency_key = $2 AND claim = $3"""
 
 CLAIM = """
 INSERT INTO idempotency_keys (credential, idempotency_key, fingerprint, claim, expires_at)
@@ -58,8 +69,10 @@ async def claim(pool: asyncpg.Pool, claim: Claim, ttl_s: float, lease_s: float) 
     """None if the key is now this request's; otherwise what is stored under it (maybe still in flight)."""
     async with pool.acquire() as conn:
         for _ in range(3):  # the owner may release the key between our insert and our read
-            await conn.execute(PURGE, claim.credential, claim.key, lease_s)
+            await conn.execute(PURGE, claim.credential, claim.key)
             if await conn.fetchval(CLAIM, claim.credential, claim.key, claim.fingerprint, claim.token, ttl_s):
+                return None
+            if await conn.fetchval(TAKE_OVER, claim.credential, claim.key, claim.fingerprint, claim.token, lease_s):
                 return None
             row = await conn.fetchrow(FIND, claim.credential, claim.key)
             if row is not None:
@@ -75,4 +88,10 @@ async def answer(
 
 
 async def release(pool: asyncpg.Pool, claim: Claim) -> None:
+    """Nothing was done: the key is free for any request."""
     await pool.execute(RELEASE, claim.credential, claim.key, claim.token)
+
+
+async def unsettle(pool: asyncpg.Pool, claim: Claim) -> None:
+    """What was done is unknown: the same request may run again at once (with the same ids), no other one."""
+    await pool.execute(UNSETTLE, claim.credential, claim.key, claim.token)

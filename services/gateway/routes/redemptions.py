@@ -17,6 +17,7 @@ from fastapi import APIRouter, Path
 from services.gateway import commands
 from services.gateway.auth import AdminDep, RedeemerDep, RedemptionReaderDep, for_customer
 from services.gateway.bodies import CancelBody, RedemptionBody
+from services.gateway.commands import CommandIdDep
 from services.gateway.deps import CodecDep, PoolDep, ProducerDep
 from services.gateway.errors import ApiError
 from services.gateway.freshness import FreshDep
@@ -30,10 +31,11 @@ RedemptionId = Annotated[str, Path(min_length=1, max_length=128)]
 
 @router.post("", status_code=202, responses=errors(401, 409, 422, 503))
 async def ask(
-    body: RedemptionBody, credential: RedeemerDep, pool: PoolDep, producer: ProducerDep, codec: CodecDep
-) -> RedemptionQueued:
+    body: RedemptionBody, credential: RedeemerDep, pool: PoolDep, producer: ProducerDep, codec: CodecDep,
+    command_id: CommandIdDep,
+) -> RedemptionQueued:  # fmt: skip
     shop = for_customer(credential, body.customer_id)
-    redemption_id = body.redemption_id or commands.new_id()
+    redemption_id = body.redemption_id or command_id
     async with pool.acquire() as conn, conn.transaction():
         await redemptions_db.lock(conn, shop, redemption_id)
         known = await redemptions_db.one(conn, shop, redemption_id)

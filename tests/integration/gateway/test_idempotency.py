@@ -57,7 +57,7 @@ def published(topic: str) -> list[tuple[bytes | None, Decoded]]:
         expected = sum(end_offset(consumer, tp) for tp in partitions)
         consumer.assign(partitions)
         found: list[tuple[bytes | None, Decoded]] = []
-        while len(found) < expected and (batch := consumer.consume(100, 5)):
+        while len(found) < expected and (batch := consumer.consume(expected - len(found), 5)):
             found += [(msg.key(), codec.decode(msg.value())) for msg in batch if msg.error() is None]
         return found
     finally:
