@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator
 
 from confluent_kafka import Producer
@@ -16,7 +17,7 @@ from fastapi import FastAPI
 from services.common import kafka, topics
 from services.common.codec import Codec
 from services.common.settings import settings
-from services.gateway import errors, idempotency_doc, migrations, postgres, program_metrics, publish
+from services.gateway import errors, idempotency_doc, migrations, offsets, postgres, program_metrics, publish
 from services.gateway.authentication import Authenticate
 from services.gateway.deps import Resources
 from services.gateway.httpmetrics import RequestMetrics
@@ -49,13 +50,17 @@ def create_app(database_url: str | None = None, schema: str | None = None) -> Fa
         producer = kafka.producer(**publish.producer_settings())
         partitions = await asyncio.to_thread(ledger_partitions, producer)
         app.state.resources = Resources(pool, producer, Codec(), partitions)
-        polling = asyncio.create_task(poll_deliveries(producer))
+        stop = threading.Event()
+        polling = threading.Thread(target=poll_deliveries, args=(producer, stop), name="deliveries", daemon=True)
+        polling.start()
         counting = asyncio.create_task(program_metrics.keep_fresh(pool, gateway_settings().program_metrics_seconds))
         try:
             yield
         finally:
-            polling.cancel()
             counting.cancel()
+            offsets.close(app.state)
+            stop.set()
+            await asyncio.to_thread(polling.join)
             await asyncio.to_thread(producer.flush, 10)
             await pool.close()
 
@@ -72,10 +77,11 @@ def create_app(database_url: str | None = None, schema: str | None = None) -> Fa
     return app
 
 
-async def poll_deliveries(producer: Producer) -> None:
-    """Delivery callbacks run inside poll(); this is where the broker's acks reach waiting requests."""
-    while True:
-        await asyncio.to_thread(producer.poll, 0.1)
+def poll_deliveries(producer: Producer, stop: threading.Event) -> None:
+    """Delivery callbacks run inside poll(): this is where the broker's acks reach waiting requests. On a thread
+    of its own, so nothing else the gateway runs on threads (Kafka questions of reads that wait) holds them back."""
+    while not stop.is_set():
+        producer.poll(0.1)
 
 
 def ledger_partitions(producer: Producer) -> int:

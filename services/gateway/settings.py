@@ -35,6 +35,10 @@ class GatewaySettings(BaseSettings):
     trusted_proxies: str = ""
     """Comma-separated addresses or networks of the proxies in front of the gateway: the client address is the
     last one their `X-Forwarded-For` names that is not theirs. Empty (the default): the peer is the client."""
+    min_position_max_waits: Annotated[int, Field(ge=1)] = 32
+    """Reads that may wait for `min_position` at once in a process; beyond, a 503 with Retry-After."""
+    min_position_threads: Annotated[int, Field(ge=1)] = 4
+    """Threads that ask Kafka how far the services got, for those waits (their own: writes never queue behind)."""
     ready_max_projection_lag: int = 100_000
     """`/readyz` fails while the read models are more ledger records behind Kafka than this; 0: never."""
     program_metrics_seconds: float = 30.0

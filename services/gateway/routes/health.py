@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.gateway import freshness
+from services.gateway import freshness, offsets
 from services.gateway.deps import LedgerPartitionsDep, PoolDep, ProducerDep
 from services.gateway.errors import ApiError
 from services.gateway.responses import errors
@@ -34,7 +34,7 @@ async def readyz(
     except Exception as exc:
         raise ApiError(503, "not_ready", f"Kafka unreachable: {exc}") from None
     if bound := gateway_settings().ready_max_projection_lag:
-        lag = await freshness.projection_lag(pool, freshness.kafka(request), partitions)
+        lag = await freshness.projection_lag(pool, offsets.kafka(request.app.state), partitions)
         if lag > bound:
             raise ApiError(503, "not_ready", f"the read models are {lag} ledger records behind (bound {bound})")
     return {"status": "ready"}

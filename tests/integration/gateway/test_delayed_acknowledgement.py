@@ -23,7 +23,7 @@ from services.common.codec import Codec
 from services.common.settings import settings
 from services.gateway import publish
 from services.gateway.app import create_app
-from services.gateway.freshness import Kafka
+from services.gateway.offsets import Kafka
 from tests.conftest import ProcessFactory
 from tests.integration.gateway.conftest import admin as admin_key
 from tests.integration.gateway.test_idempotency import end_offset

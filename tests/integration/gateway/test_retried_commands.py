@@ -19,7 +19,7 @@ from services.gateway.publish import produce_all, unacknowledged
 from tests.integration.gateway.conftest import admin, auth
 from tests.integration.gateway.test_idempotency import published
 
-COMMANDS = {
+COMMANDS: dict[str, tuple[dict[str, Any], dict[str, str], str]] = {
     "/v1/transfers": ({"from_customer_id": "ada", "to_customer_id": "bo", "points": 5}, auth("north"), "transfer_id"),
     "/v1/customers/ada/adjustments": ({"points": 5, "reason": "goodwill"}, admin("north"), "adjustment_id"),
     "/v1/customers/ada/freeze": ({"reason": "check"}, admin("north"), "event_id"),
@@ -30,7 +30,7 @@ COMMANDS = {
 @pytest.fixture
 def acknowledgement_lost_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The broker takes each route's first command, and its acknowledgement never reaches the request."""
-    lost: set[str] = set()
+    lost: set[bytes] = set()
 
     async def produced_unanswered(producer: Any, records: list[tuple[str, bytes, bytes]]) -> list[str]:
         positions = await produce_all(producer, records)
