@@ -1,6 +1,8 @@
 """Runs the gateway API: `python -m services.gateway` (GATEWAY_HOST, default 127.0.0.1; GATEWAY_PORT, 8000).
 
-uvicorn reads `X-Forwarded-For` only from TRUSTED_PROXIES: by default the peer is the client.
+The metrics are served apart, on METRICS_PORT (9100; 0 turns them off) at METRICS_HOST, never on the
+API's port: they name every shop and its liability. uvicorn reads `X-Forwarded-For` only from
+TRUSTED_PROXIES: by default the peer is the client.
 """
 
 from __future__ import annotations
@@ -9,13 +11,17 @@ import os
 
 import uvicorn
 
+from services.common import metrics
 from services.common.logs import configure_logging
+from services.common.settings import settings
 from services.gateway.app import create_app
 from services.gateway.settings import gateway_settings
 
 
 def main() -> None:
     configure_logging("gateway")
+    port_of_metrics = settings().metrics_port
+    metrics.serve(9100 if port_of_metrics is None else port_of_metrics)
     host, port = os.environ.get("GATEWAY_HOST", "127.0.0.1"), int(os.environ.get("GATEWAY_PORT", "8000"))
     proxies = gateway_settings().trusted_proxies.strip()
     uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False,

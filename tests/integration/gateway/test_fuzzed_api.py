@@ -46,7 +46,7 @@ def gateway_url(kafka_bootstrap: str, database_url: str, namespace_of_module: st
     env = os.environ | {"TOPIC_NAMESPACE": namespace, "PARTITIONS": "3", "DATABASE_SCHEMA": schema,
                         "GATEWAY_PORT": str(port), "SHOP_API_KEYS": f"fuzz:{SHOP_KEY}",
                         "ADMIN_API_KEYS": f"fuzz:{ADMIN_KEY}", "SHOP_SECRETS": "fuzz:fuzz-secret",
-                        "RATE_LIMIT_PER_SECOND": "0", "AUTH_FAILURES_PER_SECOND": "0",
+                        "RATE_LIMIT_PER_SECOND": "0", "AUTH_FAILURES_PER_SECOND": "0", "METRICS_PORT": "0",
                         "KAFKA_BOOTSTRAP": kafka_bootstrap}  # fmt: skip
     subprocess.run([sys.executable, "-m", "services.common.cli", "topics", "create", "--partitions", "3"],
                    env=env, check=True, capture_output=True)  # fmt: skip
