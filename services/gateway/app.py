@@ -64,7 +64,9 @@ def create_app(database_url: str | None = None, schema: str | None = None) -> Fa
             await asyncio.to_thread(producer.flush, 10)
             await pool.close()
 
-    app = FastAPI(title="pointstream gateway", version="0.1.0", lifespan=lifespan)
+    limit = gateway_settings().max_body_bytes
+    refused = f"A request body is at most {limit} bytes (MAX_BODY_BYTES): a larger one is a 413 `body_too_large`."
+    app = FastAPI(title="pointstream gateway", version="0.1.0", lifespan=lifespan, description=refused)
     errors.install(app)
     routers = (customers, accounts, events, program, rewards, redemptions, transfers, health, webhooks, keys)
     for router in (module.router for module in routers):

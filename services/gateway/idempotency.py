@@ -23,12 +23,11 @@ import json
 import uuid
 from typing import Any
 
-from fastapi import Depends
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.gateway import errors
+from services.gateway import errors, shown_once
 from services.gateway.credentials import STATE, Credential
 from services.gateway.postgres import idempotency as store
 from services.gateway.requestbody import read_body, replaying
@@ -129,28 +128,11 @@ class Recorder:
         return b"".join(m.get("body", b"") for m in self.messages if m["type"] == "http.response.body")
 
 
-SECRETS = frozenset({"key", "token"})
-"""The fields of the answers that carry a secret shown once (`Cache-Control: no-store`)."""
-
-
-async def shown_once(response: Response) -> None:
-    """A route's dependency: its answer holds a secret, so nobody keeps it (`SECRETS` names its field)."""
-    response.headers["Cache-Control"] = "no-store"
-
-
-ShownOnce = Depends(shown_once)
-
-
 def kept(recorder: Recorder) -> tuple[bytes, bool]:
     """What is stored of an answer, and whether a secret was withheld from it."""
     if not recorder.shown_once:
         return recorder.body(), False
-    try:
-        answer = json.loads(recorder.body())
-    except ValueError:
-        answer = None
-    rest = {k: v for k, v in answer.items() if k not in SECRETS} if isinstance(answer, dict) else {}
-    return json.dumps(rest).encode(), True
+    return shown_once.without_secrets(recorder.body()), True
 
 
 def earlier(stored: store.Stored, claim: store.Claim) -> Response:

@@ -17,10 +17,10 @@ from services.gateway.customer_tokens import CustomerToken, TokenBody, mint
 from services.gateway.deps import LedgerPartitionsDep, PoolDep
 from services.gateway.errors import ApiError
 from services.gateway.freshness import FreshDep
-from services.gateway.idempotency import ShownOnce
 from services.gateway.postgres import programs as programs_db
 from services.gateway.readmodel.tiers import DEFAULT_TIER
 from services.gateway.responses import BalanceOut, ExpiringLot, LedgerEntryOut, LedgerPage, TierOut, errors
+from services.gateway.shown_once import ShownOnce
 from services.tier.progress import standing
 from services.tier.rules import DEFAULT_RULES, InvalidTierRules, TierRules, rules_from
 

@@ -22,6 +22,7 @@ from services.gateway.auth import (
     redemption_reader,
     transfer_sender,
 )  # fmt: skip
+from services.gateway.authentication import client_address
 from services.gateway.credentials import Credential, bearer, identify
 from services.gateway.errors import ApiError
 from services.gateway.settings import GatewaySettings, gateway_settings
@@ -199,3 +200,12 @@ def test_the_cache_never_holds_more_answers_than_its_capacities(
         asyncio.run(cache.find(f"{'k' if known else 'u'}{number}", float(now), lookup))
         assert len(cache.known) <= capacity
         assert len(cache.unknown) <= unknown_capacity
+
+
+@pytest.mark.parametrize(
+    ("peer", "address"),
+    [(("10.0.0.7", 1), "10.0.0.7"), (("2001:db8:1:2:3::9", 1), "2001:db8:1:2::/64"),
+     (("::ffff:10.1.2.3", 1), "10.1.2.3"), (("testclient", 1), "testclient"), (None, "unknown")],
+)  # fmt: skip
+def test_failures_count_per_client_address_an_ipv6_one_by_its_64_block(peer: object, address: str) -> None:
+    assert client_address({"client": peer}) == address
