@@ -32,10 +32,10 @@ status: ## what is running
 	@for c in kafka postgres prometheus services; do deploy/local/$$c.sh status; done
 
 test: up ## the whole suite against real Kafka and PostgreSQL
-	@$(PY) -m pytest tests/unit tests/integration tests/e2e
+	@deploy/local/demo-env.sh $(PY) -m pytest tests/unit tests/integration tests/e2e
 
 unit: install ## the pure unit tests only (no servers)
-	@$(PY) -m pytest tests/unit
+	@deploy/local/demo-env.sh $(PY) -m pytest tests/unit
 
 lint: install ## ruff, mypy and the import boundaries; changes nothing
 	@$(VENV)/bin/ruff check .
@@ -49,11 +49,11 @@ fmt: install ## fix formatting and the lint findings ruff can fix
 
 gate: up ## the exactly-once gate: 50k orders, 5% duplicates, 5 SIGKILLs (RUNTIME=txn|faust)
 	@$(PY) -m pip install -q -e '.[dev,faust]' >> .local/logs/pip.log 2>&1 || { cat .local/logs/pip.log; exit 1; }
-	@$(PY) -m tests.bench.gate --runtime $${RUNTIME:-txn}
+	@deploy/local/demo-env.sh $(PY) -m tests.bench.gate --runtime $${RUNTIME:-txn}
 
 bench: up ## throughput and latency against the raw Kafka ceiling; writes bench/results.json
 	@$(PY) -m pip install -q -e '.[dev,faust]' >> .local/logs/pip.log 2>&1 || { cat .local/logs/pip.log; exit 1; }
-	@$(PY) -m tests.bench.run
+	@deploy/local/demo-env.sh $(PY) -m tests.bench.run
 
 clean: stop ## stop everything and delete local data (Kafka log, database, Prometheus)
 	@rm -rf .local

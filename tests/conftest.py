@@ -29,7 +29,19 @@ from tests.servers import free_port as free_port  # other test modules import it
 from tests.servers import private_kafka, private_postgres  # noqa: F401 (fixtures for every test)
 
 LOCAL_KAFKA = "127.0.0.1:9092"
-LOCAL_DATABASE = "postgresql://pointstream:pointstream@127.0.0.1:5433/pointstream"
+DEMO_ENV = Path(__file__).resolve().parent.parent / "deploy" / "local" / "demo.env"
+
+
+def demo_environment() -> dict[str, str]:
+    """The demo's credentials (deploy/local/demo.env), as the local runtime scripts read them."""
+    lines = (line.strip() for line in DEMO_ENV.read_text().splitlines())
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+LOCAL_DATABASE = demo_environment()["DATABASE_URL"]
+for _name, _value in demo_environment().items():  # the suite runs as the demo does, whoever starts it
+    if _name != "DATABASE_URL":  # chosen by the `database_url` fixture: local, named, or a container
+        os.environ.setdefault(_name, _value)
 
 
 def _kafka_reachable(bootstrap: str) -> bool:

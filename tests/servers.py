@@ -73,10 +73,12 @@ def kafka_libs() -> Path:
 class PrivateKafka:
     """A KRaft single node (broker and controller) from the project's Kafka jars, own tmp dir, free ports."""
 
-    def __init__(self, heap: str = "512m") -> None:
+    def __init__(self, heap: str = "512m", sasl_users: dict[str, str] | None = None) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="pointstream-kafka-"))
         self.port, self.controller_port = free_port(), free_port()
         self.bootstrap = f"127.0.0.1:{self.port}"
+        self.sasl_port = free_port() if sasl_users else None
+        """With `sasl_users` (name: password), a second listener that takes SASL/PLAIN logins only."""
         self.process: subprocess.Popen[bytes] | None = None
         logging = [
             f"-Dkafka.logs.dir={self.home / 'logs'}",
@@ -91,6 +93,7 @@ class PrivateKafka:
             .replace("@DATA_DIR@", str(self.home / "data"))
             # A killed broker's session must expire before it registers again: keep that wait short.
             + "broker.heartbeat.interval.ms=500\nbroker.session.timeout.ms=2500\n"
+            + (self._sasl_listener(sasl_users) if sasl_users else "")
         )
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         storage = f"kafka.tools.StorageTool format --standalone -t {cluster_id} -c {self._config}"
@@ -99,6 +102,19 @@ class PrivateKafka:
     @property
     def log(self) -> Path:
         return self.home / "logs" / "server.log"
+
+    def _sasl_listener(self, users: dict[str, str]) -> str:
+        """Later lines win in a properties file: the listeners again, with a SASL_PLAINTEXT one added."""
+        logins = " ".join(f'user_{name}="{password}"' for name, password in users.items())
+        return (
+            f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port},"
+            f"SASL_PLAINTEXT://127.0.0.1:{self.sasl_port}\n"
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port},SASL_PLAINTEXT://127.0.0.1:{self.sasl_port}\n"
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT\n"
+            "sasl.enabled.mechanisms=PLAIN\n"
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+            f"org.apache.kafka.common.security.plain.PlainLoginModule required {logins};\n"
+        )
 
     def start(self) -> None:
         """(Re)starts on the same data dir and ports; returns when the broker answers metadata requests."""

@@ -10,6 +10,11 @@ PG_PORT="${PG_PORT:-5433}"
 PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
 mkdir -p "$STATE/logs" "$STATE/pids"
 
+# The demo's credentials (demo.env), each only where the environment does not set its own.
+while IFS='=' read -r name value; do
+  [[ -z "$name" || "$name" == \#* || -v "$name" ]] || export "$name=$value"
+done < "$ROOT/deploy/local/demo.env"
+
 say() { printf '\033[1m[%s]\033[0m %s\n' "${COMPONENT:-local}" "$*"; }
 die() { printf '\033[31m[%s] error:\033[0m %s\n' "${COMPONENT:-local}" "$*" >&2; exit 1; }
 

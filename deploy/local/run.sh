@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 trap '"$ROOT/deploy/local/stop.sh"; exit 0' INT TERM
 "$ROOT/deploy/local/services.sh" start
 
-key="${SHOP_API_KEYS:-demo:demo-shop-key}"; key="${key#*:}"; key="${key%%,*}"
+key="${SHOP_API_KEYS#*:}"; key="${key%%,*}"
 cat <<MSG
 
   pointstream is running with demo traffic (shop "demo" and shop-0..2).

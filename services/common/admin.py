@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]
 
-from services.common import topics
+from services.common import kafka, topics
 from services.common.settings import settings
 
 
 def create_topics(partitions: int | None = None, bootstrap: str | None = None) -> list[str]:
     """Creates the missing topics; returns the names it created. Safe to run again."""
     count = partitions or settings().partitions
-    admin = AdminClient({"bootstrap.servers": bootstrap or settings().kafka_bootstrap})
+    admin = kafka.admin(bootstrap)
     existing = admin.list_topics(timeout=15).topics
     wanted = [
-        NewTopic(t.name, num_partitions=count, replication_factor=1, config=t.config)
+        NewTopic(t.name, num_partitions=count, replication_factor=settings().replication_factor, config=t.config)
         for t in topics.ALL
         if t.name not in existing
     ]
@@ -46,7 +46,7 @@ def delete_namespace(namespace: str, bootstrap: str | None = None) -> None:
     """Deletes every topic of an isolated namespace (used by tests and benchmarks)."""
     if not namespace:
         raise ValueError("refusing to delete the topics of the default namespace")
-    admin = AdminClient({"bootstrap.servers": bootstrap or settings().kafka_bootstrap})
+    admin = kafka.admin(bootstrap)
     names = [n for n in admin.list_topics(timeout=15).topics if n.startswith(namespace)]
     for future in admin.delete_topics(names, operation_timeout=30).values() if names else []:
         future.result()

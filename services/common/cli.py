@@ -120,9 +120,15 @@ def register_keys(commands: Commands) -> None:
     keys_cli.register(commands)
 
 
+def register_personal_data(commands: Commands) -> None:
+    from services.gateway import personal_data_cli
+
+    personal_data_cli.register(commands)
+
+
 REGISTER: list[Callable[[Commands], None]] = [
     register_topics, register_migrate, register_rebuild, register_replay_dlq, register_inspect, register_loadgen,
-    register_keys,
+    register_keys, register_personal_data,
 ]  # fmt: skip
 """One entry per command, in the order `--help` lists them."""
 

@@ -28,6 +28,11 @@ class DecodeError(ValueError):
 class Decoded:
     name: str
     record: dict[str, Any]
+    topic: str = ""
+    """Where the stream runtime read it, with its partition."""
+    partition: int = 0
+    logged_at: int | None = None
+    """The Kafka record's own timestamp (epoch milliseconds), the same on every replay; None if it has none."""
 
 
 class SchemaRegistry(Protocol):
@@ -97,4 +102,4 @@ def _configured_registry() -> SchemaRegistry | None:
     from services.common.registry import from_settings
     from services.common.settings import settings
 
-    return from_settings(settings().schema_registry_url)
+    return from_settings(settings().schema_registry_url, settings().schema_registry_basic_auth)

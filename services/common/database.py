@@ -30,11 +30,19 @@ def _server_settings(schema: str | None) -> dict[str, str]:
     return {"search_path": quoted(schema)} if schema else {}
 
 
+def required(database_url: str) -> str:
+    """The URL, or a stop naming the variable: an empty one would reach some default local server."""
+    if not database_url:
+        raise SystemExit("DATABASE_URL is not set: postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
+    return database_url
+
+
 async def connect(database_url: str, schema: str | None = None) -> asyncpg.Connection:
-    return await asyncpg.connect(database_url, server_settings=_server_settings(schema))
+    return await asyncpg.connect(required(database_url), server_settings=_server_settings(schema))
 
 
 async def create_pool(database_url: str, schema: str | None = None, **kwargs: Any) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(database_url, server_settings=_server_settings(schema), **kwargs)
+    url = required(database_url)
+    pool = await asyncpg.create_pool(url, server_settings=_server_settings(schema), **kwargs)
     assert pool is not None  # only None when created without awaiting
     return pool

@@ -1,23 +1,66 @@
-"""confluent-kafka configuration shared by every producer and consumer of the project."""
+"""confluent-kafka configuration shared by every producer, consumer and admin client of the project,
+and the produce call of the stream runtime: bounded in size, patient with a full queue.
+
+Every client takes the connection and security settings from `client_config` (KAFKA_BOOTSTRAP,
+KAFKA_SECURITY_PROTOCOL, SASL and TLS), so one set of variables points the whole engine at a
+managed, authenticated Kafka.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
+from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
 
-from services.common.settings import settings
+from services.common.outage import Unavailable
+from services.common.settings import Settings, settings
+
+
+def client_config(bootstrap: str | None = None) -> dict[str, Any]:
+    """Where the brokers are and how to authenticate to them (librdkafka property names)."""
+    return {"bootstrap.servers": bootstrap or settings().kafka_bootstrap} | security_config(settings())
+
+
+def security_config(configured: Settings) -> dict[str, Any]:
+    protocol = configured.kafka_security_protocol
+    config: dict[str, Any] = {"security.protocol": protocol}
+    if protocol.startswith("SASL_"):
+        config |= {
+            "sasl.mechanism": configured.kafka_sasl_mechanism,
+            "sasl.username": configured.kafka_sasl_username,
+            "sasl.password": configured.kafka_sasl_password,
+        }
+    if protocol in ("SSL", "SASL_SSL"):
+        config["ssl.endpoint.identification.algorithm"] = configured.kafka_ssl_endpoint_identification
+        tls = {
+            "ssl.ca.location": configured.kafka_ssl_ca_location,
+            "ssl.certificate.location": configured.kafka_ssl_certificate_location,
+            "ssl.key.location": configured.kafka_ssl_key_location,
+            "ssl.key.password": configured.kafka_ssl_key_password,
+        }
+        config |= {name: value for name, value in tls.items() if value}
+    return config
+
+
+log = logging.getLogger(__name__)
+
+MESSAGE_MAX_BYTES = 1_000_000
+"""The producer's `message.max.bytes` (librdkafka's default, under the broker's 1,048,588)."""
+RECORD_OVERHEAD_BYTES = 512
+"""Room for a record's framing inside a batch (lengths, timestamps, attributes), with a margin."""
 
 
 def producer_config(transactional_id: str | None = None, **overrides: Any) -> dict[str, Any]:
-    config: dict[str, Any] = {
-        "bootstrap.servers": settings().kafka_bootstrap,
-        # Java-compatible placement: Python, Java and shop producers agree on partitions (DESIGN §3).
+    config: dict[str, Any] = client_config() | {
+        # Java-compatible placement: Python, Java and shop producers agree on partitions (the contract).
         "partitioner": "murmur2_random",
         "enable.idempotence": True,
         "acks": "all",
         "linger.ms": 5,
         "compression.type": "lz4",
+        "message.max.bytes": MESSAGE_MAX_BYTES,
     }
     if transactional_id:
         config["transactional.id"] = transactional_id
@@ -26,8 +69,7 @@ def producer_config(transactional_id: str | None = None, **overrides: Any) -> di
 
 
 def consumer_config(group_id: str | None, **overrides: Any) -> dict[str, Any]:
-    config: dict[str, Any] = {
-        "bootstrap.servers": settings().kafka_bootstrap,
+    config: dict[str, Any] = client_config() | {
         "group.id": group_id or "pointstream-reader",
         "isolation.level": "read_committed",
         "enable.auto.commit": False,
@@ -47,3 +89,47 @@ def producer(transactional_id: str | None = None, **overrides: Any) -> Producer:
 
 def consumer(group_id: str | None, **overrides: Any) -> Consumer:
     return Consumer(consumer_config(group_id, **overrides))
+
+
+def admin(bootstrap: str | None = None) -> AdminClient:
+    return AdminClient(client_config(bootstrap))
+
+
+def produce(producer: Producer, topic: str, value: bytes | None, key: bytes, partition: int | None = None) -> None:
+    """`producer.produce`, waiting while the local queue is full instead of failing with BufferError.
+
+    A sweep can emit more records than `queue.buffering.max.messages`; inside a transaction the queued
+    records are still uncommitted, so serving delivery reports until there is room changes nothing else.
+    """
+    while True:
+        try:
+            if partition is None:
+                producer.produce(topic, value, key)
+            else:
+                producer.produce(topic, value, key, partition=partition)
+            return
+        except BufferError:
+            producer.poll(0.05)
+
+
+def topic_max_bytes(admin: Any, topic: str, timeout_s: float = 10) -> int:
+    """The topic's `max.message.bytes` as the broker holds it; `Unavailable` when the broker cannot tell."""
+    from confluent_kafka.admin import ConfigResource  # type: ignore[attr-defined]
+
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    try:
+        entries = admin.describe_configs([resource], request_timeout=timeout_s)[resource].result(timeout_s)
+    except Exception as exc:  # a KafkaException or a timed-out future
+        raise Unavailable("Kafka", f"the limits of {topic}: {exc}") from exc
+    return int(entries["max.message.bytes"].value)
+
+
+def readable(msg: Message) -> bool:
+    """A record, not an event of the consumer; a fatal one raises, others pass (librdkafka recovers by itself)."""
+    if (error := msg.error()) is None:
+        return True
+    if error.fatal():
+        raise KafkaException(error)
+    if error.code() != KafkaError._PARTITION_EOF:
+        log.warning("consumer: %s", error)
+    return False

@@ -4,7 +4,16 @@ Each batch is one Kafka transaction holding the output records, the changed per-
 (written to the changelog) and the consumed offsets, so a crash at any moment leaves either all
 of a batch's effects or none. Producer fencing follows KIP-447: offsets are sent with the
 consumer's group metadata, and a restarted instance with the same transactional id fences its
-predecessor. Bad records go to the dead-letter topic inside the same transaction.
+predecessor.
+
+What fails is told apart. A failure that belongs to one record (it does not decode, breaks the
+contract, trips a bug in the step, makes an output that cannot be encoded or is too large for the
+broker, or state beyond MAX_STATE_BYTES: `sizes`) sends that record to the dead-letter topic inside
+the same transaction, with none of its outputs or state changes: the records behind it flow on. An
+outage (`outage.Unavailable` from an adapter such as the reward stock, or a Kafka error that is not
+fatal) is nobody's record: the transaction is aborted, the consumer rewound to the committed offsets,
+and the batch tried again after a capped backoff, for as long as the outage lasts. A fatal Kafka
+error (a fenced producer: another instance took over) ends the process.
 
 A service supplies a `Step`: (key, decoded event, state view) -> outputs. The view reads and
 writes the state store for the record's partition; writes become changelog records of the batch.
@@ -12,19 +21,24 @@ writes the state store for the record's partition; writes become changelog recor
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
 from prometheus_client import Counter
 
 from services.common import dlq, kafka, logs, metrics
 from services.common.codec import Codec, Decoded, DecodeError
+from services.common.outage import Backoff, Unavailable
+from services.common.sizes import Sizes, TooLarge
 from services.common.statestore import StateStore, StateView
 from services.common.topics import Topic
+from services.common.transactions import Transactions
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +58,12 @@ class Output:
 
 
 Step = Callable[[bytes, Decoded, StateView], list[Output]]
+
+
+def logged_at(msg: Message) -> int | None:
+    """The record's timestamp as the log keeps it (epoch milliseconds), for steps that bound event times by it."""
+    kind, ms = msg.timestamp()
+    return None if kind == TIMESTAMP_NOT_AVAILABLE else ms
 
 
 def carries_nul(value: Any) -> bool:
@@ -70,6 +90,10 @@ class ProcessorConfig:
 
 
 IDLE_COMMIT_SECONDS = 0.1
+PER_RECORD = (DecodeError, Rejected, TooLarge)
+"""Expected refusals of one record, dead-lettered without a stack trace; any other error of a step is a bug."""
+Encoded = tuple[str, str, bytes, bytes]
+"""An output ready to produce: topic, record name, value, key."""
 
 
 class Processor:
@@ -81,8 +105,12 @@ class Processor:
         self.running = True
         group = settings().topic_namespace + config.service
         self.consumer = kafka.consumer(group)
-        self.producer = kafka.producer(f"{group}-{settings().instance_id}")
         self.store = StateStore(config.changelog.name, kafka.consumer(None))
+        self.sizes = Sizes(AdminClient({"bootstrap.servers": settings().kafka_bootstrap}), settings().max_state_bytes)
+        transactional_id = f"{group}-{settings().instance_id}"
+        self.transactions = Transactions(
+            config.service, lambda: kafka.producer(transactional_id), self.consumer, Backoff(config.service)
+        )
         self._accepts = {t.name: set(t.records) for t in config.inputs}
         self._children: dict[tuple[str, str, str], Any] = {}
         self._event_times: dict[str, list[float]] = {}
@@ -95,14 +123,15 @@ class Processor:
             metrics.REBALANCES.labels(config.service, kind)
 
     def run(self) -> None:
-        self.producer.init_transactions(30)
+        self.transactions.start()
         self.consumer.subscribe(list(self._accepts), on_assign=self._on_assign, on_revoke=self._on_revoke)
         log.info("%s consuming %s", self.config.service, ", ".join(self._accepts))
         try:
             while self.running:
                 if self.config.before_batch is not None:
                     self.config.before_batch()
-                batch = self.consumer.consume(self.config.batch_size, self.config.poll_timeout_s)
+                consumed = self.consumer.consume(self.config.batch_size, self.config.poll_timeout_s)
+                batch = [m for m in consumed if kafka.readable(m)]
                 if batch:
                     self._process_in_transaction(batch)
                 elif time.monotonic() - self._idle_checked > IDLE_COMMIT_SECONDS:
@@ -110,14 +139,20 @@ class Processor:
                 self.lag.maybe_report()
         finally:
             self.consumer.close()
-            self.producer.flush(10)
+            with contextlib.suppress(KafkaException):  # a broken producer must not hide why the loop ended
+                self.producer.flush(10)
 
     def stop(self) -> None:
         self.running = False
 
+    @property
+    def producer(self) -> Producer:
+        """The transactional producer; a new one replaces it after a fatal error that is not a fencing."""
+        return self.transactions.producer
+
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
-        self.store.restore(sorted({tp.partition for tp in partitions}))
-        for tp in consumer.committed(partitions, timeout=30):
+        self.transactions.patiently(lambda: self.store.restore(sorted({tp.partition for tp in partitions})))
+        for tp in self.transactions.patiently(lambda: consumer.committed(partitions, timeout=30)):
             if tp.offset >= 0:
                 self._committed[(tp.topic, tp.partition)] = tp.offset
         metrics.REBALANCES.labels(self.config.service, "assign").inc()
@@ -131,26 +166,21 @@ class Processor:
 
     def _process_in_transaction(self, batch: list[Message]) -> None:
         started = time.perf_counter()
-        changes: dict[tuple[int, bytes], bytes] = {}
+        changes: dict[tuple[int, bytes], bytes | None] = {}
         offsets: dict[tuple[str, int], int] = {}
         self._event_times = {}
-        self.producer.begin_transaction()
         try:
+            self.producer.begin_transaction()
             for msg in batch:
-                if (error := msg.error()) is not None:
-                    if error.code() != KafkaError._PARTITION_EOF:
-                        raise KafkaException(error)
-                    continue
                 self._process(msg, changes)
                 offsets[(msg.topic() or "", msg.partition() or 0)] = (msg.offset() or 0) + 1
             self._write_changelog(changes)
-            self.producer.send_offsets_to_transaction(
-                [TopicPartition(t, p, o) for (t, p), o in offsets.items()],
-                self.consumer.consumer_group_metadata(),
-            )
-            self.producer.commit_transaction()
+            self.transactions.commit([TopicPartition(t, p, o) for (t, p), o in offsets.items()])
+        except Unavailable as exc:
+            self.transactions.retry_later(exc.dependency, exc)
+            return
         except KafkaException as exc:
-            self._abort(exc)
+            self.transactions.retry_later("Kafka", exc)
             return
         self._committed.update(offsets)
         self.store.put_all(changes)
@@ -159,18 +189,23 @@ class Processor:
         for topic, event_times in self._event_times.items():
             metrics.observe_event_latency(self.config.service, topic, event_times)
 
-    def _process(self, msg: Message, changes: dict[tuple[int, bytes], bytes]) -> None:
+    def _process(self, msg: Message, changes: dict[tuple[int, bytes], bytes | None]) -> None:
+        """One record, all or nothing: its outputs and state changes, or its dead letter."""
         key, partition, topic = msg.key() or b"", msg.partition() or 0, msg.topic() or ""
         decoded: Decoded | None = None
         try:
             decoded = self.codec.decode(msg.value())
+            decoded = replace(decoded, topic=topic, partition=partition, logged_at=logged_at(msg))
             if decoded.name not in self._accepts[topic]:
                 raise Rejected(f"{decoded.name} does not belong on {topic}")
             if carries_nul(decoded.record):
                 raise Rejected("text contains the NUL character (U+0000), which the read models cannot store")
             view = StateView(self.store, partition, changes)
-            outputs = self.config.step(key, decoded, view)
-        except (DecodeError, Rejected) as exc:
+            outputs = [self._encoded(out, key) for out in self.config.step(key, decoded, view)]
+            self.sizes.check_state(self.config.changelog.name, view.staged)
+        except Unavailable:
+            raise  # an outage, not this record's fault: the batch is retried
+        except PER_RECORD as exc:
             self._dead_letter(msg, exc, decoded)
             return
         except Exception as exc:  # a record that trips a bug must not stop the partition behind it
@@ -183,16 +218,22 @@ class Processor:
         self._counter(metrics.CONSUMED, topic, decoded.name).inc()
         if (at := metrics.event_time(decoded.record)) is not None:
             self._event_times.setdefault(topic, []).append(at)
-        for out in outputs:
-            name = out.topic.name
-            self.producer.produce(name, self.codec.encode(out.name, out.record, name), out.key or key)
-            self._counter(metrics.PRODUCED, name, out.name).inc()
+        for name, record_name, value, out_key in outputs:
+            kafka.produce(self.producer, name, value, out_key)
+            self._counter(metrics.PRODUCED, name, record_name).inc()
 
-    def _write_changelog(self, changes: dict[tuple[int, bytes], bytes]) -> None:
-        """Once per batch, so a key changed by several events is written once, with its last value."""
+    def _encoded(self, out: Output, key: bytes) -> Encoded:
+        topic, out_key = out.topic.name, out.key or key
+        value = self.codec.encode(out.name, out.record, topic)
+        self.sizes.check_output(topic, out.name, out_key, value)
+        return topic, out.name, value, out_key
+
+    def _write_changelog(self, changes: dict[tuple[int, bytes], bytes | None]) -> None:
+        """Once per batch, so a key changed by several events is written once, with its last value (None: a
+        tombstone, which compaction removes with the key)."""
         changelog = self.config.changelog.name
         for (partition, key), value in changes.items():
-            self.producer.produce(changelog, value, key, partition=partition)
+            kafka.produce(self.producer, changelog, value, key, partition=partition)
 
     def _counter(self, family: Counter, topic: str, record: str) -> Any:
         """Label lookups cost microseconds; the hot path keeps the children."""
@@ -202,21 +243,12 @@ class Processor:
         return child
 
     def _dead_letter(self, msg: Message, exc: Exception, decoded: Decoded | None = None) -> None:
-        record = dlq.dead_letter(msg, exc, self.config.service)
-        self.producer.produce(dlq.topic_name(), self.codec.encode("DeadLetter", record), dlq.key(msg))
+        topic = dlq.topic_name()
+        record = dlq.dead_letter(msg, exc, self.config.service, self.sizes.record_limit(topic))
+        kafka.produce(self.producer, topic, self.codec.encode("DeadLetter", record), dlq.key(msg))
         metrics.DEAD_LETTERS.labels(self.config.service, msg.topic(), type(exc).__name__).inc()
-        log.warning("dead-lettered %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), exc,
+        log.warning("dead-lettered %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), record["reason"],
                     extra=logs.about(msg, decoded.record if decoded else None))  # fmt: skip
-
-    def _abort(self, exc: KafkaException) -> None:
-        error = exc.args[0]
-        metrics.TRANSACTIONS.labels(self.config.service, "aborted").inc()
-        if error.fatal():
-            log.error("fatal transaction error (fenced or broken producer), exiting: %s", error)
-            raise exc
-        log.warning("aborting transaction: %s", error)
-        self.producer.abort_transaction(30)
-        self._rewind()
 
     def _commit_past_markers(self) -> None:
         """When idle, commits the consumer's positions where they stand past the last committed offsets.
@@ -233,15 +265,8 @@ class Processor:
             return
         try:
             self.producer.begin_transaction()
-            self.producer.send_offsets_to_transaction(ahead, self.consumer.consumer_group_metadata())
-            self.producer.commit_transaction()
+            self.transactions.commit(ahead)
         except KafkaException as exc:
-            self._abort(exc)
+            self.transactions.retry_later("Kafka", exc)
             return
         self._committed.update({(tp.topic, tp.partition): tp.offset for tp in ahead})
-
-    def _rewind(self) -> None:
-        """After an abort, consume again from the last committed offsets."""
-        assignment = self.consumer.assignment()
-        for tp in self.consumer.committed(assignment, timeout=30):
-            self.consumer.seek(tp if tp.offset >= 0 else TopicPartition(tp.topic, tp.partition, 0))

@@ -18,8 +18,9 @@ from services.common.schemas import Schema
 
 
 class ConfluentRegistry:
-    def __init__(self, url: str) -> None:
-        self.client = SchemaRegistryClient.new_client({"url": url})
+    def __init__(self, url: str, basic_auth: str = "") -> None:
+        config = {"url": url} | ({"basic.auth.user.info": basic_auth} if basic_auth else {})
+        self.client = SchemaRegistryClient.new_client(config)
         self._ids: dict[tuple[str, str], int] = {}
         self._writers: dict[int, tuple[str, Any]] = {}
 
@@ -39,5 +40,5 @@ class ConfluentRegistry:
 
 
 @cache
-def from_settings(url: str) -> ConfluentRegistry | None:
-    return ConfluentRegistry(url) if url else None
+def from_settings(url: str, basic_auth: str = "") -> ConfluentRegistry | None:
+    return ConfluentRegistry(url, basic_auth) if url else None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import socket
 from functools import cache
+from typing import Literal
 
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,27 +14,65 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    """How every client (producers, consumers, admin) talks to the brokers; a managed Kafka wants SASL_SSL."""
+    kafka_sasl_mechanism: Literal["", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = ""
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = ""
+    kafka_ssl_ca_location: str = ""
+    """A PEM file of the CAs that signed the brokers' certificates; empty: the system's trust store."""
+    kafka_ssl_certificate_location: str = ""
+    """A PEM client certificate, for brokers that authenticate clients by TLS (mutual TLS)."""
+    kafka_ssl_key_location: str = ""
+    kafka_ssl_key_password: str = ""
+    kafka_ssl_endpoint_identification: Literal["https", "none"] = "https"
+    """`https` checks the broker's host name against its certificate; `none` only for testing."""
+    replication_factor: int = 1
+    """Replicas of every topic `pointstream topics create` makes: 1 on a single local broker, 3 in production."""
     schema_registry_url: str = ""
     """Set to a Confluent-compatible registry to write Confluent framing (both are always read)."""
+    schema_registry_basic_auth: str = ""
+    """`user:password` for a registry that asks for HTTP basic authentication (a managed one does)."""
     topic_namespace: str = ""
     """Prefix for every topic name, so several isolated deployments can share one cluster."""
     partitions: int = 6
     """One partition count for every co-partitioned topic."""
-    database_url: str = "postgresql://pointstream:pointstream@127.0.0.1:5433/pointstream"
+    database_url: str = ""
+    """PostgreSQL of the read models and reward stock; no default, so no deployment runs on a demo password."""
     instance_id: str = socket.gethostname()
     """Stable per process slot: the transactional id of a processor derives from it."""
     metrics_port: int | None = None
     """Prometheus port of a processor; each service has its own default, 0 turns it off."""
-    shop_api_keys: str = "demo:demo-shop-key"
-    """Comma-separated `shop_id:key` pairs accepted as shop keys."""
-    shop_secrets: str = "demo:demo-shop-secret"
+    shop_api_keys: str = ""
+    """Comma-separated `shop_id:key` pairs accepted as shop keys (none by default)."""
+    shop_secrets: str = ""
     """Comma-separated `shop_id:secret` pairs: each shop's secret seeds its lottery draws and coupon
     codes (so an auditor holding it can recompute them) and signs its customer tokens."""
     expiry_tick_seconds: float = 60.0
     """How often the redeem service publishes the time that expires lots."""
+    future_tolerance_seconds: float = 300.0
+    """How far past its record's own time in the log an event may be dated: a later event time counts as that
+    (redeem's and tier's clocks), so a future-dated event cannot push a customer's or a partition's clock on."""
+    reservation_settle_seconds: float = 900.0
+    """How long after a decision last relied on a reward reservation the redeem service may reconcile it (give it
+    back unless the log approved it): longer than a Kafka transaction stays open (60 s)."""
     batch_size: int = 500
     """Records per transaction in the stream processors."""
+    max_state_bytes: int = 262_144
+    """The most one state value of a processor may weigh; a record that would make more is dead-lettered."""
     log_level: str = "INFO"
+    allow_demo_credentials: bool = False
+    """Lets the gateway and redeem start with the demo's well-known keys and secrets (`make run` sets it);
+    never set it in a deployment."""
+
+    @model_validator(mode="after")
+    def complete_kafka_security(self) -> Settings:
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        if sasl and not (self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError("KAFKA_SECURITY_PROTOCOL=SASL_* needs KAFKA_SASL_MECHANISM, _USERNAME and _PASSWORD")
+        if not sasl and self.kafka_sasl_mechanism:
+            raise ValueError("KAFKA_SASL_MECHANISM needs KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT or SASL_SSL")
+        return self
 
 
 @cache

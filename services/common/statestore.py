@@ -24,9 +24,13 @@ class StateStore:
     def get(self, partition: int, key: bytes) -> bytes | None:
         return self._partitions[partition].get(key)
 
-    def put_all(self, changes: dict[tuple[int, bytes], bytes]) -> None:
+    def put_all(self, changes: dict[tuple[int, bytes], bytes | None]) -> None:
+        """Applies a committed batch; None deletes the key (a tombstone in the changelog)."""
         for (partition, key), value in changes.items():
-            self._partitions[partition][key] = value
+            if value is None:
+                self._partitions[partition].pop(key, None)
+            else:
+                self._partitions[partition][key] = value
 
     def drop(self, partitions: list[int]) -> None:
         for p in partitions:
@@ -73,9 +77,9 @@ class StateView:
     """One partition's state as a step sees it: the committed store, this batch's writes, and
     the step's own writes (`staged`), which count only if the step succeeds."""
 
-    def __init__(self, store: StateStore, partition: int, batch: dict[tuple[int, bytes], bytes]) -> None:
+    def __init__(self, store: StateStore, partition: int, batch: dict[tuple[int, bytes], bytes | None]) -> None:
         self._store, self._partition, self._batch = store, partition, batch
-        self.staged: dict[bytes, bytes] = {}
+        self.staged: dict[bytes, bytes | None] = {}
 
     def get(self, key: bytes) -> bytes | None:
         if key in self.staged:
@@ -86,3 +90,7 @@ class StateView:
 
     def put(self, key: bytes, value: bytes) -> None:
         self.staged[key] = value
+
+    def delete(self, key: bytes) -> None:
+        """Removes the key: state that no longer exists leaves nothing behind, in memory or in the changelog."""
+        self.staged[key] = None

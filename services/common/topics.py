@@ -17,6 +17,9 @@ class Topic:
     writer: str
     key: str = "customer"
     compacted: bool = False
+    broker_time: bool = False
+    """Each record takes the broker's time as it is appended (LogAppendTime), whatever its producer says: for a
+    topic shops write whose record times bound event times."""
 
     @property
     def name(self) -> str:
@@ -26,7 +29,8 @@ class Topic:
     def config(self) -> dict[str, str]:
         if self.compacted:
             return {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}
-        return {"retention.ms": "-1", "retention.bytes": "-1"}
+        kept = {"retention.ms": "-1", "retention.bytes": "-1"}
+        return kept | {"message.timestamp.type": "LogAppendTime"} if self.broker_time else kept
 
 
 ORDERS = Topic("shop.orders", ("OrderPaid", "OrderRefunded"), writer="shops, gateway")
@@ -36,8 +40,11 @@ REDEMPTION_REQUESTS = Topic(
     "loyalty.redemption-requests",
     ("RedemptionRequested", "RedemptionCancelled", "FreezeChanged", "AdjustmentRequested", "TransferRequested",
      "TransferReceived", "ExpiryTick"),
-    writer="shops, gateway (requests and account commands); redeem (transfer credits, expiry ticks)",
+    writer="shops, gateway (requests and account commands); redeem (transfer credits)",
+    broker_time=True,
 )  # fmt: skip
+"""An `ExpiryTick` here moves no clock: the old ticker's are skipped, any other is dead-lettered (the expiry
+clock is EXPIRY_TICKS, which shops cannot write)."""
 LEDGER = Topic(
     "loyalty.ledger",
     ("PointsEarned", "PointsClawedBack", "ClawbackCollected", "PointsRedeemed", "PointsRestored", "PointsExpired",
@@ -57,7 +64,7 @@ PROGRAMS = Topic("loyalty.programs", ("ProgramConfigured",), writer="gateway", k
 """Every version of every shop's program, keyed `{shop_id}:{version}` so compaction keeps them all."""
 REWARDS = Topic("loyalty.rewards", ("RewardConfigured",), writer="gateway", key="reward", compacted=True)
 """The catalog: every reward's latest version, keyed `{shop_id}:{reward_id}`."""
-DLQ = Topic("loyalty.dlq", ("DeadLetter",), writer="every service", key="source")
+DLQ = Topic("loyalty.dlq", ("DeadLetter",), writer="every processor, the projector", key="source")
 EARN_STATE = Topic("earn.customer-state", (), writer="earn", compacted=True)
 """Changelog of the earn service's per-customer state, written in the same transaction as its output."""
 
@@ -65,10 +72,13 @@ TIER_STATE = Topic("tier.customer-state", (), writer="tier", compacted=True)
 """Changelog of the tier service's per-customer state."""
 REDEEM_STATE = Topic("redeem.customer-state", (), writer="redeem", compacted=True)
 """Changelog of the redeem service's per-customer balances."""
+EXPIRY_TICKS = Topic("redeem.expiry-ticks", ("ExpiryTick",), writer="redeem", key="partition")
+"""The time that expires lots: the redeem service's own clock, published to every partition (co-partitioned
+with the customer topics, so a partition's tick reaches the instance holding its customers)."""
 
 ALL = (
     ORDERS, TASKS, CUSTOMERS, REDEMPTION_REQUESTS, LEDGER, REDEMPTION_OUTCOMES, TRIGGERS, TIERS, PROGRAMS, REWARDS,
-    DLQ, EARN_STATE, TIER_STATE, REDEEM_STATE,
+    DLQ, EARN_STATE, TIER_STATE, REDEEM_STATE, EXPIRY_TICKS,
 )  # fmt: skip
 
 

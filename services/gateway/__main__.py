@@ -12,14 +12,18 @@ import os
 import uvicorn
 
 from services.common import metrics
+from services.common.credential_check import refuse_weak_credentials
 from services.common.logs import configure_logging
 from services.common.settings import settings
 from services.gateway.app import create_app
 from services.gateway.settings import gateway_settings
+from services.gateway.write_settings import write_settings
 
 
 def main() -> None:
     configure_logging("gateway")
+    refuse_weak_credentials("the gateway", settings(), admin_keys=gateway_settings().admin_api_keys,
+                            webhook_secrets=write_settings().shopify_webhook_secrets)  # fmt: skip
     port_of_metrics = settings().metrics_port
     metrics.serve(9100 if port_of_metrics is None else port_of_metrics)
     host, port = os.environ.get("GATEWAY_HOST", "127.0.0.1"), int(os.environ.get("GATEWAY_PORT", "8000"))

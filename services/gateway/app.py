@@ -29,6 +29,7 @@ from services.gateway.routes import (
     events,
     health,
     keys,
+    personal_data,
     program,
     redemptions,
     rewards,
@@ -68,7 +69,9 @@ def create_app(database_url: str | None = None, schema: str | None = None) -> Fa
     refused = f"A request body is at most {limit} bytes (MAX_BODY_BYTES): a larger one is a 413 `body_too_large`."
     app = FastAPI(title="pointstream gateway", version="0.1.0", lifespan=lifespan, description=refused)
     errors.install(app)
-    routers = (customers, accounts, events, program, rewards, redemptions, transfers, health, webhooks, keys)
+    routers = (
+        customers, accounts, personal_data, events, program, rewards, redemptions, transfers, health, webhooks, keys,
+    )  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router)
     idempotency_doc.install(app)

@@ -39,6 +39,7 @@ class RewardOut(BaseModel):
     kind: str = Field(description="`coupon`, `physical`, `service` or `lottery`")
     points_price: int
     cash_price_minor: int | None = Field(description="the full cash price per unit, for points + cash")
+    min_points_share: str = Field(description='the share of the price points must pay at least, e.g. "0.2"')
     max_points_share: str = Field(description='the share of the price points may pay, e.g. "0.75"')
     stock: int | None = Field(description="null: unlimited")
     remaining: int | None = Field(description="stock less what is reserved by approved redemptions; null: unlimited")
@@ -72,7 +73,8 @@ def shown(stocked: Stocked) -> RewardOut | None:
         return None
     return RewardOut(
         reward_id=reward.reward_id, name=reward.name, kind=reward.kind, points_price=reward.points_price,
-        cash_price_minor=reward.cash_price_minor, max_points_share=decimal(reward.max_points_share),
+        cash_price_minor=reward.cash_price_minor, min_points_share=decimal(reward.min_points_share),
+        max_points_share=decimal(reward.max_points_share),
         stock=reward.stock, remaining=remaining(reward, stocked.reserved),
         tiers=None if reward.tiers is None else sorted(reward.tiers),
         tier_discounts={tier: decimal(share) for tier, share in sorted(reward.tier_discounts.items())},

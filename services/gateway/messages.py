@@ -55,7 +55,7 @@ def redemption_request(decoded: Decoded, partition: int, offset: int) -> Request
         return None
     r = decoded.record
     return Requested(r["shop_id"], r["customer_id"], r["redemption_id"], r["reward_id"], r["quantity"],
-                     r["cash_minor"], r["occurred_at"], partition, offset)  # fmt: skip
+                     r["cash_minor"], r["occurred_at"], partition, offset, r.get("shipping_address"))  # fmt: skip
 
 
 def outcome(decoded: Decoded, partition: int, offset: int) -> Outcome:

@@ -15,9 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from confluent_kafka import ConsumerGroupTopicPartitions, IsolationLevel, TopicPartition
-from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
+from confluent_kafka.admin import OffsetSpec  # type: ignore[attr-defined]
 from starlette.datastructures import State
 
+from services.common.kafka import admin as kafka_admin
 from services.common.settings import settings
 from services.gateway.errors import ApiError
 from services.gateway.settings import gateway_settings
@@ -30,7 +31,7 @@ class Kafka:
     """The two questions read-your-writes asks Kafka, answered by one admin client per gateway."""
 
     def __init__(self, threads: int = 4) -> None:
-        self.admin = AdminClient({"bootstrap.servers": settings().kafka_bootstrap})
+        self.admin = kafka_admin()
         self.threads = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="min-position")
 
     async def committed(self, service: str, wanted: list[tuple[str, int]]) -> Offsets:

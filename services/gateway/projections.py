@@ -12,6 +12,7 @@ from services.gateway import postgres, readmodel
 from services.gateway.messages import Outcome
 from services.gateway.postgres import accounts as accounts_db
 from services.gateway.postgres import ledger as ledger_db
+from services.gateway.postgres import personal_data
 from services.gateway.postgres import programs as programs_db
 from services.gateway.postgres import redemptions as redemptions_db
 from services.gateway.postgres import rewards as rewards_db
@@ -66,6 +67,10 @@ async def redemptions(conn: postgres.Conn, requests: Sequence[Requested], outcom
     current = await redemptions_db.current(conn, {r.key for r in records})
     changed = redemption_model.project(current, records)
     await redemptions_db.write(conn, changed.values())
+    for request in requests:
+        if request.shipping_address is not None:
+            await personal_data.store_address(conn, request.shop_id, request.customer_id, request.redemption_id,
+                                              dict(request.shipping_address), request.occurred_at)  # fmt: skip
     return len(changed)
 
 

@@ -12,6 +12,16 @@ membership (INSTANCE_ID) lets a restarted instance take its partitions back at o
 Records it cannot read are counted and logged, then skipped (`intake`): input is dead-lettered
 upstream, so an unreadable record is a bug to see, not a reason to stop the read side; so are
 ledger entries that break the contract (`readmodel.ledger`). The lag gauge covers the ledger only.
+
+A row PostgreSQL refuses (SQLSTATE classes 22, 23, 54: a value out of range, text it cannot store,
+an index row too large) stops nobody: the batch is projected again in halves, down to the record,
+which goes to loyalty.dlq with the reason, and its position is stored past it. The read models
+then lack that record: a skipped ledger entry is missing from its customer's rows, balance and lots,
+and the customer's later entries fold without it (their `balance_after` and lots differ from the
+log's by it) until it is fixed and replayed (`pointstream replay-dlq`, then `pointstream rebuild`).
+A crash between the dead letter and the stored position writes the letter twice, never loses it.
+A database outage (`outage.database_outage`) is no record's fault: the batch is retried after a
+capped backoff, on a new connection, until it commits (`pointstream_outage_retries_total`).
 """
 
 from __future__ import annotations
@@ -21,19 +31,24 @@ import contextlib
 import logging
 import os
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, KafkaException, Message, TopicPartition
+from confluent_kafka.admin import AdminClient
 from prometheus_client import Gauge, Histogram
 
-from services.common import kafka, logs, metrics, topics
+from services.common import dlq, kafka, logs, metrics, topics
 from services.common.codec import Codec
+from services.common.outage import Backoff, Unavailable, database_outage, row_refused
 from services.common.settings import settings
+from services.common.sizes import Sizes
 from services.gateway import messages, migrations, postgres, transaction
 from services.gateway.intake import RECORDS, Intake
 from services.gateway.transaction import Consumed
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 BATCH_SECONDS = Histogram(
     "pointstream_projector_batch_seconds",
     "Time to project one batch into PostgreSQL",
@@ -49,6 +64,7 @@ LAG = Gauge("pointstream_projector_lag_records", "Ledger records not yet project
 class Projector:
     def __init__(self, database_url: str, schema: str | None = None, batch_size: int = 1000, wait_s: float = 0.05):
         self.loop = asyncio.new_event_loop()
+        self.database_url, self.schema, self.backoff = database_url, schema, Backoff("projector")
         self.conn = self.loop.run_until_complete(postgres.connect(database_url, schema))
         if pending := self.loop.run_until_complete(migrations.pending(self.conn)):
             raise SystemExit(f"the read-model schema is behind ({', '.join(pending)}): run `pointstream migrate`")
@@ -57,6 +73,8 @@ class Projector:
         self.batch_size, self.wait_s, self.running = batch_size, wait_s, True
         group = settings().topic_namespace + "gateway-projector"
         self.consumer = kafka.consumer(group, **{"group.instance.id": f"{group}-{settings().instance_id}"})
+        self.dead_letters, self.codec = kafka.producer(), Codec()
+        self.sizes = Sizes(AdminClient({"bootstrap.servers": settings().kafka_bootstrap}), settings().max_state_bytes)
         self._lag_reported = self._caught_up = 0.0
 
     def run(self) -> None:
@@ -72,9 +90,9 @@ class Projector:
 
     def step(self) -> int:
         """Consumes one batch and projects it; returns how many records it consumed."""
-        batch = [m for m in self.consumer.consume(self.batch_size, self.wait_s) if _readable(m)]
+        batch = [m for m in self.consumer.consume(self.batch_size, self.wait_s) if kafka.readable(m)]
         if batch:
-            self.loop.run_until_complete(self.project(batch))
+            self.patiently(lambda: self.project(batch))
         elif time.monotonic() - self._caught_up > CATCH_UP_SECONDS:
             self._catch_up()
         if time.monotonic() - self._lag_reported > 1:
@@ -86,10 +104,55 @@ class Projector:
 
     def close(self) -> None:
         self.consumer.close()
-        self.loop.run_until_complete(self.conn.close())
+        self.dead_letters.flush(10)
+        if not self.conn.is_closed():
+            self.loop.run_until_complete(self.conn.close())
         self.loop.close()
 
+    def patiently(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Runs `work()` until it is done: while the database is away, waits (capped backoff) and reconnects."""
+        while True:
+            try:
+                if self.conn.is_closed():
+                    self.conn = self.loop.run_until_complete(postgres.connect(self.database_url, self.schema))
+                result = self.loop.run_until_complete(work())
+            except Exception as exc:
+                if not database_outage(exc):
+                    raise
+                self.conn.terminate()
+                self.backoff.wait(getattr(exc, "dependency", "PostgreSQL"), f"{type(exc).__name__}: {exc}")
+                continue
+            self.backoff.reset()
+            return result
+
     async def project(self, batch: list[Message]) -> None:
+        """The batch in one transaction. If PostgreSQL refuses a row, the batch again in halves, down to
+        the record it refuses, which is dead-lettered and stepped over."""
+        try:
+            await self._apply(batch)
+        except Exception as exc:
+            if not row_refused(exc):
+                raise
+            if len(batch) == 1:
+                self._dead_letter(batch[0], exc)
+                await self._apply(batch, skip=True)
+                return
+            log.warning("PostgreSQL refused a row of %d records (%s); projecting them in halves", len(batch), exc)
+            await self.project(batch[: len(batch) // 2])
+            await self.project(batch[len(batch) // 2 :])
+
+    def _dead_letter(self, msg: Message, exc: Exception) -> None:
+        topic = dlq.topic_name()
+        record = dlq.dead_letter(msg, exc, "projector", self.sizes.record_limit(topic))
+        kafka.produce(self.dead_letters, topic, self.codec.encode("DeadLetter", record), dlq.key(msg))
+        if self.dead_letters.flush(30) > 0:
+            raise Unavailable("Kafka", "the dead letter was not acknowledged")
+        metrics.DEAD_LETTERS.labels("projector", msg.topic(), type(exc).__name__).inc()
+        log.error("dead-lettered %s[%d]@%d: PostgreSQL refused it: %s", msg.topic(), msg.partition(), msg.offset(),
+                  record["reason"], extra=logs.about(msg))  # fmt: skip
+
+    async def _apply(self, batch: list[Message], skip: bool = False) -> None:
+        """One PostgreSQL transaction: the batch's rows and positions (only its positions when `skip`)."""
         started = time.perf_counter()
         ledger_topic, tiers_topic, programs_topic, requests_topic, outcomes_topic, rewards_topic = self.topics
         take = self.intake.consumed
@@ -99,12 +162,16 @@ class Projector:
         requests = take(requests_topic, batch, messages.redemption_request)
         outcomes: Consumed[messages.Outcome] = take(outcomes_topic, batch, messages.outcome)
         rewards = take(rewards_topic, batch, messages.reward_record)
+        if skip:  # a record dead-lettered: only the positions past it
+            ledger, tiers, programs = ledger.passed(), tiers.passed(), programs.passed()
+            requests, outcomes, rewards = requests.passed(), outcomes.passed(), rewards.passed()
         outcome = await transaction.project_batch(
             self.conn, ledger, tiers, programs, requests=requests, outcomes=outcomes, rewards=rewards
         )
         # Informational only (lag tooling reads it); positioning always comes from PostgreSQL.
-        self.consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in outcome.positions.items()],
-                             asynchronous=True)  # fmt: skip
+        with contextlib.suppress(KafkaException):
+            self.consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in outcome.positions.items()],
+                                 asynchronous=True)  # fmt: skip
         for record, reason in outcome.ledger.rejected:
             log.error("ledger entry %s at %s[%d]@%d not applied: %s", record.entry_id, self.topic, record.partition,
                       record.offset, reason, extra=logs.about_entry(record.shop_id, record.customer_id,
@@ -117,7 +184,7 @@ class Projector:
         BATCH_SECONDS.observe(time.perf_counter() - started)
 
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
-        stored = {t: self.loop.run_until_complete(postgres.positions(self.conn, t)) for t in self.topics}
+        stored = {t: self.patiently(lambda t=t: postgres.positions(self.conn, t)) for t in self.topics}  # type: ignore[misc]
         for tp in partitions:
             tp.offset = stored.get(tp.topic, {}).get(tp.partition, OFFSET_BEGINNING)
         consumer.assign(partitions)
@@ -136,7 +203,7 @@ class Projector:
         self._caught_up = time.monotonic()
         consumed = {(tp.topic, tp.partition): tp.offset for tp in self.consumer.position(self.consumer.assignment())}
         if consumed := {k: o for k, o in consumed.items() if o >= 0}:
-            self.loop.run_until_complete(postgres.catch_up(self.conn, consumed))
+            self.patiently(lambda: postgres.catch_up(self.conn, consumed))
 
     def _report_lag(self) -> None:
         self._lag_reported = time.monotonic()
@@ -148,22 +215,14 @@ class Projector:
                 LAG.labels(str(tp.partition)).set(max(0, high - tp.offset))
 
 
-def _readable(msg: Message) -> bool:
-    if (error := msg.error()) is None:
-        return True
-    if error.fatal():
-        raise KafkaException(error)
-    if error.code() != KafkaError._PARTITION_EOF:
-        log.warning("consumer error: %s", error)
-    return False
-
-
 def main() -> None:
     import signal
 
+    from services.common.credential_check import refuse_weak_credentials
     from services.common.logs import configure_logging
 
     configure_logging("projector")
+    refuse_weak_credentials("the projector", settings(), secrets=False)
     port = settings().metrics_port
     metrics.serve(int(os.environ.get("PROJECTOR_METRICS_PORT", "9105")) if port is None else port)
     projector = Projector(settings().database_url, postgres.configured_schema())

@@ -9,7 +9,8 @@ positions end there, so the live projector, started again, resumes from them.
 Only projections are emptied. Tables written by others are kept, because no log holds them: reward
 stock and reservations (the redeem service's `reserve_reward`; the reservations hold the answers
 of decisions already published), API keys, the HTTP side's idempotency records and Shopify orders,
-the migrations' bookkeeping. A table a migration adds that is listed in neither is kept too and named
+customers' shipping addresses (kept out of the log on purpose) and the record of erasures, the
+migrations' bookkeeping. A table a migration adds that is listed in neither is kept too and named
 in a warning, and `tests/unit/ops/test_cli_rebuild.py` fails until it is classified.
 
 A live projector would interleave its writes with the rebuild's, so the command refuses to run
@@ -21,10 +22,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
 from tqdm import tqdm
 
-from services.common import logscan
+from services.common import kafka, logscan
 from services.common.settings import settings
 from services.gateway import postgres
 from services.gateway.projector import Projector
@@ -34,10 +34,13 @@ PROJECTIONS = (
     "projection_positions",
 )  # fmt: skip
 """Every table the projector writes, its positions included."""
-KEPT = ("schema_migrations", "reward_stock", "reward_reservations", "api_keys", "idempotency_keys", "shopify_orders")
+KEPT = (
+    "schema_migrations", "reward_stock", "reward_reservations", "api_keys", "idempotency_keys", "shopify_orders",
+    "shipping_addresses", "personal_data_erasures",
+)  # fmt: skip
 """Written by others than the projector, no log can give them back: the migrations' bookkeeping, the redeem
-service's stock reservations, the shops' API keys, the gateway's idempotency records and the Shopify orders
-its webhooks saw."""
+service's stock reservations, the shops' API keys, the gateway's idempotency records, the Shopify orders
+its webhooks saw, and personal data (addresses the gateway kept out of the log, and erasures)."""
 
 
 class ProjectorRunning(RuntimeError):
@@ -62,7 +65,7 @@ def projector_group() -> str:
 
 def live_members(group: str) -> int:
     """Members of the consumer group now (0 for a group that does not exist)."""
-    admin = AdminClient({"bootstrap.servers": settings().kafka_bootstrap})
+    admin = kafka.admin()
     try:
         description = admin.describe_consumer_groups([group])[group].result(timeout=15)
     except Exception as exc:

@@ -227,6 +227,15 @@ class RedemptionOut(BaseModel):
                     "code": None,
                     "prize": None,
                     "shipping_id": "ship-r-77",
+                    "shipping_address": {
+                        "name": "Ada Lovelace",
+                        "line1": "12 St James's Square",
+                        "line2": None,
+                        "city": "London",
+                        "region": None,
+                        "postal_code": "SW1Y 4JH",
+                        "country": "GB",
+                    },
                     "points": 800,
                     "points_restored": 0,
                     "cash_minor": None,
@@ -247,6 +256,9 @@ class RedemptionOut(BaseModel):
     code: str | None = Field(None, description="a coupon's code")
     prize: str | None = Field(None, description="a lottery draw's prize")
     shipping_id: str | None = Field(None, description="a physical reward's shipping record")
+    shipping_address: dict[str, str | None] | None = Field(
+        None, description="where to ship it, as given with the request; null once the customer's data is erased"
+    )
     points: int = Field(description="debited on approval")
     points_restored: int = Field(description="given back by a reversal")
     cash_minor: int | None

@@ -12,8 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
-    admin_api_keys: str = "demo:demo-admin-key"
-    """Comma-separated `shop_id:key` pairs accepted as admin keys: a shop's program administration."""
+    admin_api_keys: str = ""
+    """Comma-separated `shop_id:key` pairs accepted as admin keys: a shop's program administration (none by default)."""
     api_key_cache_seconds: Annotated[float, Field(ge=0)] = 15.0
     """How long a process trusts what it read of a stored key: a revocation takes up to this long elsewhere."""
     customer_token_max_seconds: Annotated[int, Field(ge=1)] = 3600

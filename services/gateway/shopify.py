@@ -46,6 +46,16 @@ def signed(secret: str, body: bytes, presented: str | None) -> bool:
     return presented is not None and hmac.compare_digest(signature(secret, body).encode(), presented.encode())
 
 
+def same_shop(configured_domain: str, presented: str | None) -> bool:
+    """Whether `X-Shopify-Shop-Domain` names the shop's configured domain (domains are case-insensitive). One
+    app's secret signs the webhooks of every shop that installed it, so the signature alone does not say whose."""
+    return presented is not None and hmac.compare_digest(_domain(configured_domain), _domain(presented))
+
+
+def _domain(name: str) -> bytes:
+    return name.strip().rstrip(".").lower().encode()
+
+
 def minor_units(amount: Any, currency: str, field: str = "amount") -> int:
     """A decimal string ("12.30") in `currency` -> integer minor units (1230 for USD, 12 for "12" JPY)."""
     if (exponent := minor_unit_exponent(currency)) is None:

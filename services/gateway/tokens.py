@@ -1,4 +1,8 @@
-"""Customer tokens: short-lived JWTs (HS256) for one customer, signed with the shop's secret.
+"""Customer tokens: short-lived JWTs (HS256) for one customer, signed with the shop's customer-token key.
+
+The key is derived from the shop's secret for this purpose alone (`services.shop_keys`:
+HKDF-SHA256 with the label `pointstream/customer-token/v1`), so a token's signature says nothing
+about the keys that make coupon codes and lottery draws.
 
 Claims: `sub` (the customer id), `shop`, `iat` and `exp` (epoch seconds). A token without `exp`,
 living longer than the configured maximum, expired, issued in the future, tampered with, signed
@@ -9,7 +13,6 @@ Pure: the time is passed in.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +20,11 @@ from typing import Any
 import jwt
 from jwt.types import Options
 
+from services import shop_keys
+
 ALGORITHM = "HS256"
 CLOCK_SKEW = 30
 """Seconds an `iat` may lie ahead of this clock."""
-# Shops configure their secrets; a short one is worth telling the operator once, not on every request.
-warnings.filterwarnings("once", category=jwt.InsecureKeyLengthWarning)
 
 
 class InvalidToken(Exception):
@@ -41,7 +44,12 @@ def issue(shop: str, customer_id: str, secret: str, now: int, ttl_seconds: int) 
     """A token for `customer_id` and when it expires."""
     expires_at = now + ttl_seconds
     claims = {"sub": customer_id, "shop": shop, "iat": now, "exp": expires_at}
-    return jwt.encode(claims, secret, algorithm=ALGORITHM), expires_at
+    return jwt.encode(claims, signing_key(secret), algorithm=ALGORITHM), expires_at
+
+
+def signing_key(secret: str) -> bytes:
+    """The key a shop's tokens are signed with: a shop's backend minting its own derives the same."""
+    return shop_keys.derive(secret, shop_keys.CUSTOMER_TOKEN)
 
 
 def looks_like_token(credential: str) -> bool:
@@ -64,7 +72,7 @@ def verify(token: str, shop_secrets: Mapping[str, str], now: float, max_lifetime
         secret = shop_secrets.get(shop) if isinstance(shop, str) else None
         if secret is None:
             raise InvalidToken
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options=UNCHECKED_TIMES)
+        claims = jwt.decode(token, signing_key(secret), algorithms=[ALGORITHM], options=UNCHECKED_TIMES)
     except jwt.PyJWTError:
         raise InvalidToken from None
     return checked(claims, now, max_lifetime)

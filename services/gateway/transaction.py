@@ -43,6 +43,10 @@ class Consumed(Generic[R]):
         """Records below a stored position were projected already (before a crash, or by another projector)."""
         return [r for r in self.records if r.offset >= stored[(self.topic, r.partition)]]
 
+    def passed(self) -> Consumed[R]:
+        """None of the records, all of the positions: what the batch leaves when its records are stepped over."""
+        return Consumed(self.topic, [], self.next_offsets)
+
 
 @dataclass(frozen=True)
 class Outcome:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 
 from services.common import kafka, metrics
+from services.common.credential_check import refuse_weak_credentials
 from services.common.database import configured_schema
 from services.common.logs import configure_logging
 from services.common.processor import Processor
@@ -17,6 +18,7 @@ from services.redeem.ticks import Ticker
 
 def main() -> None:
     configure_logging("redeem")
+    refuse_weak_credentials("redeem", settings())
     port = settings().metrics_port
     metrics.serve(9102 if port is None else port)
     programs, rewards = ProgramTable(), RewardTable()

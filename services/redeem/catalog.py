@@ -21,8 +21,8 @@ Kind = Literal["coupon", "physical", "service", "lottery"]
 KINDS: tuple[Kind, ...] = ("coupon", "physical", "service", "lottery")
 LOTTERY_PRICE = 100
 KNOWN = {
-    "name", "kind", "points_price", "cash_price_minor", "max_points_share", "stock", "tiers", "tier_discounts",
-    "discounts", "per_customer_limit", "prizes", "codes", "active",
+    "name", "kind", "points_price", "cash_price_minor", "min_points_share", "max_points_share", "stock", "tiers",
+    "tier_discounts", "discounts", "per_customer_limit", "prizes", "codes", "active",
 }  # fmt: skip
 DECIMAL = re.compile(r"\d{1,12}(\.\d{1,4})?")
 """Plain decimals only: an exponent such as 1e-10000000 would make Fraction expand it."""
@@ -57,6 +57,8 @@ class Reward:
     points_price: int
     cash_price_minor: int | None = None
     """The full price in cash, per unit, for points + cash."""
+    min_points_share: Fraction = Fraction(0)
+    """The least share of the price a points + cash redemption pays in points."""
     max_points_share: Fraction = Fraction(1)
     stock: int | None = None
     tiers: frozenset[str] | None = None
@@ -80,10 +82,9 @@ def reward_from(document: Mapping[str, Any], shop_id: str, reward_id: str) -> Re
     if kind not in KINDS:
         raise InvalidReward("kind", f"one of {', '.join(KINDS)}")
     cash = fields.optional_integer(get("cash_price_minor"), "cash_price_minor", minimum=1)
-    share = get("max_points_share")
-    if share is not None and cash is None:
-        raise InvalidReward("max_points_share", "only for a reward with a cash_price_minor")
-    max_share = Fraction(1) if share is None else _fraction(share, "max_points_share", at_most=Fraction(1))
+    min_share, max_share = _share(get, "min_points_share", cash, Fraction(0)), _share(get, "max_points_share", cash)
+    if min_share > max_share:
+        raise InvalidReward("min_points_share", "at most max_points_share")
     prizes = _prizes(get("prizes"), kind)
     codes = _codes(get("codes"), kind)
     stock = fields.optional_integer(get("stock"), "stock", minimum=0)
@@ -100,6 +101,7 @@ def reward_from(document: Mapping[str, Any], shop_id: str, reward_id: str) -> Re
             _or(get("points_price"), LOTTERY_PRICE if kind == "lottery" else None), "points_price", 1
         ),
         cash_price_minor=cash,
+        min_points_share=min_share,
         max_points_share=max_share,
         stock=stock,
         tiers=_tiers(get("tiers")),
@@ -116,6 +118,15 @@ def reward_from(document: Mapping[str, Any], shop_id: str, reward_id: str) -> Re
 
 def _or(value: Any, default: Any) -> Any:
     return default if value is None else value
+
+
+def _share(get: Any, path: str, cash: int | None, default: Fraction = Fraction(1)) -> Fraction:
+    """A bound of the points share: from 0 to 1, and only for a reward that takes cash."""
+    if (share := get(path)) is None:
+        return default
+    if cash is None:
+        raise InvalidReward(path, "only for a reward with a cash_price_minor")
+    return _fraction(share, path, at_most=Fraction(1))
 
 
 def _fraction(value: Any, path: str, at_most: Fraction) -> Fraction:

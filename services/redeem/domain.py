@@ -6,9 +6,10 @@ A redemption is decided in two steps around the stock reservation, which lives i
 
     decision = decide_redemption(request, account, reward, tier, request.occurred_at)
     Duplicate -> nothing;  Rejected -> reject(request, decision.reason)
-    Approvable -> reserve stock; approve(decision, account, reward, request, request.occurred_at,
-                  shop.secret, code_index) or reject(request, "out_of_stock")
-    then settle(account, events, shop.thresholds, request.occurred_at)
+    Approvable -> reserve stock; decide_reserved(decision, account, reward, request, request.occurred_at,
+                  shop.secret, reservation): approved, or rejected (`out_of_stock`, `redemption_id_taken`)
+    then settle(account, events, shop.thresholds, request.occurred_at); a grant that the outcome does not
+    use (`uses_reservation`) is given back, and `verdict` reconciles grants left unconfirmed
 
 Every command is idempotent by its event_id (earn's entries by their entry_id; expiry by state),
 and every id written is derived from the input, so a replay writes the same entries.
@@ -71,6 +72,7 @@ from services.redeem.redemption import (
     decide_redemption,
     reject,
 )
+from services.redeem.reservations import Reservation, decide_reserved, uses_reservation, verdict
 from services.redeem.triggers import crossings, settle
 
 __all__ = [
@@ -79,11 +81,13 @@ __all__ = [
     "Duplicate", "Event", "Expiring", "ExpiryTick", "FreezeChanged", "InvalidReward", "Lot", "LotShare", "OwedRepaid",
     "PointsAdjusted", "PointsClawedBack", "PointsEarned", "PointsExpired", "PointsRedeemed", "PointsRestored",
     "PointsTransferred", "Prize", "Redemption", "RedemptionApproved", "RedemptionCancelled", "RedemptionRejected",
-    "RedemptionRequested", "RedemptionReversed", "Rejected", "Reward", "Shop", "Totals", "TransferLimits",
+    "RedemptionRequested", "RedemptionReversed", "Rejected", "Reservation", "Reward", "Shop", "Totals",
+    "TransferLimits",
     "TransferReceived", "TransferRequested", "approve", "balance", "coupon_code", "crossings", "decide",
     "decide_adjustment", "decide_cancellation", "decide_clawback", "decide_credit", "decide_expiry", "decide_freeze",
-    "decide_redemption", "decide_transfer", "decide_transfer_received", "draw", "entry_id", "evolve", "handle",
-    "next_expiry", "reject", "reward_from", "settle", "shipping_id", "time_of",
+    "decide_redemption", "decide_reserved", "decide_transfer", "decide_transfer_received", "draw", "entry_id",
+    "evolve", "handle", "next_expiry", "reject", "reward_from", "settle", "shipping_id", "time_of",
+    "uses_reservation", "verdict",
 ]  # fmt: skip
 
 
@@ -92,7 +96,8 @@ class Shop:
     """A shop's settings the redeem decisions need."""
 
     secret: str | bytes = b""
-    """Seeds generated coupon codes and lottery draws; auditors recompute them with it."""
+    """Its coupon-code and lottery keys (`services.shop_keys`) seed generated codes and draws; auditors
+    recompute them with it."""
     thresholds: tuple[int, ...] = ()
     transfer_limits: TransferLimits = field(default_factory=TransferLimits)
     lot_lifetime: timedelta = timedelta(days=365)

@@ -118,11 +118,11 @@ def approve(
             return reject(request, "out_of_stock")
         code = reward.codes[code_index]
     elif reward.kind == "coupon":
-        code = pricing.coupon_code(shop_secret, request.shop_id, request.redemption_id)
+        code = pricing.coupon_code(shop_secret, request.shop_id, request.customer_id, request.redemption_id)
     elif reward.kind == "physical":
         shipping = pricing.shipping_id(request.shop_id, request.redemption_id)
     elif reward.kind == "lottery":
-        prize = pricing.draw(reward.prizes, shop_secret, request.redemption_id)
+        prize = pricing.draw(reward.prizes, shop_secret, request.shop_id, request.customer_id, request.redemption_id)
     points = approvable.price_points
     shares = spend(account.lots, points, account.at(now))
     if sum(s.points for s in shares) != points:

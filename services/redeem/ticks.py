@@ -1,6 +1,7 @@
 """The clock of expiry (decision 0002): an `ExpiryTick` with the wall-clock time on every partition
-of loyalty.redemption-requests, at a fixed interval, so the step that reads it expires that
-partition's due lots, in the log and replayable, also for customers who never come back."""
+of redeem.expiry-ticks, at a fixed interval, so the step that reads it expires that partition's due
+lots, in the log and replayable, also for customers who never come back. Only the redeem service
+writes that topic: a tick anyone could write would expire every lot of a partition."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from services.common.codec import Codec
 log = logging.getLogger(__name__)
 
 TICK_KEY = b"\x00tick"
-"""Ticks are addressed to partitions, not customers: the step recognises them by record name."""
+"""Ticks are addressed to partitions, not customers: the step recognises them by record name. Ticks of
+earlier versions, on loyalty.redemption-requests, carry it too."""
 
 
 def publish(producer: Producer, codec: Codec, partitions: int, now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
-    name = topics.REDEMPTION_REQUESTS.name
+    name = topics.EXPIRY_TICKS.name
     for partition in range(partitions):
         value = codec.encode("ExpiryTick", {"partition": partition, "now": now}, name)
         producer.produce(name, value, TICK_KEY, partition=partition)

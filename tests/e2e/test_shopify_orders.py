@@ -7,16 +7,18 @@ from typing import Any
 
 import httpx
 
-from services.common.settings import pairs, settings
+from services.common.settings import pairs
 from services.gateway import shopify
+from services.gateway.write_settings import shop_domain, write_settings
 from tests.conftest import ProcessFactory
 from tests.e2e.test_first_slice import KEY, SHOP
 
 
 def deliver(gateway: str, topic: str, payload: dict[str, Any]) -> httpx.Response:
     body = json.dumps(payload).encode()
-    signature = shopify.signature(pairs(settings().shop_secrets)[SHOP], body)
-    headers = {"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": signature, "Content-Type": "application/json"}
+    signature = shopify.signature(pairs(write_settings().shopify_webhook_secrets)[SHOP], body)
+    headers = {"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": signature, "Content-Type": "application/json",
+               "X-Shopify-Shop-Domain": shop_domain(SHOP) or ""}  # fmt: skip
     return httpx.post(f"{gateway}/v1/webhooks/shopify/{SHOP}", content=body, headers=headers, timeout=30)
 
 

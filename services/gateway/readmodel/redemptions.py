@@ -4,6 +4,12 @@ Folded from the requests on `loyalty.redemption-requests` and the redeem service
 `loyalty.redemption-outcomes`. The two topics are read side by side, so an outcome may be folded
 before its request: a request only fills what is not known yet and never changes the status. An
 outcome never takes a redemption back to an earlier stage (`reversed` is final).
+
+A redemption id is its first customer's: records of another customer's request reusing it (on
+Kafka; the gateway answers 409) leave the redemption alone, and so does the redeem service's
+`redemption_id_taken` refusal of such a request. Only an approval takes the row from a customer
+whose request was not approved: at most one customer's request is ever approved under an id, its
+stock reservation being its own.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ Key = tuple[str, str]
 """(shop_id, redemption_id)"""
 Status = Literal["pending", "approved", "rejected", "reversed"]
 STAGE: dict[str, int] = {"pending": 0, "approved": 1, "rejected": 1, "reversed": 2}
+TAKEN = "redemption_id_taken"
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,8 @@ class Requested:
     occurred_at: datetime
     partition: int = 0
     offset: int = 0
+    shipping_address: Mapping[str, str | None] | None = None
+    """Only on a request a shop put on Kafka itself: the gateway keeps addresses out of the log."""
 
     @property
     def key(self) -> Key:
@@ -103,7 +112,19 @@ def requested(current: Redemption | None, request: Requested) -> Redemption:
     )
 
 
+def foreign(current: Redemption | None, record: Requested | Decided) -> bool:
+    """Whether the record is of another customer's request under this id (it changes nothing here)."""
+    if isinstance(record, Decided) and record.status == "rejected" and record.reason == TAKEN:
+        return True
+    if current is None or current.customer_id == record.customer_id:
+        return False
+    approval = isinstance(record, Decided) and record.status in ("approved", "reversed")
+    return not approval or current.status in ("approved", "reversed")
+
+
 def decided(current: Redemption | None, outcome: Decided) -> Redemption:
+    if current is not None and current.customer_id != outcome.customer_id:
+        current = None  # an approval takes the id from a customer whose request was not approved
     base = current or Redemption(outcome.shop_id, outcome.redemption_id, outcome.customer_id, outcome.reward_id or "")
     if STAGE[outcome.status] < STAGE[base.status]:
         return base
@@ -130,6 +151,8 @@ def project(current: Mapping[Key, Redemption], records: Iterable[Requested | Dec
     states, touched = dict(current), {}
     for record in records:
         before = states.get(record.key)
+        if foreign(before, record):
+            continue
         after = requested(before, record) if isinstance(record, Requested) else decided(before, record)
         states[record.key] = touched[record.key] = after
     return touched

@@ -5,7 +5,11 @@ customer), `GET /v1/redemptions/{id}` follows it (a `read` key, or the customer'
 The request goes onto loyalty.redemption-requests, keyed by the customer; the redeem service
 decides it and the projector brings its outcome. The request is recorded at once, so its id is
 known (`pending`) before the outcome. A redemption id is the caller's to choose, so a retry is
-the same redemption; the same id for another request is a 409.
+the same redemption; the same id for another request is a 409. The cash part of a points + cash
+redemption is a fact of the shop's checkout: only an `events:write` key states it, and a customer
+token stating `cash_minor` is a 403 (the token's customer would otherwise set their own price).
+A shipping address is personal data: it is stored in PostgreSQL beside the request (erasable,
+`routes.personal_data`), never put on Kafka.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from services.gateway.commands import CommandIdDep
 from services.gateway.deps import CodecDep, PoolDep, ProducerDep
 from services.gateway.errors import ApiError
 from services.gateway.freshness import FreshDep
+from services.gateway.postgres import personal_data
 from services.gateway.postgres import redemptions as redemptions_db
 from services.gateway.readmodel.redemptions import Redemption, same_request
 from services.gateway.responses import RedemptionOut, RedemptionQueued, errors
@@ -29,12 +34,15 @@ router = APIRouter(prefix="/v1/redemptions", tags=["redemptions"])
 RedemptionId = Annotated[str, Path(min_length=1, max_length=128)]
 
 
-@router.post("", status_code=202, responses=errors(401, 409, 422, 503))
+@router.post("", status_code=202, responses=errors(401, 403, 409, 422, 503))
 async def ask(
     body: RedemptionBody, credential: RedeemerDep, pool: PoolDep, producer: ProducerDep, codec: CodecDep,
     command_id: CommandIdDep,
 ) -> RedemptionQueued:  # fmt: skip
     shop = for_customer(credential, body.customer_id)
+    if credential.customer_id is not None and body.cash_minor is not None:
+        raise ApiError(403, "forbidden", "only the shop's checkout (an `events:write` key) states the cash part "
+                       "of a redemption; a customer token redeems in points", {"field": "cash_minor"})  # fmt: skip
     redemption_id = body.redemption_id or command_id
     async with pool.acquire() as conn, conn.transaction():
         await redemptions_db.lock(conn, shop, redemption_id)
@@ -47,8 +55,10 @@ async def ask(
         record = commands.command(
             shop, body.customer_id, commands.event_id(shop, "redemption", redemption_id),
             redemption_id=redemption_id, reward_id=body.reward_id, quantity=body.quantity, cash_minor=body.cash_minor,
-            shipping_address=body.shipping_address.model_dump() if body.shipping_address else None,
         )  # fmt: skip
+        if body.shipping_address is not None:
+            await personal_data.store_address(conn, shop, body.customer_id, redemption_id,
+                                              body.shipping_address.model_dump(), record["occurred_at"])  # fmt: skip
         position = await commands.publish(producer, codec, "RedemptionRequested", record)
         requested = Redemption(shop, redemption_id, body.customer_id, body.reward_id, body.quantity, body.cash_minor,
                                requested_at=record["occurred_at"])  # fmt: skip
@@ -63,7 +73,8 @@ async def follow(redemption_id: RedemptionId, reader: RedemptionReaderDep, _: Fr
     if redemption is None or not reader.sees(redemption.customer_id):
         raise unknown(redemption_id)
     fields = {k: v for k, v in vars(redemption).items() if k != "shop_id"}
-    return RedemptionOut(**fields)
+    address = await personal_data.address(pool, reader.shop, redemption.customer_id, redemption_id)
+    return RedemptionOut(**fields, shipping_address=address)
 
 
 @router.post("/{redemption_id}/cancel", status_code=202, responses=errors(401, 403, 404, 409, 422, 503))

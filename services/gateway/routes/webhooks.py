@@ -1,7 +1,11 @@
 """`POST /v1/webhooks/shopify/{shop_id}`: Shopify's `orders/paid` and `refunds/create` as shop facts on Kafka.
 
-Signed with `X-Shopify-Hmac-Sha256` by the shop's secret (SHOPIFY_WEBHOOK_SECRETS, else
-SHOP_SECRETS); a bad or missing signature, or an unknown shop, is a 401 and nothing is published.
+Signed with `X-Shopify-Hmac-Sha256` by the shop's Shopify webhook secret (SHOPIFY_WEBHOOK_SECRETS; never
+its own secret, SHOP_SECRETS); a bad or missing signature, or a shop without one, is a 401. A Shopify
+app signs every shop's webhooks with one secret, so `X-Shopify-Shop-Domain` must be the domain
+configured for the shop of the URL (SHOPIFY_SHOP_DOMAINS): another is a 403 `wrong_shop_domain`, and
+a shop with none configured refuses webhooks (403 `shop_domain_not_configured`). Nothing refused is
+published.
 The translated event goes through the same checks and producer as `POST /v1/events`: 202 once
 Kafka has it. Each paid order's customer is remembered, since a refund's webhook does not name it;
 a refund of an order not seen yet is a 404, so Shopify retries it later.
@@ -29,7 +33,7 @@ from services.gateway.inputs import TOPIC_OF, from_json
 from services.gateway.postgres import webhooks as orders
 from services.gateway.publish import produce_all
 from services.gateway.responses import errors
-from services.gateway.write_settings import webhook_secret
+from services.gateway.write_settings import shop_domain, webhook_secret
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 IGNORED = Counter("pointstream_gateway_webhooks_ignored_total", "Shopify webhooks not published, by reason", ["reason"])
@@ -49,17 +53,19 @@ class WebhookIgnored(BaseModel):
 
 @router.post(
     "/shopify/{shop_id}", status_code=202, response_model=WebhookAccepted, openapi_extra={"requestBody": BODY},
-    responses={200: {"model": WebhookIgnored}, **errors(401, 404, 422, 503)},
+    responses={200: {"model": WebhookIgnored}, **errors(401, 403, 404, 422, 503)},
 )  # fmt: skip
 async def shopify_webhook(
     shop_id: str, request: Request, pool: PoolDep, codec: CodecDep, producer: ProducerDep,
     x_shopify_topic: Annotated[str | None, Header()] = None,
     x_shopify_hmac_sha256: Annotated[str | None, Header()] = None,
+    x_shopify_shop_domain: Annotated[str | None, Header()] = None,
 ) -> WebhookAccepted | JSONResponse:  # fmt: skip
     raw = await request.body()
     secret = webhook_secret(shop_id)
     if secret is None or not shopify.signed(secret, raw, x_shopify_hmac_sha256):
         raise ApiError(401, "invalid_signature", "X-Shopify-Hmac-Sha256 is missing or does not sign this body")
+    from_the_shop(shop_id, x_shopify_shop_domain)
     if x_shopify_topic not in TOPICS:
         return ignored(shopify.Ignored("unsupported_topic", f"topic {x_shopify_topic!r} is not handled"))
     try:
@@ -96,6 +102,16 @@ async def publish(codec: Codec, producer: Producer, event: dict[str, Any]) -> st
     key = topics.customer_key(record["shop_id"], record["customer_id"])
     [position] = await produce_all(producer, [(topic, key, codec.encode(name, record, topic))])
     return position
+
+
+def from_the_shop(shop_id: str, presented: str | None) -> None:
+    """Refuses a webhook signed by the app for another of its shops."""
+    if (domain := shop_domain(shop_id)) is None:
+        raise ApiError(403, "shop_domain_not_configured", "this shop takes no webhooks until SHOPIFY_SHOP_DOMAINS "
+                       "names its Shopify domain")  # fmt: skip
+    if not shopify.same_shop(domain, presented):
+        raise ApiError(403, "wrong_shop_domain", "X-Shopify-Shop-Domain is not this shop's Shopify domain",
+                       {"field": "X-Shopify-Shop-Domain"})  # fmt: skip
 
 
 def payload(raw: bytes) -> dict[str, Any]:

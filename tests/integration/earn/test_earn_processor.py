@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +12,7 @@ from services.common.codec import Codec
 from services.common.processor import Processor
 from services.earn.processor import config
 from tests.bench import harness
+from tests.integration.common.threads import running
 
 codec = Codec()
 
@@ -42,16 +41,8 @@ def paid(record: dict[str, Any]) -> tuple[bytes, bytes]:
     return topics.customer_key(record["shop_id"], record["customer_id"]), codec.encode("OrderPaid", record)
 
 
-@contextmanager
-def earn_running() -> Iterator[Processor]:
-    processor = Processor(config())
-    thread = threading.Thread(target=processor.run, daemon=True)
-    thread.start()
-    try:
-        yield processor
-    finally:
-        processor.stop()
-        thread.join(30)
+def earn_running() -> AbstractContextManager[Processor]:
+    return running(Processor(config()))
 
 
 def wait_for_processed(count: int) -> None:

@@ -9,10 +9,20 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 
 from services.common import topics
 from services.gateway import partitioner
-from tests.integration.gateway.conftest import AT, admin, auth, earned, produce_ledger, project_everything
+from tests.integration.gateway.conftest import (
+    AT,
+    admin,
+    auth,
+    bearer,
+    customer_token,
+    earned,
+    produce_ledger,
+    project_everything,
+)
 from tests.integration.gateway.records import approved, outcome, produce, produce_outcomes, redeemed
 from tests.integration.gateway.test_http_api import read_back
 
@@ -41,7 +51,7 @@ async def test_a_request_is_on_kafka_keyed_by_its_customer_and_pending_until_its
     assert (key, decoded.name) == (b"north:ada", "RedemptionRequested")
     sent = decoded.record
     assert (sent["redemption_id"], sent["reward_id"], sent["quantity"], sent["cash_minor"]) == ("red-1", "mug", 2, 500)
-    assert sent["shipping_address"] == address | {"line2": None, "region": None}
+    assert sent["shipping_address"] is None, "personal data stays out of the log (test_personal_data)"
 
     pending = (await api.get("/v1/redemptions/red-1", headers=auth("north"))).json()
     assert [pending[k] for k in ("status", "reason", "quantity", "position")] == ["pending", None, 2, None]
@@ -102,6 +112,25 @@ async def test_a_retry_is_the_same_redemption_and_another_request_under_its_id_i
     generated = await ask(api)
     assert generated.status_code == 202
     assert len(generated.json()["redemption_id"]) == 32
+
+
+@pytest.mark.usefixtures("shop_secrets")
+async def test_only_the_shops_checkout_states_the_cash_part_a_customer_token_stating_it_is_refused(
+    api: httpx.AsyncClient,
+) -> None:
+    ada = bearer(customer_token("north", "ada"))
+    for cash in (500, 0):
+        refused = await api.post("/v1/redemptions", json=MUG | {"cash_minor": cash}, headers=ada)
+        assert refused.status_code == 403, refused.text
+        assert (refused.json()["error"]["code"], refused.json()["error"]["details"]["field"]) == (
+            "forbidden", "cash_minor",
+        )  # fmt: skip
+        assert "events:write" in refused.json()["error"]["message"]
+    assert (await api.post("/v1/redemptions", json=MUG, headers=ada)).status_code == 202  # all in points
+    checkout = await ask(api, cash_minor=500)
+    assert checkout.status_code == 202
+    _, sent = await asyncio.to_thread(read_back, checkout.json()["position"])
+    assert sent.record["cash_minor"] == 500
 
 
 async def test_unknown_redemptions_other_shops_bad_bodies_and_missing_keys_are_refused(api: httpx.AsyncClient) -> None:

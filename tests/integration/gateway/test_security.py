@@ -64,6 +64,8 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/v1/customers/{customer_id}/adjustments"): Case(ADMIN, {"points": 5, "reason": "goodwill"}, 202),
     ("POST", "/v1/customers/{customer_id}/freeze"): Case(ADMIN, {"reason": "check"}, 202),
     ("POST", "/v1/customers/{customer_id}/unfreeze"): Case(ADMIN, {"reason": "cleared"}, 202),
+    ("GET", "/v1/customers/{customer_id}/personal-data"): Case(ADMIN),
+    ("DELETE", "/v1/customers/{customer_id}/personal-data"): Case(ADMIN),
     ("POST", "/v1/events"): Case(EVENTS, TASK, 202, other_shop=403),
     ("PUT", "/v1/program"): Case(ADMIN, {}, 202),
     ("GET", "/v1/program"): Case(READ),

@@ -17,13 +17,16 @@ from services.gateway import shopify
 from services.gateway.write_settings import write_settings
 from tests.integration.gateway.test_idempotency import published
 
-SECRETS = {"north": "north-hook-secret"}
+SECRETS = {"north": "north-hook-secret", "east": "app-secret", "west": "app-secret", "nodomain": "its-secret"}
+DOMAINS = {"north": "north.myshopify.com", "east": "east.myshopify.com", "west": "West.myshopify.com"}
 
 
 @pytest.fixture(autouse=True)
 def webhook_secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """North signs with its webhook secret; south has none and falls back to its shop secret."""
-    monkeypatch.setenv("SHOPIFY_WEBHOOK_SECRETS", "north:north-hook-secret")
+    """North has its own app; east and west installed one app, which signs both with its secret; south has only
+    a shop secret; nodomain has a webhook secret but no Shopify domain configured."""
+    monkeypatch.setenv("SHOPIFY_WEBHOOK_SECRETS", ",".join(f"{shop}:{secret}" for shop, secret in SECRETS.items()))
+    monkeypatch.setenv("SHOPIFY_SHOP_DOMAINS", ",".join(f"{shop}:{domain}" for shop, domain in DOMAINS.items()))
     monkeypatch.setenv("SHOP_SECRETS", "south:south-shop-secret")
     settings.cache_clear()
     write_settings.cache_clear()
@@ -51,12 +54,14 @@ def refund(refund_id: int = 7, order_id: int = 1001) -> dict[str, Any]:
 
 
 async def deliver(
-    api: httpx.AsyncClient, topic: str, payload: dict[str, Any], shop: str = "north", secret: str | None = None
-) -> httpx.Response:
-    """As Shopify sends it: the raw body signed with the shop's secret (or the one given)."""
+    api: httpx.AsyncClient, topic: str, payload: dict[str, Any], shop: str = "north", secret: str | None = None,
+    domain: str | None = None,
+) -> httpx.Response:  # fmt: skip
+    """As Shopify sends it: the raw body signed with the shop's secret (or the one given), from its domain."""
     body = json.dumps(payload).encode()
     signature = shopify.signature(secret or SECRETS.get(shop, ""), body)
-    headers = {"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": signature, "Content-Type": "application/json"}
+    headers = {"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": signature, "Content-Type": "application/json",
+               "X-Shopify-Shop-Domain": DOMAINS.get(shop, "") if domain is None else domain}  # fmt: skip
     return await api.post(f"/v1/webhooks/shopify/{shop}", content=body, headers=headers)
 
 
@@ -92,9 +97,32 @@ async def test_a_bad_or_missing_signature_or_an_unknown_shop_is_a_401_and_nothin
     assert await on_kafka() == []
 
 
-async def test_a_shop_without_a_webhook_secret_signs_with_its_shop_secret(api: httpx.AsyncClient) -> None:
-    assert (await deliver(api, "orders/paid", paid(), "south", "south-shop-secret")).status_code == 202
-    assert [key for key, _, _ in await on_kafka()] == [b"south:42"]
+async def test_a_shop_without_a_webhook_secret_refuses_webhooks_even_signed_with_its_own_secret(
+    api: httpx.AsyncClient,
+) -> None:
+    refused = await deliver(api, "orders/paid", paid(), "south", "south-shop-secret", domain="south.myshopify.com")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (401, "invalid_signature")
+    assert await on_kafka() == []
+
+
+async def test_a_webhook_the_app_signed_for_another_of_its_shops_is_refused_at_this_shops_url(
+    api: httpx.AsyncClient,
+) -> None:
+    for domain in ("east.myshopify.com", "", "north.myshopify.com"):
+        refused = await deliver(api, "orders/paid", paid(), "west", domain=domain)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (403, "wrong_shop_domain"), domain
+        assert refused.json()["error"]["details"]["field"] == "X-Shopify-Shop-Domain"
+    assert await on_kafka() == []
+    assert (await deliver(api, "orders/paid", paid(), "west", domain="west.myshopify.com.")).status_code == 202
+    assert (await deliver(api, "orders/paid", paid(2002), "east")).status_code == 202
+    assert [key for key, _, _ in await on_kafka()] == [b"west:42", b"east:42"]
+
+
+async def test_a_shop_with_no_shopify_domain_configured_refuses_its_signed_webhooks(api: httpx.AsyncClient) -> None:
+    refused = await deliver(api, "orders/paid", paid(), "nodomain", domain="nodomain.myshopify.com")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "shop_domain_not_configured")
+    assert "SHOPIFY_SHOP_DOMAINS" in refused.json()["error"]["message"]
+    assert await on_kafka() == []
 
 
 async def test_a_refund_finds_the_customer_of_its_paid_order(api: httpx.AsyncClient) -> None:

@@ -168,3 +168,38 @@ def test_a_malformed_request_goes_to_the_dead_letter_topic_and_the_next_one_is_d
     while not (dead := harness.read_all(topics.DLQ.name)) and time.monotonic() < deadline:
         time.sleep(1)
     assert [r["source_topic"] for _, r, _ in dead] == [topics.REDEMPTION_REQUESTS.name]
+
+
+def test_a_tick_forged_on_the_requests_topic_is_dead_lettered_and_expires_nothing(services: ProcessFactory) -> None:
+    publish([credit("kept", 300, "lot-kept", expires_at=T0 + timedelta(days=30))])
+    services("services.redeem", EXPIRY_TICK_SECONDS="3600")
+    credits_applied()
+    forged = codec.encode("ExpiryTick", {"partition": 0, "now": T0 + timedelta(days=3650)})
+    producer = kafka.producer()
+    for partition in range(settings().partitions):
+        producer.produce(topics.REDEMPTION_REQUESTS.name, forged, b"north:kept", partition=partition)
+    producer.flush(30)
+    deadline = time.monotonic() + 60
+    while len(dead := harness.read_all(topics.DLQ.name)) < settings().partitions and time.monotonic() < deadline:
+        time.sleep(1)
+    assert len(dead) == settings().partitions
+    assert all("moves no clock" in r["reason"] for _, r, _ in dead)
+    ticks.publish(producer, codec, settings().partitions, T0 + timedelta(days=2))  # the engine's own clock
+    time.sleep(5)
+    assert [r for _, r, _ in harness.read_all(topics.LEDGER.name) if r.get("reason", "").endswith("expired")] == []
+
+
+def test_a_request_dated_years_ahead_with_a_forged_record_time_is_decided_at_the_brokers_time(
+    services: ProcessFactory,
+) -> None:
+    publish([reward("pin"), credit("fay", 300, "lot-fay")])
+    services("services.redeem", EXPIRY_TICK_SECONDS="3600")
+    credits_applied()
+    far = datetime.now(UTC) + timedelta(days=3650)
+    topic, key, value = request("fay", "r-far", "pin", at=far)
+    producer = kafka.producer()
+    forged = datetime.now(UTC) + timedelta(minutes=50)  # the record's own time forged too (a broker refuses > 1 h)
+    producer.produce(topic, value, key, timestamp=int(forged.timestamp() * 1000))
+    producer.flush(30)
+    [decided] = outcomes(1)
+    assert decided["occurred_at"] < datetime.now(UTC) + timedelta(minutes=6)

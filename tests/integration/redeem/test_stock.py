@@ -1,21 +1,37 @@
-"""Reward stock on the real PostgreSQL: never oversold under concurrency, the same answer on a retry."""
+"""Reward stock on the real PostgreSQL: never oversold under concurrency, the same answer on a retry, a
+reservation its customer's, and one not used given back."""
 
 from __future__ import annotations
 
 import asyncio
 import random
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
-from services.common.database import create_pool
+import asyncpg
+import pytest
+
+from services.common.database import connect, create_pool
+from services.gateway import migrations
 from services.redeem import stock
+
+T = TypeVar("T")
+
+
+def customer_of(redemption_id: str) -> str:
+    return f"customer-of-{redemption_id}"
 
 
 async def contend(database_url: str, schema: str, requests: list[tuple[str, int]], units: int) -> dict[str, bool]:
-    """Every (redemption id, quantity) reserved at once from 20 connections; id -> granted."""
+    """Every (redemption id, quantity) reserved at once from 20 connections, each by its own customer; id ->
+    granted."""
     pool = await create_pool(database_url, schema, min_size=20, max_size=20)
 
     async def one(redemption_id: str, quantity: int) -> tuple[str, bool]:
         async with pool.acquire() as conn:
-            reservation = await stock.reserve(conn, "shop", "mug", redemption_id, quantity, units)
+            customer = customer_of(redemption_id)
+            reservation = await stock.reserve(conn, "shop", customer, 0, "mug", redemption_id, quantity, units)
             return redemption_id, reservation.granted
 
     try:
@@ -47,7 +63,7 @@ def test_each_grant_gets_the_next_code_number_once_and_keeps_it(database_url: st
 
         async def one(redemption_id: str) -> int | None:
             async with pool.acquire() as conn:
-                return (await stock.reserve(conn, "shop", "mug", redemption_id, 1, 10)).code_index
+                return (await stock.reserve(conn, "shop", "ada", 0, "mug", redemption_id, 1, 10)).code_index
 
         try:
             return list(await asyncio.gather(*(one(r) for r in ids)))
@@ -71,7 +87,7 @@ def test_quantities_never_overshoot_and_a_release_gives_units_back_once(database
         pool = await create_pool(database_url, db_schema, min_size=1, max_size=2)
         try:
             async with pool.acquire() as conn:
-                return [await stock.release(conn, "shop", redemption_id) for _ in range(2)]
+                return [await stock.release(conn, "shop", customer_of(redemption_id), redemption_id) for _ in range(2)]
         finally:
             await pool.close()
 
@@ -87,3 +103,118 @@ async def _reserved(database_url: str, schema: str) -> int:
             return await stock.reserved(conn, "shop", "mug")
     finally:
         await pool.close()
+
+
+async def on(database_url: str, schema: str | None, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    conn = await connect(database_url, schema)
+    try:
+        return await work(conn)
+    finally:
+        await conn.close()
+
+
+def test_another_customers_request_for_a_reserved_redemption_id_is_told_it_is_taken_even_racing(
+    database_url: str, db_schema: str
+) -> None:
+    async def race() -> list[stock.Reservation]:
+        pool = await create_pool(database_url, db_schema, min_size=10, max_size=10)
+
+        async def one(customer: str) -> stock.Reservation:
+            async with pool.acquire() as conn:
+                return await stock.reserve(conn, "shop", customer, 0, "coupon", "red-1", 1, None)
+
+        try:
+            return list(await asyncio.gather(*(one(f"c{i % 10}") for i in range(40))))
+        finally:
+            await pool.close()
+
+    answers = asyncio.run(race())
+    owners = {f"c{i % 10}" for i, a in enumerate(answers) if not a.taken}
+    assert len(owners) == 1, "one customer owns the id"
+    assert all(a.granted and not a.taken for i, a in enumerate(answers) if f"c{i % 10}" in owners)
+    assert all(a == stock.Reservation(False, None, True) for i, a in enumerate(answers) if f"c{i % 10}" not in owners)
+    [owner] = owners
+    other = next(c for c in (f"c{i}" for i in range(10)) if c != owner)
+    assert not asyncio.run(on(database_url, db_schema, lambda c: stock.release(c, "shop", other, "red-1")))
+    assert asyncio.run(on(database_url, db_schema, lambda c: stock.reserved(c, "shop", "coupon"))) == 1
+
+
+def test_a_grant_given_back_and_asked_for_again_takes_its_units_again_only_if_some_are_left(
+    database_url: str, db_schema: str
+) -> None:
+    async def story(conn: asyncpg.Connection) -> list[object]:
+        first = await stock.reserve(conn, "shop", "ada", 0, "mug", "red-1", 1, 1)
+        released = await stock.release(conn, "shop", "ada", "red-1")
+        again = await stock.reserve(conn, "shop", "ada", 0, "mug", "red-1", 1, 1)  # decided anew: approved
+        after_again = await stock.reserved(conn, "shop", "mug")
+        await stock.release(conn, "shop", "ada", "red-1")
+        bob = await stock.reserve(conn, "shop", "bob", 0, "mug", "red-2", 1, 1)  # takes the last unit
+        late = await stock.reserve(conn, "shop", "ada", 0, "mug", "red-1", 1, 1)
+        return [first.granted, released, again.granted, after_again, bob.granted, late.granted,
+                await stock.reserved(conn, "shop", "mug")]  # fmt: skip
+
+    assert asyncio.run(on(database_url, db_schema, story)) == [True, True, True, 1, True, False, 1]
+
+
+def test_reconciliation_settles_what_the_read_model_approved_and_lists_only_old_unconfirmed_grants_of_its_partition(
+    database_url: str, db_schema: str
+) -> None:
+    async def story(conn: asyncpg.Connection) -> tuple[int, list[str], list[str], list[str]]:
+        for customer, redemption, partition in [("ada", "approved", 0), ("ada", "dead", 0), ("bob", "bobs", 1),
+                                                ("ada", "fresh", 0)]:  # fmt: skip
+            await stock.reserve(conn, "shop", customer, partition, "mug", redemption, 1, None)
+        await conn.execute("UPDATE reward_reservations SET touched_at = now() - interval '1 hour'"
+                           " WHERE redemption_id <> 'fresh'")  # fmt: skip
+        await conn.execute(
+            "INSERT INTO redemptions (shop_id, redemption_id, customer_id, reward_id, status) VALUES"
+            " ('shop', 'approved', 'ada', 'mug', 'approved'), ('shop', 'dead', 'ada', 'mug', 'pending')"
+        )
+        settled = await stock.settle_confirmed(conn, 0, 900)
+        left = [h.redemption_id for h in await stock.unsettled(conn, 0, 900, 10)]
+        await stock.settle(conn, await stock.unsettled(conn, 1, 900, 10))
+        bobs = [h.redemption_id for h in await stock.unsettled(conn, 1, 900, 10)]
+        recent = [h.redemption_id for h in await stock.unsettled(conn, 0, 0, 10)]
+        return settled, left, bobs, recent
+
+    settled, left, bobs, recent = asyncio.run(on(database_url, db_schema, story))
+    assert (settled, left, bobs) == (1, ["dead"], [])
+    assert sorted(recent) == ["dead", "fresh"]
+
+
+def test_reservations_made_before_they_had_customers_take_their_customer_from_the_read_model(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    before = [path for path in migrations.available() if path.name < "0012"]
+    monkeypatch.setattr(migrations, "available", lambda: before)
+    asyncio.run(migrations.migrate(database_url, schema))
+
+    async def legacy(conn: asyncpg.Connection) -> None:
+        for redemption in ("red-1", "red-2", "red-3"):
+            await conn.fetch("SELECT * FROM reserve_reward('shop', 'mug', $1, 1, NULL)", redemption)
+        await conn.execute(
+            "INSERT INTO redemptions (shop_id, redemption_id, customer_id, reward_id, status) VALUES"
+            " ('shop', 'red-1', 'ada', 'mug', 'approved'), ('shop', 'red-2', 'bob', 'mug', 'pending')"
+        )
+
+    try:
+        asyncio.run(on(database_url, schema, legacy))
+        monkeypatch.undo()
+        asyncio.run(migrations.migrate(database_url, schema))
+
+        async def after(conn: asyncpg.Connection) -> list[object]:
+            rows = await conn.fetch(
+                "SELECT redemption_id, customer_id, settled FROM reward_reservations ORDER BY redemption_id"
+            )
+            return [
+                [tuple(r) for r in rows],
+                await stock.reserve(conn, "shop", "eve", 0, "mug", "red-2", 1, None),
+                await stock.reserve(conn, "shop", "eve", 0, "mug", "red-3", 1, None),  # claimed by its next ask
+            ]
+
+        rows, bob_s, claimed = asyncio.run(on(database_url, schema, after))
+        assert rows == [("red-1", "ada", True), ("red-2", "bob", False), ("red-3", None, False)]
+        assert bob_s == stock.Reservation(False, None, True)
+        assert claimed == stock.Reservation(True, 2, False)
+    finally:
+        asyncio.run(on(database_url, None, lambda c: c.execute(f'DROP SCHEMA "{schema}" CASCADE')))

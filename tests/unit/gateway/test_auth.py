@@ -161,12 +161,12 @@ def test_stored_keys_are_read_once_per_interval_and_a_revocation_here_is_forgott
     assert reads.count(live) == 3
 
 
-def test_the_defaults_are_the_demo_admin_key_an_hour_long_token_and_100_requests_a_second(
+def test_the_defaults_are_no_admin_key_an_hour_long_token_and_100_requests_a_second(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv("ADMIN_API_KEYS")
+    monkeypatch.delenv("ADMIN_API_KEYS", raising=False)
     defaults = GatewaySettings()
-    assert defaults.admin_api_keys == "demo:demo-admin-key"
+    assert defaults.admin_api_keys == ""
     assert (defaults.customer_token_max_seconds, defaults.rate_limit_per_second, defaults.rate_limit_burst) == (
         3600, 100, 200,
     )  # fmt: skip

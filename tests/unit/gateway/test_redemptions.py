@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from services.gateway import commands
@@ -53,6 +55,29 @@ def test_an_outcome_read_before_its_request_is_kept_and_the_request_only_fills_w
     assert (state.status, state.reason, state.quantity, state.cash_minor, state.requested_at) == (
         "rejected", "insufficient_points", 3, 500, AT,
     )  # fmt: skip
+
+
+BO: list[Requested | Decided] = [
+    Requested("shop", "bo", "red-1", "cap", 1, None, AT),
+    Decided("rejected", "shop", "bo", "red-1", AT, "outcomes:1:0", 1, 0, reward_id="cap", reason="redemption_id_taken"),
+    Decided("rejected", "shop", "bo", "red-1", AT, "outcomes:1:1", 1, 1, reward_id="cap", reason="frozen"),
+]
+"""Another customer's request under ada's redemption id, refused as taken (or for a reason of its own)."""
+
+
+@given(st.permutations([asked(), APPROVED, *BO]))
+def test_another_customers_request_under_the_same_id_never_changes_the_redemption_whatever_the_order(
+    records: list[Requested | Decided],
+) -> None:
+    [state] = project({}, records).values()
+    assert (state.customer_id, state.status, state.reward_id, state.quantity, state.code, state.points) == (
+        "ada", "approved", "mug", 2, "C-9", 140,
+    )  # fmt: skip
+
+
+def test_a_redemption_id_used_by_another_customer_alone_stays_that_customers() -> None:
+    [state] = project({}, BO).values()
+    assert (state.customer_id, state.status, state.reason) == ("bo", "rejected", "frozen")
 
 
 def test_the_same_redemption_id_asked_again_is_a_repeat_only_for_the_same_request() -> None:

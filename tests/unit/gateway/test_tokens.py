@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.gateway.tokens import CustomerToken, InvalidToken, issue, looks_like_token, verify
+from services.gateway.tokens import CustomerToken, InvalidToken, issue, looks_like_token, signing_key, verify
 
 SECRETS = {"north": "n" * 64, "south": "s" * 64}
 NOW = 1_800_000_000
@@ -19,7 +19,8 @@ HOUR = 3600
 
 
 def signed(claims: dict[str, Any], secret: str = SECRETS["north"], algorithm: str = "HS256") -> str:
-    return jwt.encode(claims, secret, algorithm=algorithm)
+    """As a shop's backend signs its own: with the customer-token key derived from its secret."""
+    return jwt.encode(claims, signing_key(secret), algorithm=algorithm)
 
 
 def claims(**changes: Any) -> dict[str, Any]:
@@ -62,6 +63,13 @@ def test_a_token_signed_with_another_shops_secret_or_of_an_unknown_shop_is_refus
     refusal(signed(claims(shop="west"), SECRETS["north"]))
 
 
+def test_a_token_signed_with_the_shops_secret_itself_rather_than_its_token_key_is_refused() -> None:
+    refusal(jwt.encode(claims(), SECRETS["north"], algorithm="HS256"))
+    assert signing_key(SECRETS["north"]) != SECRETS["north"].encode()
+    assert signing_key(SECRETS["north"]) != signing_key(SECRETS["south"])
+
+
+@pytest.mark.filterwarnings("ignore::jwt.InsecureKeyLengthWarning")  # the 32-byte token key signing HS384/HS512
 def test_a_token_of_another_algorithm_is_refused_even_with_the_right_secret() -> None:
     refusal(signed(claims(), algorithm="HS512"))
     refusal(signed(claims(), algorithm="HS384"))

@@ -105,8 +105,9 @@ def settings_env_vars() -> frozenset[str]:
     """The environment variables the services read: the settings classes and direct os.environ reads."""
     from services.common.settings import Settings
     from services.gateway.settings import GatewaySettings
+    from services.gateway.write_settings import WriteSettings
 
-    names = {name.upper() for cls in (Settings, GatewaySettings) for name in cls.model_fields}
+    names = {name.upper() for cls in (Settings, GatewaySettings, WriteSettings) for name in cls.model_fields}
     direct = re.compile(r"os\.environ(?:\.get\(|\[)\s*\"([A-Z_][A-Z0-9_]*)\"")
     for source in (ROOT / "services").rglob("*.py"):
         names |= set(direct.findall(source.read_text()))

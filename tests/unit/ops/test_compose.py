@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from services.common.settings import Settings
+from tests.conftest import demo_environment
 from tests.unit.ops.deployfiles import COMPOSE, DEPLOY, ROOT, load_yaml, settings_env_vars
 
 APPS = ("earn", "tier", "redeem", "projector", "gateway", "loadgen")
@@ -27,8 +28,38 @@ def services() -> dict[str, Any]:
     return found
 
 
-def env(name: str) -> dict[str, str]:
+INTERPOLATION = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?::([?-])([^}]*))?\}")
+
+
+def interpolated(value: str, given: dict[str, str]) -> str:
+    """`${NAME:?}` and `${NAME:-default}` as compose fills them in from `--env-file`; a missing required one fails."""
+
+    def fill(match: re.Match[str]) -> str:
+        name, kind, default = match.groups()
+        if given.get(name):
+            return given[name]
+        assert kind == "-", f"compose stops: {name} is required"
+        return default
+
+    return INTERPOLATION.sub(fill, value)
+
+
+def raw_env(name: str) -> dict[str, str]:
     return {key: str(value) for key, value in services()[name].get("environment", {}).items()}
+
+
+def env(name: str) -> dict[str, str]:
+    """A service's environment in the demo: `docker compose --env-file deploy/local/demo.env`."""
+    return {key: interpolated(value, demo_environment()) for key, value in raw_env(name).items()}
+
+
+@pytest.mark.parametrize("name", [*APPS, "init", "postgres", "grafana"])
+def test_the_file_holds_no_credential_and_compose_stops_without_one(name: str) -> None:
+    for key, value in raw_env(name).items():
+        if re.search(r"(_KEYS|_SECRETS|PASSWORD|DATABASE_URL)$", key):
+            assert INTERPOLATION.search(value), key
+            with pytest.raises(AssertionError, match="compose stops"):
+                interpolated(value, {})
 
 
 def test_the_stack_has_the_infrastructure_the_init_and_every_service() -> None:
@@ -94,8 +125,8 @@ def test_every_variable_set_for_a_service_is_one_it_reads(name: str) -> None:
 @pytest.mark.parametrize("name", [*APPS, "init"])
 def test_settings_whose_default_is_this_machine_are_set_to_the_containers(name: str) -> None:
     local = {field.upper() for field, info in Settings.model_fields.items() if "127.0.0.1" in str(info.default)}
-    assert local == {"KAFKA_BOOTSTRAP", "DATABASE_URL"}
-    assert local <= set(env(name))
+    assert local == {"KAFKA_BOOTSTRAP"}
+    assert local | {"DATABASE_URL"} <= set(env(name))
     assert env(name)["KAFKA_BOOTSTRAP"] == "kafka:9092"
     database = urlsplit(env(name)["DATABASE_URL"])
     postgres = env("postgres")

@@ -144,13 +144,14 @@ def test_a_processor_runs_no_more_instances_than_there_are_partitions(name: str)
     assert "partition" in (K8S / f"{name}.yaml").read_text().split("apiVersion")[0].lower()
 
 
-def test_the_secret_holds_placeholders_only_and_says_how_to_create_it() -> None:
+def test_the_secret_holds_no_working_credential_and_says_how_to_create_it() -> None:
     text = (K8S / "secret.yaml").read_text()
     secret = of_kind("Secret")["pointstream-secrets"]
-    credentials = {name for name in settings_env_vars() if re.search(r"(_KEYS|_SECRETS|DATABASE_URL)$", name)}
+    pattern = r"(_KEYS|_SECRETS|DATABASE_URL|_PASSWORD|_BASIC_AUTH)$"
+    credentials = {name for name in settings_env_vars() if re.search(pattern, name)}
     assert set(secret["stringData"]) == credentials, "every credential the services read, and only those"
     assert not credentials & set(of_kind("ConfigMap")["pointstream-config"]["data"])
-    assert all("CHANGE-ME" in value for value in secret["stringData"].values())
+    assert all(value == "" for value in secret["stringData"].values())
     assert "kubectl -n pointstream create secret generic pointstream-secrets" in text
     assert all(key in text.split("apiVersion")[0] for key in secret["stringData"])
 

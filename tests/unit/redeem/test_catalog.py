@@ -21,7 +21,7 @@ def test_given_a_minimal_document_then_the_reward_is_active_unlimited_and_open_t
     assert mug.tiers is None
     assert mug.per_customer_limit is None
     assert mug.cash_price_minor is None
-    assert mug.max_points_share == 1
+    assert (mug.min_points_share, mug.max_points_share) == (Fraction(0), Fraction(1))
 
 
 def test_given_a_lottery_without_a_price_then_a_draw_costs_100_points() -> None:
@@ -37,6 +37,7 @@ def test_given_everything_then_each_setting_is_read_exactly() -> None:
         "kind": "coupon",
         "points_price": 1_000,
         "cash_price_minor": 2_000,
+        "min_points_share": "0.25",
         "max_points_share": "0.5",
         "stock": 2,
         "tiers": ["gold", "diamond"],
@@ -50,7 +51,7 @@ def test_given_everything_then_each_setting_is_read_exactly() -> None:
     card = reward_from(document, SHOP, "card")
 
     assert card.cash_price_minor == 2_000
-    assert card.max_points_share == Fraction(1, 2)
+    assert (card.min_points_share, card.max_points_share) == (Fraction(1, 4), Fraction(1, 2))
     assert card.stock == 2
     assert card.tiers == frozenset({"gold", "diamond"})
     assert card.tier_discounts == {"gold": Fraction(1, 10), "diamond": Fraction(1, 4)}
@@ -98,6 +99,9 @@ LOTTERY = {"name": "Wheel", "kind": "lottery", "prizes": [{"name": "mug", "weigh
         ({**MUG, "cash_price_minor": 500, "max_points_share": "1e-3"}, "max_points_share"),
         ({**MUG, "cash_price_minor": 500, "max_points_share": "0.12345"}, "max_points_share"),
         ({**MUG, "cash_price_minor": 500, "max_points_share": 0.5}, "max_points_share"),
+        ({**MUG, "min_points_share": "0.2"}, "min_points_share"),
+        ({**MUG, "cash_price_minor": 500, "min_points_share": "1.2"}, "min_points_share"),
+        ({**MUG, "cash_price_minor": 500, "min_points_share": "0.6", "max_points_share": "0.5"}, "min_points_share"),
         ({**MUG, "stock": -1}, "stock"),
         ({**MUG, "tiers": "gold"}, "tiers"),
         ({**MUG, "tiers": ["gold", ""]}, "tiers[1]"),

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from collections import Counter
 from fractions import Fraction
 
 from services.redeem.domain import Prize, coupon_code, draw, shipping_id
 from services.redeem.pricing import points_share, price
-from tests.unit.redeem.support import DAY, SECRET, SHOP, T0, reward
+from services.shop_keys import hkdf_sha256
+from tests.unit.redeem.support import ADA, BOB, DAY, SECRET, SHOP, T0, reward
 
 
 def test_given_no_discount_then_the_price_is_the_points_price_times_the_quantity() -> None:
@@ -69,38 +71,58 @@ def test_given_a_cash_part_that_does_not_fit_then_there_is_no_points_share() -> 
     assert points_share(reward(), 1, None) == 1
 
 
-def test_given_a_redemption_then_an_auditor_recomputes_its_coupon_code_from_the_shop_secret() -> None:
-    code = coupon_code(SECRET, SHOP, "red-1")
-    digest = hmac.new(SECRET.encode(), f"{SHOP}:red-1".encode(), hashlib.sha256).digest()
+def test_given_a_minimum_points_share_then_cash_cannot_pay_more_than_the_rest() -> None:
+    coupon = reward(points_price=1_000, cash_price_minor=500, min_points_share="0.2")
 
-    assert code == base64.b32encode(digest).decode()[:12]
+    assert points_share(coupon, 1, 500) is None  # all in cash: no points at all
+    assert points_share(coupon, 1, 401) is None
+    assert points_share(coupon, 1, 400) == Fraction(1, 5)
+    assert price(coupon, 1, "member", T0, Fraction(1, 5)) == 200
+    assert points_share(coupon, 1, None) == 1
+
+
+def audited(purpose: str, *ids: str) -> bytes:
+    """What an auditor computes with the shop's secret: HMAC-SHA256(the purpose's key, the JSON array of ids)."""
+    key = hkdf_sha256(SECRET.encode(), purpose.encode(), 32)
+    return hmac.new(key, json.dumps(list(ids), separators=(",", ":")).encode(), hashlib.sha256).digest()
+
+
+def test_given_a_redemption_then_an_auditor_recomputes_its_coupon_code_from_the_shop_secret() -> None:
+    code = coupon_code(SECRET, SHOP, ADA, "red-1")
+
+    assert code == base64.b32encode(audited("pointstream/coupon-code/v1", SHOP, ADA, "red-1")).decode()[:12]
     assert len(code) == 12
-    assert code == coupon_code(SECRET.encode(), SHOP, "red-1")
-    assert len({code, coupon_code(SECRET, SHOP, "red-2"), coupon_code("other", SHOP, "red-1")}) == 3
-    assert coupon_code(SECRET, "shop-2", "red-1") != code
+    assert code == coupon_code(SECRET.encode(), SHOP, ADA, "red-1")
+    assert len({code, coupon_code(SECRET, SHOP, ADA, "red-2"), coupon_code("other", SHOP, ADA, "red-1")}) == 3
+    assert coupon_code(SECRET, "shop-2", ADA, "red-1") != code
+
+
+def test_given_two_customers_with_the_same_redemption_id_then_their_generated_codes_differ() -> None:
+    assert coupon_code(SECRET, SHOP, ADA, "red-1") != coupon_code(SECRET, SHOP, BOB, "red-1")
+    # ids holding the separator an ambiguous encoding would use cannot make two redemptions one
+    assert coupon_code(SECRET, SHOP, "a:b", "c") != coupon_code(SECRET, SHOP, "a", "b:c")
 
 
 def test_given_a_prize_table_then_an_auditor_recomputes_the_draw_from_the_shop_secret() -> None:
     prizes = (Prize("mug", 3), Prize("cap", 5), Prize("nothing", 92))
-    digest = hmac.new(SECRET.encode(), b"red-7", hashlib.sha256).digest()
-    roll = int.from_bytes(digest, "big") % 100
+    roll = int.from_bytes(audited("pointstream/lottery/v1", SHOP, ADA, "red-7"), "big") % 100
     expected = "mug" if roll < 3 else "cap" if roll < 8 else "nothing"
 
-    assert draw(prizes, SECRET, "red-7") == expected
-    assert draw(prizes, SECRET, "red-7") == expected
+    assert draw(prizes, SECRET, SHOP, ADA, "red-7") == expected
+    assert draw(prizes, SECRET, SHOP, ADA, "red-7") == expected
 
 
 def test_given_many_draws_then_prizes_come_out_in_proportion_to_their_weights() -> None:
     prizes = (Prize("mug", 1), Prize("cap", 3))
 
-    counts = Counter(draw(prizes, SECRET, f"red-{i}") for i in range(4_000))
+    counts = Counter(draw(prizes, SECRET, SHOP, ADA, f"red-{i}") for i in range(4_000))
 
     assert set(counts) == {"mug", "cap"}
     assert 800 < counts["mug"] < 1_200
 
 
 def test_given_a_single_prize_then_every_draw_wins_it() -> None:
-    assert {draw((Prize("mug", 7),), SECRET, f"red-{i}") for i in range(50)} == {"mug"}
+    assert {draw((Prize("mug", 7),), SECRET, SHOP, ADA, f"red-{i}") for i in range(50)} == {"mug"}
 
 
 def test_given_a_physical_reward_then_its_shipping_record_is_named_by_the_redemption() -> None:

@@ -149,6 +149,8 @@ def test_given_a_per_customer_limit_then_units_beyond_it_are_refused() -> None:
         ({"cash_price_minor": 1_000}, 1_001),  # more than the full price
         ({"cash_price_minor": 1_000, "max_points_share": "0.5"}, None),  # all in points is above the share
         ({"cash_price_minor": 1_000, "max_points_share": "0.5"}, 400),
+        ({"cash_price_minor": 500, "min_points_share": "0.2"}, 500),  # the points' least share unpaid
+        ({"cash_price_minor": 500, "min_points_share": "0.2"}, 401),
     ],
 )
 def test_given_a_cash_part_that_does_not_fit_the_reward_then_it_is_invalid_cash(
@@ -158,6 +160,15 @@ def test_given_a_cash_part_that_does_not_fit_the_reward_then_it_is_invalid_cash(
     world.send(earned(1_000))
 
     assert rejection(world, request("mug", cash_minor=cash_minor)) == "invalid_cash"
+
+
+def test_given_a_minimum_points_share_then_one_point_cannot_take_a_coupon_paid_almost_all_in_cash() -> None:
+    coupon = reward("ten-off", kind="coupon", points_price=1_000, cash_price_minor=500, min_points_share="0.2")
+    world = World(rewards={"ten-off": coupon})
+    world.send(earned(1))
+
+    assert rejection(world, request("ten-off", cash_minor=500)) == "invalid_cash"
+    assert rejection(world, request("ten-off", cash_minor=400)) == "insufficient_points"  # 200 points due
 
 
 def test_given_points_and_cash_then_the_points_pay_the_rest_and_the_cash_is_recorded() -> None:
@@ -240,7 +251,7 @@ def test_given_a_coupon_without_a_pool_then_its_code_is_generated_from_the_shop_
 
     approved = of_type(world.send(request("coupon", redemption="red-9")), RedemptionApproved)[0]
 
-    assert approved.code == coupon_code(SECRET, SHOP, "red-9")
+    assert approved.code == coupon_code(SECRET, SHOP, ADA, "red-9")
     assert (approved.shipping_id, approved.prize) == (None, None)
 
 
@@ -275,7 +286,7 @@ def test_given_a_lottery_then_the_draw_costs_its_price_and_the_prize_is_the_audi
     approved = of_type(world.send(request("wheel", redemption="red-3")), RedemptionApproved)[0]
 
     assert approved.points == 100
-    assert approved.prize == draw(world.rewards["wheel"].prizes, SECRET, "red-3")
+    assert approved.prize == draw(world.rewards["wheel"].prizes, SECRET, SHOP, ADA, "red-3")
     assert approved.code is None
 
 

@@ -1,0 +1,72 @@
+"""The redeem step on the real PostgreSQL: a grant that no approval uses goes back to the stock, at once when the
+same process decides the request otherwise, by the tick's reconciliation when nobody is left to."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from services.common.database import connect
+from services.redeem.processor import Stock
+from tests.unit.redeem.step import Partition, records
+from tests.unit.redeem.support import BOB, T0, earned, request, tick
+
+
+def sql(database_url: str, schema: str, statement: str, *args: Any) -> Any:
+    async def run() -> Any:
+        conn = await connect(database_url, schema)
+        try:
+            return await conn.fetchval(statement, *args)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def reserved(database_url: str, schema: str) -> int:
+    return int(sql(database_url, schema, "SELECT coalesce(sum(reserved), 0) FROM reward_stock"))
+
+
+def on_postgres(database_url: str, schema: str) -> Partition:
+    partition = Partition(stock=Stock(database_url, schema))  # type: ignore[arg-type]
+    partition.offer("mug", stock=1)
+    partition.send(earned(500))
+    partition.send(earned(500, customer=BOB))
+    return partition
+
+
+def test_a_retry_deciding_otherwise_after_an_abort_gives_the_unit_back_in_postgresql(
+    database_url: str, db_schema: str
+) -> None:
+    partition = on_postgres(database_url, db_schema)
+    asked = request("mug", redemption="red-1")
+    assert records(partition.send(asked, commit=False), "RedemptionApproved")  # the transaction aborted
+    assert reserved(database_url, db_schema) == 1
+    partition.offer("mug", version=2, stock=1, active=False)
+
+    assert [r["reason"] for r in records(partition.send(asked), "RedemptionRejected")] == ["unknown_reward"]
+
+    assert reserved(database_url, db_schema) == 0
+    partition.offer("mug", version=3, stock=1)
+    assert records(partition.send(request("mug", customer=BOB)), "RedemptionApproved")
+
+
+def test_a_tick_gives_back_the_unit_of_a_request_never_decided_and_keeps_the_approved_ones(
+    database_url: str, db_schema: str
+) -> None:
+    partition = on_postgres(database_url, db_schema)
+    partition.offer("mug", version=2, stock=2)
+    partition.send(request("mug", redemption="red-1"))
+    partition.send(request("mug", redemption="red-2"), commit=False)  # reserved, then dead-lettered
+    partition.redeem.granted.clear()  # and the process restarted
+    partition.send(tick(T0))
+    assert reserved(database_url, db_schema) == 2  # too recent: a transaction may still commit on it
+
+    sql(database_url, db_schema, "UPDATE reward_reservations SET touched_at = now() - interval '16 minutes'")
+    partition.send(tick(T0))
+
+    assert reserved(database_url, db_schema) == 1
+    settled = "SELECT settled FROM reward_reservations WHERE redemption_id = $1"
+    assert sql(database_url, db_schema, settled, "red-1") is True
+    assert sql(database_url, db_schema, "SELECT released FROM reward_reservations WHERE redemption_id = 'red-2'")
+    assert records(partition.send(request("mug", customer=BOB)), "RedemptionApproved")
