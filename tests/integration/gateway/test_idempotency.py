@@ -222,8 +222,10 @@ async def test_a_shopify_webhook_has_no_credential_so_its_idempotency_key_is_ign
     api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SHOPIFY_WEBHOOK_SECRETS", "north:north-hook-secret")
+    monkeypatch.setenv("SHOPIFY_SHOP_DOMAINS", "north:north.myshopify.com")
     signature = shopify.signature("north-hook-secret", MALFORMED)
-    headers = {"Idempotency-Key": "k-1", "X-Shopify-Topic": "orders/paid", "X-Shopify-Hmac-Sha256": signature}
+    headers = {"Idempotency-Key": "k-1", "X-Shopify-Topic": "orders/paid", "X-Shopify-Hmac-Sha256": signature,
+               "X-Shopify-Shop-Domain": "north.myshopify.com"}  # fmt: skip
     answers = [await api.post("/v1/webhooks/shopify/north", content=MALFORMED, headers=headers) for _ in range(2)]
     assert [(a.status_code, a.headers.get("idempotent-replayed")) for a in answers] == [(422, None), (422, None)]
 
