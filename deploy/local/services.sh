@@ -10,7 +10,7 @@ declare -A COMMANDS=(
   [tier]="-m services.tier"
   [redeem]="-m services.redeem"
   [projector]="-m services.gateway.projector"
-  [gateway]="-m services.gateway"
+  [gateway]="-m services.gateway"  # the API on 8000, its metrics on 9100 (METRICS_PORT)
   [loadgen]="-m services.loadgen --rate ${DEMO_RATE:-20}"
 )
 ORDER=(earn tier redeem projector gateway loadgen)

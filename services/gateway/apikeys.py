@@ -14,13 +14,14 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, get_args
+from typing import Literal, TypeVar, get_args
 
 Scope = Literal["events:write", "read", "admin"]
 SCOPES: tuple[str, ...] = get_args(Scope)
 SHOP_KEY_SCOPES = frozenset({"events:write", "read"})
 ADMIN_KEY_SCOPES = frozenset({"admin", "read"})
 PREFIX = "psk_"
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -85,22 +86,37 @@ Lookup = Callable[[str], Awaitable[ApiKey | None]]
 
 class StoredKeys:
     """What the database said of a digest, trusted for `ttl` seconds: a revocation made by another
-    process takes that long to apply here (this process's own revocations apply at once)."""
+    process takes that long to apply here (this process's own revocations apply at once).
 
-    def __init__(self, ttl: float, capacity: int = 10_000) -> None:
-        self.ttl, self.capacity, self.answers = ttl, capacity, dict[str, tuple[float, ApiKey | None]]()
+    Known keys and unknown digests are remembered apart, each up to its capacity (the oldest answer
+    goes first): however many invented keys are tried, they never push a known key out.
+    """
+
+    def __init__(self, ttl: float, capacity: int = 10_000, unknown_capacity: int = 10_000) -> None:
+        self.ttl, self.known, self.unknown = ttl, dict[str, tuple[float, ApiKey]](), dict[str, float]()
+        self.capacity, self.unknown_capacity = capacity, unknown_capacity
 
     async def find(self, key_sha256: str, now: float, lookup: Lookup) -> ApiKey | None:
-        """The key with that digest, revoked or not (unknown digests are remembered too)."""
-        cached = self.answers.get(key_sha256)
-        if cached is not None and cached[0] > now:
+        """The key with that digest, revoked or not; None for a digest no key has."""
+        if (cached := self.known.get(key_sha256)) is not None and cached[0] > now:
             return cached[1]
+        if self.unknown.get(key_sha256, now) > now:
+            return None
         key = await lookup(key_sha256)
-        if len(self.answers) >= self.capacity:
-            self.answers.clear()
-        self.answers[key_sha256] = (now + self.ttl, key)
+        if key is None:
+            remember(self.unknown, key_sha256, now + self.ttl, self.unknown_capacity)
+        else:
+            remember(self.known, key_sha256, (now + self.ttl, key), self.capacity)
         return key
 
     def forget(self, key_id: str) -> None:
-        for hashed in [h for h, (_, key) in self.answers.items() if key is not None and key.key_id == key_id]:
-            del self.answers[hashed]
+        for hashed in [h for h, (_, key) in self.known.items() if key.key_id == key_id]:
+            del self.known[hashed]
+
+
+def remember(answers: dict[str, V], key_sha256: str, answer: V, capacity: int) -> None:
+    """The answer, newest last; the oldest go once there are more than `capacity`."""
+    answers.pop(key_sha256, None)
+    answers[key_sha256] = answer
+    while len(answers) > capacity:
+        del answers[next(iter(answers))]

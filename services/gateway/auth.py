@@ -1,7 +1,7 @@
 """What each credential may do: the dependency every route names (README: the HTTP API).
 
 An API key acts for its own shop with its scopes: `events:write` publishes events and asks
-redemptions, `read` reads and mints customer tokens, `admin` administers (program, catalog,
+redemptions, `read` reads and mints customer tokens (at a bounded rate per key), `admin` administers (program, catalog,
 accounts, cancellations, keys). A transfer takes `admin` or `events:write`, as shops sent them
 with shop keys before keys had scopes. A customer token reads its own customer's balance, ledger,
 tier and redemptions and the catalog, and asks redemptions for its customer; other routes refuse it.
@@ -11,17 +11,19 @@ A known credential without what the route needs is a 403 (`credentials` answers 
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 
+from services.gateway.authentication import access, rate_limited
 from services.gateway.credentials import Credential, CredentialDep
 from services.gateway.errors import ApiError
 
 __all__ = [
-    "Admin", "AdminDep", "CatalogReaderDep", "Credential", "CustomerReaderDep", "ReaderDep", "RedeemerDep",
+    "Admin", "AdminDep", "CatalogReaderDep", "Credential", "CustomerReaderDep", "MinterDep", "ReaderDep", "RedeemerDep",
     "RedemptionReaderDep", "ShopDep", "ShopKey", "ShopKeyDep",
 ]  # fmt: skip
 
@@ -58,6 +60,14 @@ def publisher(credential: CredentialDep) -> str:
 
 def reader(credential: CredentialDep) -> str:
     return scoped(credential, "read").shop
+
+
+def minter(request: Request, credential: CredentialDep) -> str:
+    """A `read` key, within its share of customer tokens: each token's customer gets a rate limit of its own."""
+    shop = reader(credential)
+    if (wait := access(request.app.state).mints.wait(credential.who, time.monotonic())) > 0:
+        raise rate_limited("too many customer tokens minted with this key", wait)
+    return shop
 
 
 def administrator(credential: CredentialDep) -> Admin:
@@ -114,6 +124,7 @@ def on_the_loop(check: Callable[P, T]) -> Callable[P, Coroutine[Any, Any, T]]:
 
 ShopDep = Annotated[str, Depends(on_the_loop(publisher))]
 ReaderDep = Annotated[str, Depends(on_the_loop(reader))]
+MinterDep = Annotated[str, Depends(on_the_loop(minter))]
 AdminDep = Annotated[Admin, Depends(on_the_loop(administrator))]
 ShopKeyDep = Annotated[ShopKey, Depends(on_the_loop(transfer_sender))]
 CatalogReaderDep = Annotated[str, Depends(on_the_loop(catalog_reader))]

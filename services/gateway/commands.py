@@ -1,8 +1,10 @@
 """Redemption and account commands onto loyalty.redemption-requests, keyed by the customer they are about.
 
 Each command's `event_id` is derived from the id it carries (the redemption, adjustment or
-transfer id, whether the caller chose it or not), so sending the same command again is a duplicate
-the redeem service ignores. A freeze has no id of its own: each one is new.
+transfer id), so sending the same command again is a duplicate the redeem service ignores. A
+command whose caller chose no id takes one from its `Idempotency-Key` (`command_id`): a retry after
+an answer that never came, or a 503 whose outcome was unknown, is then the same command, not a
+second one. Without the header each request is a new command.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from confluent_kafka import Producer
+from fastapi import Depends, Request
 
 from services.common import topics
 from services.common.codec import Codec
+from services.gateway.idempotency import CLAIM
+from services.gateway.postgres.idempotency import Claim
 from services.gateway.publish import produce_all
 
 
@@ -25,6 +30,21 @@ def event_id(shop_id: str, kind: str, command_id: str) -> str:
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+async def command_id(request: Request) -> str:
+    """The id of a command the caller named none for: from the request's idempotency claim (its owner, key
+    and request, so another request under the key, after the key expired, is another command); else new.
+    A coroutine, so FastAPI does not hand it to a worker thread."""
+    claim = request.scope.get("state", {}).get(CLAIM)
+    if not isinstance(claim, Claim):
+        return new_id()
+    return hashlib.blake2b(
+        "\x1f".join((claim.credential, claim.key, claim.fingerprint)).encode(), digest_size=16
+    ).hexdigest()
+
+
+CommandIdDep = Annotated[str, Depends(command_id)]
 
 
 def now() -> datetime:

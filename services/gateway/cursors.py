@@ -10,6 +10,8 @@ import base64
 import binascii
 
 VERSION = "v1"
+MAX_OFFSET = 2**63
+"""Offsets are 64-bit (Kafka's and PostgreSQL's bigint): a cursor past them is none this API returned."""
 
 
 class InvalidCursor(ValueError):
@@ -26,6 +28,6 @@ def decode(cursor: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidCursor("cursor is not one this API returned") from None
     version, _, value = text.partition(":")
-    if version != VERSION or not value.isdigit() or not value.isascii():
+    if version != VERSION or not (value.isascii() and value.isdigit() and len(value) <= 19) or int(value) >= MAX_OFFSET:
         raise InvalidCursor("cursor is not one this API returned")
     return int(value)

@@ -1,8 +1,11 @@
 """Read-your-writes: a read with `min_position` waits, bounded, until the read models reflect it.
 
 The rules are in `positions`; this asks Kafka how far each service committed and where its
-outputs end, and PostgreSQL how far the projector got. Until the bound, it polls; past it the
-read answers 409 `view_behind` (with Retry-After) rather than an older view than was asked for.
+outputs end (`offsets`), and PostgreSQL how far the projector got. Until the bound, it polls; past
+it the read answers 409 `view_behind` (with Retry-After) rather than an older view than was asked
+for. A position is checked before anything waits for it: at most MAX_POSITIONS of them, on
+partitions that exist, at offsets Kafka can have (else a 400); and only so many reads wait at once
+in a process (`offsets.Waits`: beyond, a 503 with Retry-After).
 """
 
 from __future__ import annotations
@@ -11,16 +14,13 @@ import asyncio
 import time
 from typing import Annotated
 
-from confluent_kafka import ConsumerGroupTopicPartitions, IsolationLevel, TopicPartition
-from confluent_kafka.admin import OffsetSpec  # type: ignore[attr-defined]
 from fastapi import Depends, Query, Request
 
 from services.common import topics
-from services.common.kafka import admin as kafka_admin
-from services.common.settings import settings
-from services.gateway import positions, projector
-from services.gateway.deps import PoolDep
+from services.gateway import offsets, positions, projector
+from services.gateway.deps import LedgerPartitionsDep, PoolDep
 from services.gateway.errors import ApiError
+from services.gateway.offsets import Kafka
 from services.gateway.positions import Position, Upstream
 
 POLL_SECONDS = 0.02
@@ -43,37 +43,6 @@ def upstream() -> dict[str, tuple[Upstream, ...]]:
 
 def projected() -> frozenset[str]:
     return frozenset(t.name for t in projector.PROJECTED)
-
-
-class Kafka:
-    """The two questions read-your-writes asks Kafka, answered by one admin client per gateway."""
-
-    def __init__(self) -> None:
-        self.admin = kafka_admin()
-
-    async def committed(self, service: str, wanted: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
-        group = settings().topic_namespace + service
-        request = [ConsumerGroupTopicPartitions(group, [TopicPartition(t, p) for t, p in wanted])]
-        answer = await asyncio.to_thread(lambda: self.admin.list_consumer_group_offsets(request)[group].result(5))
-        return {(tp.topic, tp.partition): tp.offset for tp in answer.topic_partitions if tp.error is None}
-
-    async def ends(self, wanted: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
-        """The committed end (last stable offset) of each partition."""
-        specs = {TopicPartition(t, p): OffsetSpec.latest() for t, p in sorted(wanted)}  # type: ignore[no-untyped-call]
-
-        def ask() -> dict[tuple[str, int], int]:
-            futures = self.admin.list_offsets(specs, isolation_level=IsolationLevel.READ_COMMITTED, request_timeout=5)
-            return {(tp.topic, tp.partition): future.result(5).offset for tp, future in futures.items()}
-
-        return await asyncio.to_thread(ask)
-
-
-def kafka(request: Request) -> Kafka:
-    state = request.app.state
-    if getattr(state, "freshness", None) is None:
-        state.freshness = Kafka()
-    found: Kafka = state.freshness
-    return found
 
 
 async def wait_for(wanted: list[Position], pool: PoolDep, client: Kafka, deadline: float) -> dict[str, int | str]:
@@ -134,6 +103,7 @@ async def _stored(pool: PoolDep, targets: Targets) -> Targets:
 async def caught_up(
     request: Request,
     pool: PoolDep,
+    partitions: LedgerPartitionsDep,
     min_position: Annotated[
         str | None,
         Query(
@@ -157,7 +127,12 @@ async def caught_up(
         raise ApiError(
             400, "invalid_position", f"no read model follows {', '.join(unknown)}", {"field": "min_position"}
         )
-    if left := await wait_for(wanted, pool, kafka(request), time.monotonic() + max_wait_ms / 1000):
+    if missing := positions.unknown_partitions(wanted, partitions):
+        message = f"no such partition: {', '.join(missing)} (the topics have {partitions})"
+        raise ApiError(400, "invalid_position", message, {"field": "min_position"})
+    with offsets.waits(request.app.state).admitted():
+        left = await wait_for(wanted, pool, offsets.kafka(request.app.state), time.monotonic() + max_wait_ms / 1000)
+    if left:
         raise ApiError(
             409,
             "view_behind",

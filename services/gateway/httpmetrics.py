@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 
+from fastapi.routing import iter_route_contexts
 from prometheus_client import Counter, Histogram
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter("pointstream_gateway_requests_total", "HTTP requests", ["route", "method", "status"])
@@ -35,8 +37,15 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_and_note_status)
         finally:
-            # The template, not the path, so customer ids do not become label values.
-            route = getattr(scope.get("route"), "path", "unmatched")
-            labels = (route, scope["method"], str(status))
+            labels = (template(scope), scope["method"], str(status))
             REQUESTS.labels(*labels).inc()
             LATENCY.labels(*labels).observe(time.perf_counter() - started)
+
+
+def template(scope: Scope) -> str:
+    """The route's template, not the path, so customer ids do not become label values. A request refused
+    before routing (at the door, or for its size) is matched here, so its route is still named."""
+    if (route := scope.get("route")) is None:
+        routes = iter_route_contexts(scope["app"].routes)
+        route = next((r for r in routes if r.matches(scope)[0] != Match.NONE), None)
+    return str(getattr(route, "path", "unmatched"))

@@ -1,32 +1,43 @@
 """`Idempotency-Key` on every write under /v1: a retried request gets the first one's answer.
 
-Plain ASGI middleware. A write with the header claims `(credential, key)` in PostgreSQL before the
-handler runs (the credential is a sha256 of the Authorization header, so shops never share keys),
-then stores the answer. The same key with the same request (sha256 of method, path, query and body)
-replays it byte for byte with `Idempotent-Replayed: true`; with another request it is a 409
-`idempotency_key_reused`; while the first is in flight a 409 `idempotency_key_in_progress`.
-Answers that a retry should not repeat (5xx, 401, 403, 429) are not stored: the claim is released.
-Known gap: of a stored answer only the status, body and content type come back, no other header.
+Plain ASGI middleware, after the door (`authentication`): only a request with a credential claims a
+key, so nothing is stored for a caller without one, and a replay is only ever given to a credential
+that passes the door again (a revoked key gets its 401). The claim `(owner, key)` is made in
+PostgreSQL before the handler runs (the owner is a sha256 of the credential's shop and who it is:
+the key, or the customer of a token), then the answer is stored. The same key with the same request
+(sha256 of method, path, query and body) replays it byte for byte with `Idempotent-Replayed: true`;
+with another request it is a 409 `idempotency_key_reused`; while the first is in flight a 409
+`idempotency_key_in_progress`. A 401, 403 or 429 did nothing: the claim is released. After a 5xx (or
+a crash) what was done is unknown: the key stays bound to its request, which may run again, with
+the same command ids (`commands.command_id`), so it is taken once downstream. An answer marked
+`Cache-Control: no-store` holds a secret shown once (a new key, a customer token): it is stored
+without its secret fields, and a retry gets a 409 `secret_shown_once` with the rest. Shopify's
+webhooks carry no credential and are deduplicated by their event ids instead.
+Known gap: of a stored answer only the status, body and content type come back.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from typing import Any
 
-from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.gateway import errors
+from services.gateway import errors, shown_once
+from services.gateway.credentials import STATE, Credential
 from services.gateway.postgres import idempotency as store
+from services.gateway.requestbody import read_body, replaying
 from services.gateway.write_settings import write_settings
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 HEADER = "Idempotency-Key"
 NOT_STORED = frozenset({401, 403, 429})
+CLAIM = "idempotency_claim"
+"""Where the request's state holds its claim: a command without an id of its own takes one from it (`commands`)."""
 
 
 def valid_key(values: list[str]) -> str | None:
@@ -44,8 +55,9 @@ def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def credential(authorization: str | None) -> str:
-    return hashlib.sha256((authorization or "").encode()).hexdigest()
+def owner(credential: Credential) -> str:
+    """Whose keys these are: two keys, or two customers, never share one."""
+    return hashlib.sha256(f"{credential.shop}\x1f{credential.who}".encode()).hexdigest()
 
 
 def storable(status: int) -> bool:
@@ -57,11 +69,11 @@ class Idempotency:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = Headers(scope=scope) if scope["type"] == "http" else None
-        if headers is None or scope["method"] not in WRITES or not scope["path"].startswith("/v1/"):
+        credential = scope.get("state", {}).get(STATE)
+        if not isinstance(credential, Credential) or scope["method"] not in WRITES:
             await self.app(scope, receive, send)
             return
-        if not (sent := headers.getlist(HEADER)):
+        if not (sent := Headers(scope=scope).getlist(HEADER)):
             await self.app(scope, receive, send)
             return
         if (key := valid_key(sent)) is None:
@@ -70,7 +82,7 @@ class Idempotency:
             return
         body = await read_body(receive)
         request = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
-        claim = store.Claim(credential(headers.get("authorization")), key, request, uuid.uuid4())
+        claim = store.Claim(owner(credential), key, request, uuid.uuid4())
         await self.answer(scope, claim, body, receive, send)
 
     async def answer(self, scope: Scope, claim: store.Claim, body: bytes, receive: Receive, send: Send) -> None:
@@ -80,13 +92,16 @@ class Idempotency:
             await earlier(stored, claim)(scope, receive, send)
             return
         recorder = Recorder()
+        scope.setdefault("state", {})[CLAIM] = claim
         try:
             await self.app(scope, replaying(body, receive), recorder.send)
         except BaseException:
-            await store.release(pool, claim)
+            await store.unsettle(pool, claim)
             raise
         if storable(recorder.status):
-            await store.answer(pool, claim, recorder.status, recorder.content_type, recorder.body())
+            await store.answer(pool, claim, recorder.status, recorder.content_type, *kept(recorder))
+        elif recorder.status >= 500:
+            await store.unsettle(pool, claim)
         else:
             await store.release(pool, claim)
         for message in recorder.messages:
@@ -99,16 +114,25 @@ class Recorder:
     def __init__(self) -> None:
         self.status = 500
         self.content_type: str | None = None
+        self.shown_once = False
         self.messages: list[Message] = []
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            self.status = message["status"]
-            self.content_type = Headers(raw=message.get("headers", [])).get("content-type")
+            headers = Headers(raw=message.get("headers", []))
+            self.status, self.content_type = message["status"], headers.get("content-type")
+            self.shown_once = "no-store" in headers.get("cache-control", "")
         self.messages.append(message)
 
     def body(self) -> bytes:
         return b"".join(m.get("body", b"") for m in self.messages if m["type"] == "http.response.body")
+
+
+def kept(recorder: Recorder) -> tuple[bytes, bool]:
+    """What is stored of an answer, and whether a secret was withheld from it."""
+    if not recorder.shown_once:
+        return recorder.body(), False
+    return shown_once.without_secrets(recorder.body()), True
 
 
 def earlier(stored: store.Stored, claim: store.Claim) -> Response:
@@ -119,6 +143,11 @@ def earlier(stored: store.Stored, claim: store.Claim) -> Response:
     if stored.status is None:
         message = "a request with this key is still in flight; retry when it has been answered"
         return refusal(409, "idempotency_key_in_progress", message, {"field": HEADER}, {"Retry-After": "1"})
+    if stored.withheld:
+        message = (f"the first request with this {HEADER} was answered {stored.status} with a secret, which is "
+                   "shown once and never stored: its other fields are in details.answer")  # fmt: skip
+        details = {"field": HEADER, "status": stored.status, "answer": json.loads(stored.body)}
+        return refusal(409, "secret_shown_once", message, details, {"Idempotent-Replayed": "true"})
     headers = {"Idempotent-Replayed": "true"} | ({"Content-Type": stored.content_type} if stored.content_type else {})
     return Response(stored.body, stored.status, headers=headers)
 
@@ -127,71 +156,3 @@ def refusal(
     status: int, code: str, message: str, details: dict[str, Any], headers: dict[str, str] | None = None
 ) -> Response:
     return JSONResponse(errors.body(code, message, details), status, headers=headers)
-
-
-async def read_body(receive: Receive) -> bytes:
-    chunks, more = [], True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
-def replaying(body: bytes, receive: Receive) -> Receive:
-    """A receive that hands the handler the body already read, then whatever comes next (a disconnect)."""
-    unread = True
-
-    async def next_message() -> Message:
-        nonlocal unread
-        if unread:
-            unread = False
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return next_message
-
-
-def install(app: FastAPI) -> None:
-    """The middleware, and the header on every write of the OpenAPI document so clients and fuzzers see it."""
-    app.add_middleware(Idempotency)
-    app.description = (app.description + "\n\n" if app.description else "") + DESCRIPTION
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        schema = build()  # FastAPI's cached document, rebuilt only when the routes change
-        document(schema)
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-def document(schema: dict[str, Any]) -> None:
-    for path, operations in schema.get("paths", {}).items():
-        for method, operation in operations.items() if path.startswith("/v1/") else ():
-            parameters = operation.get("parameters", [])
-            if method.upper() not in WRITES or PARAMETER in parameters:
-                continue
-            operation["parameters"] = [*parameters, PARAMETER]
-            for status, meaning in REFUSALS:
-                operation["responses"].setdefault(status, {"description": meaning, **ERROR_CONTENT})
-
-
-DESCRIPTION = (
-    f"Every POST, PUT and DELETE under /v1 takes an optional `{HEADER}` header (1 to 255 printable ASCII "
-    "characters): a retry with the same key and the same request gets the first answer again, with "
-    "`Idempotent-Replayed: true`, for 24 hours. The same key with another request is a 409 "
-    "`idempotency_key_reused`; while the first request is in flight, a 409 `idempotency_key_in_progress` "
-    "with `Retry-After`. Keys are per credential. 5xx, 401, 403 and 429 answers are not kept."
-)
-PARAMETER = {
-    "name": HEADER,
-    "in": "header",
-    "required": False,
-    "description": "makes a retry of this write return the first answer instead of running it again",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
-}
-REFUSALS = (("400", "an invalid request or Idempotency-Key"), ("409", "the key was used or is in flight"))
-ERROR_CONTENT = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}

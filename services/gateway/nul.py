@@ -14,9 +14,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway import errors
-from services.gateway.idempotency import read_body, replaying
+from services.gateway.requestbody import WITH_BODY, read_body, replaying
 
-WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NUL = b"\x00"
 # JSON's escaped NUL, unless its backslash is itself escaped (then it is a backslash and "u0000").
 ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")

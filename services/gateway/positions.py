@@ -15,10 +15,16 @@ that read once never reads an older view afterwards (from another gateway, say).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-MAX_POSITIONS = 100
+MAX_POSITIONS = 10
+"""Positions one read may wait for: a write's, plus a few reads' (a client needs no more)."""
+MAX_PARTITION = 2**31 - 1
+MAX_NEXT_OFFSET = 2**63 - 1
+"""Kafka's widths: a partition is a 32-bit int, an offset a 64-bit one."""
+NUMBER = re.compile(r"[0-9]{1,19}")
 
 
 class InvalidPosition(ValueError):
@@ -51,14 +57,18 @@ def parse(text: str, ledger_topic: str) -> list[Position]:
 
 def _one(item: str, ledger_topic: str) -> Position:
     parts = item.rsplit(":", 2)
-    try:
-        numbers = [int(n) for n in parts[-2:]]
-    except ValueError:
-        raise InvalidPosition(f"{item!r} is not `topic:partition:offset` or `partition:offset`") from None
-    if len(parts) < 2 or min(numbers) < 0 or (len(parts) == 3 and not parts[0]):
+    if len(parts) < 2 or not all(NUMBER.fullmatch(n) for n in parts[-2:]) or (len(parts) == 3 and not parts[0]):
         raise InvalidPosition(f"{item!r} is not `topic:partition:offset` or `partition:offset`")
-    partition, offset = numbers
-    return Position(parts[0], partition, offset + 1) if len(parts) == 3 else Position(ledger_topic, partition, offset)
+    partition, offset = (int(n) for n in parts[-2:])
+    found = Position(parts[0], partition, offset + 1) if len(parts) == 3 else Position(ledger_topic, partition, offset)
+    if found.partition > MAX_PARTITION or found.next_offset > MAX_NEXT_OFFSET:
+        raise InvalidPosition(f"{item!r} names a partition or an offset Kafka cannot have")
+    return found
+
+
+def unknown_partitions(wanted: list[Position], partitions: int) -> list[str]:
+    """`topic:partition` of the positions past the topics' partition count (every topic has the same)."""
+    return sorted({f"{p.topic}:{p.partition}" for p in wanted if p.partition >= partitions})
 
 
 def direct_targets(positions: list[Position], projected: frozenset[str]) -> dict[tuple[str, int], int]:

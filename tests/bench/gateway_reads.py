@@ -86,7 +86,7 @@ def gateway(schema: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """The gateway as its own process on a free port, on this namespace and schema; yields its URL."""
     port = free_port()
     env = os.environ | {"DATABASE_SCHEMA": schema, "GATEWAY_PORT": str(port), "SHOP_API_KEYS": f"{SHOP}:{KEY}",
-                        "RATE_LIMIT_PER_SECOND": "0", "LOG_LEVEL": "WARNING"}  # fmt: skip
+                        "RATE_LIMIT_PER_SECOND": "0", "LOG_LEVEL": "WARNING", "METRICS_PORT": "0"}  # fmt: skip
     with LOG.open("ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "services.gateway"], env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path
 from services.gateway import commands
 from services.gateway.auth import Admin, AdminDep
 from services.gateway.bodies import AdjustmentBody, FreezeBody
+from services.gateway.commands import CommandIdDep
 from services.gateway.deps import CodecDep, ProducerDep
 from services.gateway.responses import AdjustmentQueued, FreezeQueued, errors
 
@@ -24,10 +25,11 @@ CustomerId = Annotated[str, Path(min_length=1, max_length=256)]
 
 @router.post("/{customer_id}/adjustments", status_code=202)
 async def adjust(
-    customer_id: CustomerId, body: AdjustmentBody, admin: AdminDep, producer: ProducerDep, codec: CodecDep
-) -> AdjustmentQueued:
+    customer_id: CustomerId, body: AdjustmentBody, admin: AdminDep, producer: ProducerDep, codec: CodecDep,
+    command_id: CommandIdDep,
+) -> AdjustmentQueued:  # fmt: skip
     """Adds (points > 0, a lot available at once) or takes (points < 0) points, with a reason."""
-    adjustment_id = body.adjustment_id or commands.new_id()
+    adjustment_id = body.adjustment_id or command_id
     record = commands.command(
         admin.shop, customer_id, commands.event_id(admin.shop, "adjustment", adjustment_id),
         adjustment_id=adjustment_id, points=body.points, reason=body.reason, actor=admin.actor,
@@ -39,23 +41,25 @@ async def adjust(
 
 @router.post("/{customer_id}/freeze", status_code=202)
 async def freeze(
-    customer_id: CustomerId, body: FreezeBody, admin: AdminDep, producer: ProducerDep, codec: CodecDep
-) -> FreezeQueued:
+    customer_id: CustomerId, body: FreezeBody, admin: AdminDep, producer: ProducerDep, codec: CodecDep,
+    command_id: CommandIdDep,
+) -> FreezeQueued:  # fmt: skip
     """A frozen account keeps earning (into pending) but cannot redeem or transfer."""
-    return await change(customer_id, True, body, admin, producer, codec)
+    return await change(customer_id, True, body, admin, producer, codec, command_id)
 
 
 @router.post("/{customer_id}/unfreeze", status_code=202)
 async def unfreeze(
-    customer_id: CustomerId, body: FreezeBody, admin: AdminDep, producer: ProducerDep, codec: CodecDep
-) -> FreezeQueued:
-    return await change(customer_id, False, body, admin, producer, codec)
+    customer_id: CustomerId, body: FreezeBody, admin: AdminDep, producer: ProducerDep, codec: CodecDep,
+    command_id: CommandIdDep,
+) -> FreezeQueued:  # fmt: skip
+    return await change(customer_id, False, body, admin, producer, codec, command_id)
 
 
 async def change(
-    customer_id: str, frozen: bool, body: FreezeBody, admin: Admin, producer: ProducerDep, codec: CodecDep
-) -> FreezeQueued:
-    event = commands.new_id()
+    customer_id: str, frozen: bool, body: FreezeBody, admin: Admin, producer: ProducerDep, codec: CodecDep,
+    event: str,
+) -> FreezeQueued:  # fmt: skip
     record = commands.command(admin.shop, customer_id, event, frozen=frozen, reason=body.reason, actor=admin.actor)
     position = await commands.publish(producer, codec, "FreezeChanged", record)
     return FreezeQueued(command_id=event, position=position)

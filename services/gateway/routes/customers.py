@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query
 
 from services.common import topics
 from services.gateway import cursors, partitioner, queries, readmodel
-from services.gateway.auth import CustomerReaderDep, ReaderDep
+from services.gateway.auth import CustomerReaderDep, MinterDep
 from services.gateway.customer_tokens import CustomerToken, TokenBody, mint
 from services.gateway.deps import LedgerPartitionsDep, PoolDep
 from services.gateway.errors import ApiError
@@ -20,6 +20,7 @@ from services.gateway.freshness import FreshDep
 from services.gateway.postgres import programs as programs_db
 from services.gateway.readmodel.tiers import DEFAULT_TIER
 from services.gateway.responses import BalanceOut, ExpiringLot, LedgerEntryOut, LedgerPage, TierOut, errors
+from services.gateway.shown_once import ShownOnce
 from services.tier.progress import standing
 from services.tier.rules import DEFAULT_RULES, InvalidTierRules, TierRules, rules_from
 
@@ -119,8 +120,8 @@ async def tier(customer_id: CustomerId, shop: CustomerReaderDep, _: FreshDep, po
     )
 
 
-@router.post("/{customer_id}/tokens", status_code=201, responses=errors(403, 409, 429))
-async def token(customer_id: CustomerId, shop: ReaderDep, body: TokenBody | None = None) -> CustomerToken:
+@router.post("/{customer_id}/tokens", status_code=201, responses=errors(403, 409, 429), dependencies=[ShownOnce])
+async def token(customer_id: CustomerId, shop: MinterDep, body: TokenBody | None = None) -> CustomerToken:
     """A customer token (`read` key): it reads this customer's own account and redeems for them, nothing else."""
     return mint(shop, customer_id, body)
 

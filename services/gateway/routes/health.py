@@ -1,13 +1,16 @@
-"""Liveness, readiness (PostgreSQL and Kafka reachable, the projection not too far behind) and the metrics."""
+"""Liveness and readiness (PostgreSQL and Kafka reachable, the projection not too far behind).
+
+The metrics are not here: they name every shop and its liability, so `__main__` serves them on a
+port of their own (METRICS_PORT, 9100), which only Prometheus should reach.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi import APIRouter, Request
 
-from services.gateway import freshness
+from services.gateway import freshness, offsets
 from services.gateway.deps import LedgerPartitionsDep, PoolDep, ProducerDep
 from services.gateway.errors import ApiError
 from services.gateway.responses import errors
@@ -34,12 +37,7 @@ async def readyz(
     except Exception as exc:
         raise ApiError(503, "not_ready", f"Kafka unreachable: {exc}") from None
     if bound := gateway_settings().ready_max_projection_lag:
-        lag = await freshness.projection_lag(pool, freshness.kafka(request), partitions)
+        lag = await freshness.projection_lag(pool, offsets.kafka(request.app.state), partitions)
         if lag > bound:
             raise ApiError(503, "not_ready", f"the read models are {lag} ledger records behind (bound {bound})")
     return {"status": "ready"}
-
-
-@router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

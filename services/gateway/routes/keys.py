@@ -14,11 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.gateway.apikeys import ApiKey, Scope
 from services.gateway.auth import AdminDep
-from services.gateway.credentials import access
+from services.gateway.authentication import access
 from services.gateway.deps import PoolDep
 from services.gateway.errors import ApiError
 from services.gateway.postgres import keys as keys_db
 from services.gateway.responses import errors
+from services.gateway.shown_once import ShownOnce
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=errors(401, 403, 429))
 KeyId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -40,7 +41,10 @@ class KeyOut(BaseModel):
 
 
 class KeyCreated(KeyOut):
-    key: str = Field(description="the key: shown this once, stored only as its SHA-256")
+    key: str = Field(
+        description="the key: shown this once, stored only as its SHA-256 (a retry with the same Idempotency-Key "
+        "gets a 409 `secret_shown_once` without it)"
+    )
 
 
 class KeyList(BaseModel):
@@ -52,7 +56,7 @@ def shown(key: ApiKey) -> KeyOut:
                   created_at=key.created_at, revoked_at=key.revoked_at)  # fmt: skip
 
 
-@router.post("", status_code=201, responses=errors(422))
+@router.post("", status_code=201, responses=errors(422), dependencies=[ShownOnce])
 async def create(body: KeyBody, admin: AdminDep, pool: PoolDep) -> KeyCreated:
     key, secret = await keys_db.issue(pool, admin.shop, body.scopes, body.label)
     return KeyCreated(**shown(key).model_dump(), key=secret)
@@ -69,5 +73,5 @@ async def revoke(key_id: KeyId, admin: AdminDep, pool: PoolDep, request: Request
     key = await keys_db.revoke(pool, key_id, admin.shop)
     if key is None:
         raise ApiError(404, "unknown_key", f"no key {key_id!r} in this shop", {"field": "key_id"})
-    access(request).keys.forget(key_id)
+    access(request.app.state).keys.forget(key_id)
     return shown(key)

@@ -94,7 +94,10 @@ def split(document: dict[str, Any], query: str | None) -> tuple[dict[str, Any], 
     raw = document.get("effective_from", query)
     if raw is None:
         return rules, None
+    millis = isinstance(raw, str) and raw.isascii() and raw.isdigit()
     try:
-        return rules, parse_timestamp(int(raw) if isinstance(raw, str) and raw.isdigit() else raw, "effective_from")
+        return rules, parse_timestamp(int(raw) if millis else raw, "effective_from")
     except InvalidEvent as exc:
         raise ApiError(422, "invalid_request", str(exc), {"field": "effective_from"}) from None
+    except (OverflowError, ValueError, OSError):  # epoch milliseconds past the calendar
+        raise ApiError(422, "invalid_request", "effective_from is out of range", {"field": "effective_from"}) from None

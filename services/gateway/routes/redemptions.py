@@ -21,6 +21,7 @@ from fastapi import APIRouter, Path
 from services.gateway import commands
 from services.gateway.auth import AdminDep, RedeemerDep, RedemptionReaderDep, for_customer
 from services.gateway.bodies import CancelBody, RedemptionBody
+from services.gateway.commands import CommandIdDep
 from services.gateway.deps import CodecDep, PoolDep, ProducerDep
 from services.gateway.errors import ApiError
 from services.gateway.freshness import FreshDep
@@ -35,13 +36,14 @@ RedemptionId = Annotated[str, Path(min_length=1, max_length=128)]
 
 @router.post("", status_code=202, responses=errors(401, 403, 409, 422, 503))
 async def ask(
-    body: RedemptionBody, credential: RedeemerDep, pool: PoolDep, producer: ProducerDep, codec: CodecDep
-) -> RedemptionQueued:
+    body: RedemptionBody, credential: RedeemerDep, pool: PoolDep, producer: ProducerDep, codec: CodecDep,
+    command_id: CommandIdDep,
+) -> RedemptionQueued:  # fmt: skip
     shop = for_customer(credential, body.customer_id)
     if credential.customer_id is not None and body.cash_minor is not None:
         raise ApiError(403, "forbidden", "only the shop's checkout (an `events:write` key) states the cash part "
                        "of a redemption; a customer token redeems in points", {"field": "cash_minor"})  # fmt: skip
-    redemption_id = body.redemption_id or commands.new_id()
+    redemption_id = body.redemption_id or command_id
     async with pool.acquire() as conn, conn.transaction():
         await redemptions_db.lock(conn, shop, redemption_id)
         known = await redemptions_db.one(conn, shop, redemption_id)

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from services.gateway import commands
 from services.gateway.auth import ShopKeyDep
 from services.gateway.bodies import TransferBody
+from services.gateway.commands import CommandIdDep
 from services.gateway.deps import CodecDep, ProducerDep
 from services.gateway.responses import TransferQueued, errors
 
@@ -19,8 +20,10 @@ router = APIRouter(prefix="/v1", tags=["transfers"])
 
 
 @router.post("/transfers", status_code=202, responses=errors(401, 422, 503))
-async def transfer(body: TransferBody, key: ShopKeyDep, producer: ProducerDep, codec: CodecDep) -> TransferQueued:
-    transfer_id = body.transfer_id or commands.new_id()
+async def transfer(
+    body: TransferBody, key: ShopKeyDep, producer: ProducerDep, codec: CodecDep, command_id: CommandIdDep
+) -> TransferQueued:
+    transfer_id = body.transfer_id or command_id
     record = commands.command(
         key.shop, body.from_customer_id, commands.event_id(key.shop, "transfer", transfer_id),
         transfer_id=transfer_id, to_customer_id=body.to_customer_id, points=body.points, actor=key.actor,

@@ -188,8 +188,9 @@ async def stored_key(api: httpx.AsyncClient, shop: str, *scopes: str, label: str
 
 @pytest.fixture(autouse=True)
 def no_rate_limit(monkeypatch: pytest.MonkeyPatch) -> Iterable[None]:
-    """Tests send bursts (and some retry until an answer changes); the rate limit's own tests set one."""
+    """Tests send bursts (and some retry until an answer changes); the rate limits' own tests set them."""
     monkeypatch.setenv("RATE_LIMIT_PER_SECOND", "0")
+    monkeypatch.setenv("AUTH_FAILURES_PER_SECOND", "0")
     gateway_settings.cache_clear()
     yield
     gateway_settings.cache_clear()

@@ -37,6 +37,7 @@ from services.common.statestore import StateStore, StateView
 from services.earn.processor import Earn, Programs
 from services.gateway.migrations import migrate
 from tests.conftest import LOGS, free_port, wait_ready
+from tests.integration.gateway import hostile_parameters
 from tests.unit.tier.test_tier_step import EmptyChangelog
 
 Operation = schemathesis.APIOperation[Any, Any, Any, Any]
@@ -47,13 +48,19 @@ KEYS = (SHOP_KEY, ADMIN_KEY)
 
 
 @pytest.fixture(scope="module")
-def gateway_url(kafka_bootstrap: str, database_url: str) -> Iterator[str]:
+def namespace_of_module() -> str:
+    return f"f{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture(scope="module")
+def gateway_url(kafka_bootstrap: str, database_url: str, namespace_of_module: str) -> Iterator[str]:
     """A gateway process with its own topics and schema, for every operation of the module."""
-    namespace, schema, port = f"f{uuid.uuid4().hex[:10]}.", f"f_{uuid.uuid4().hex[:10]}", free_port()
+    namespace, schema, port = namespace_of_module, f"f_{uuid.uuid4().hex[:10]}", free_port()
     env = os.environ | {"TOPIC_NAMESPACE": namespace, "PARTITIONS": "3", "DATABASE_SCHEMA": schema,
                         "GATEWAY_PORT": str(port), "SHOP_API_KEYS": f"fuzz:{SHOP_KEY}",
                         "ADMIN_API_KEYS": f"fuzz:{ADMIN_KEY}", "SHOP_SECRETS": "fuzz:fuzz-secret",
-                        "RATE_LIMIT_PER_SECOND": "0", "KAFKA_BOOTSTRAP": kafka_bootstrap}  # fmt: skip
+                        "RATE_LIMIT_PER_SECOND": "0", "AUTH_FAILURES_PER_SECOND": "0", "METRICS_PORT": "0",
+                        "KAFKA_BOOTSTRAP": kafka_bootstrap}  # fmt: skip
     subprocess.run([sys.executable, "-m", "services.common.cli", "topics", "create", "--partitions", "3"],
                    env=env, check=True, capture_output=True)  # fmt: skip
     asyncio.run(migrate(database_url, schema))
@@ -80,8 +87,9 @@ async def _drop(database_url: str, schema: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def operations(gateway_url: str) -> list[Operation]:
+def operations(gateway_url: str, namespace_of_module: str) -> list[Operation]:
     document = schemathesis.openapi.from_url(f"{gateway_url}/openapi.json")
+    hostile_parameters.install(document, namespace_of_module)
     return [result.ok() for result in document.get_all_operations()]  # type: ignore[union-attr]
 
 
@@ -192,3 +200,15 @@ def earned_by(key: bytes, decoded: Decoded) -> None:
     codec = Codec()
     for output in outputs:
         codec.encode(output.name, output.record)
+
+
+def test_no_number_past_an_integer_width_in_any_query_path_or_header_parameter_gets_a_server_error(
+    operations: list[Operation], gateway_url: str, namespace_of_module: str
+) -> None:
+    wrong = []
+    for case in (case for operation in operations for case in hostile_parameters.cases(operation, namespace_of_module)):
+        for key in KEYS:
+            response = case.call(base_url=gateway_url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+            if response.status_code >= 500:
+                wrong.append(f"{case.method} {case.formatted_path} {case.query} {case.headers}: {response.status_code}")
+    assert wrong == []

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 from confluent_kafka import TopicPartition
+from prometheus_client import generate_latest
 
 from services.common import kafka, topics
 from services.common.codec import Codec
@@ -146,7 +147,8 @@ async def test_health_readiness_metrics_and_the_openapi_document(api: httpx.Asyn
     assert (await api.get("/healthz")).json() == {"status": "ok"}
     assert (await api.get("/readyz")).json() == {"status": "ready"}
     await api.get("/v1/customers/someone/balance")
-    metrics = (await api.get("/metrics")).text
+    assert (await api.get("/metrics")).status_code == 404, "the metrics have a port of their own"
+    metrics = generate_latest().decode()
     assert 'route="/v1/customers/{customer_id}/balance",status="401"' in metrics
     assert "pointstream_gateway_request_seconds_bucket" in metrics
     paths = (await api.get("/openapi.json")).json()["paths"]

@@ -139,3 +139,39 @@ async def test_each_key_and_each_customer_has_its_own_rate_limit_answered_with_r
 
 async def status(api: httpx.AsyncClient, path: str, credential: str, **request: Any) -> int:
     return (await api.get(path, headers=bearer(credential), **request)).status_code
+
+
+async def test_each_key_mints_customer_tokens_at_a_bounded_rate_so_invented_customers_cost_little(
+    api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CUSTOMER_TOKEN_MINT_BURST", "3")
+    monkeypatch.setenv("CUSTOMER_TOKEN_MINTS_PER_SECOND", "0.01")
+    gateway_settings.cache_clear()
+    minted = [await api.post(f"/v1/customers/invented-{n}/tokens", headers=auth("north")) for n in range(4)]
+    assert [answer.status_code for answer in minted] == [201, 201, 201, 429]
+    assert (minted[-1].json()["error"]["code"], int(minted[-1].headers["retry-after"])) == ("rate_limited", 100)
+    assert (await api.get("/v1/program", headers=auth("north"))).status_code == 200
+    assert (await api.post("/v1/customers/ada/tokens", headers=admin("north"))).status_code == 201
+
+
+async def test_a_new_key_or_token_is_never_stored_for_a_retry_which_is_told_the_secret_was_shown_once(
+    api: httpx.AsyncClient, database_url: str, db_schema: str
+) -> None:
+    created = await api.post("/v1/keys", json={"scopes": ["read"]}, headers=admin("north") | {"Idempotency-Key": "k"})
+    minted = await api.post("/v1/customers/ada/tokens", headers=auth("north") | {"Idempotency-Key": "t"})
+    assert (created.status_code, minted.status_code) == (201, 201)
+    secrets = (created.json()["key"], minted.json()["token"])
+    stored = await fetch(database_url, db_schema, "SELECT body FROM idempotency_keys")
+    assert len(stored) == 2
+    assert not [row for row in stored for secret in secrets if secret.encode() in bytes(row["body"])]
+    for first, headers in ((created, admin("north")), (minted, auth("north"))):
+        assert first.headers["cache-control"] == "no-store"
+        again = headers | {"Idempotency-Key": first.request.headers["idempotency-key"]}
+        retry = await api.request(first.request.method, first.request.url.path, content=first.request.content,
+                                  headers=again)  # fmt: skip
+        assert (retry.status_code, retry.headers["idempotent-replayed"]) == (409, "true")
+        error = retry.json()["error"]
+        assert (error["code"], error["details"]["status"]) == ("secret_shown_once", 201)
+        assert error["details"]["answer"] == {k: v for k, v in first.json().items() if k not in ("key", "token")}
+    listed = (await api.get("/v1/keys", headers=admin("north"))).json()["keys"]
+    assert [key["key_id"] for key in listed] == [created.json()["key_id"]]

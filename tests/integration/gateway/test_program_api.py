@@ -63,6 +63,15 @@ async def test_a_version_takes_effect_when_asked_but_never_in_the_past(api: http
     assert "effective_from" not in (await api.get("/v1/program", headers=auth("north"))).json()["rules"]
 
 
+async def test_an_effective_from_past_the_calendar_is_a_422_naming_it(api: httpx.AsyncClient) -> None:
+    for query, body in (("?effective_from=99999999999999999999", {}), ("?effective_from=9999999999999999", {}),
+                        ("?effective_from=%C2%B2", {}), ("", {"effective_from": 10**30}),
+                        ("", {"effective_from": -(10**20)})):  # fmt: skip
+        refused = await api.put(f"/v1/program{query}", json=body, headers=admin("north"))
+        assert refused.status_code == 422, (query, body, refused.text)
+        assert refused.json()["error"]["details"] == {"field": "effective_from"}
+
+
 async def test_concurrent_puts_of_one_shop_never_publish_the_same_version(api: httpx.AsyncClient) -> None:
     answers = await asyncio.gather(
         *(api.put("/v1/program", json={"daily_cap": n + 1}, headers=admin("north")) for n in range(8))

@@ -56,7 +56,7 @@ class Case:
 
 ROUTES: dict[tuple[str, str], Case] = {
     **{("GET", path): Case(PUBLIC) for path in ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")},
-    **{("GET", path): Case(PUBLIC) for path in ("/healthz", "/readyz", "/metrics")},
+    **{("GET", path): Case(PUBLIC) for path in ("/healthz", "/readyz")},
     ("GET", "/v1/customers/{customer_id}/balance"): Case(OWN_CUSTOMER, other_shop=404),
     ("GET", "/v1/customers/{customer_id}/ledger"): Case(OWN_CUSTOMER, other_shop=404),
     ("GET", "/v1/customers/{customer_id}/tier"): Case(OWN_CUSTOMER, other_shop=404),

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ProcessFactory, free_port
+from tests.conftest import ProcessFactory, free_port, wait_ready
 from tests.integration.ops import prometheus
 from tests.unit.ops.deployfiles import ALERTS, DASHBOARDS, alert_rules, dashboard, panel_targets
 
@@ -64,6 +64,22 @@ def demo_traffic(namespace: str, tmp_path: Path) -> Iterator[int]:
 
 
 @pytest.fixture
+def gateway_ports(services: ProcessFactory) -> tuple[str, int]:
+    """The gateway, its metrics on a port of their own (not the API's): its URL and that port. Failed
+    authentications are not limited, so the client below keeps getting its 401s."""
+    port, metrics_port = free_port(), free_port()
+    services("services.gateway", GATEWAY_PORT=str(port), METRICS_PORT=str(metrics_port), AUTH_FAILURES_PER_SECOND="0")
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(url)
+    return url, metrics_port
+
+
+@pytest.fixture
+def gateway(gateway_ports: tuple[str, int]) -> str:
+    return gateway_ports[0]
+
+
+@pytest.fixture
 def requests_to(gateway: str) -> Iterator[None]:
     """A client's requests, answered 200, 401, 404 and 422, until the test ends."""
     stop = threading.Event()
@@ -91,13 +107,13 @@ def requests_to(gateway: str) -> Iterator[None]:
 
 
 def test_every_dashboard_query_returns_series_and_every_alert_rule_evaluates(
-    services: ProcessFactory, gateway: str, demo_traffic: int, requests_to: None, tmp_path: Path
+    services: ProcessFactory, gateway_ports: tuple[str, int], demo_traffic: int, requests_to: None, tmp_path: Path
 ) -> None:
     started = time.monotonic()
     ports = {name: free_port() for name in PROCESSORS}
     for name, module in PROCESSORS.items():
         services(module, METRICS_PORT=str(ports[name]))
-    targets = ports | {"gateway": int(gateway.rsplit(":", 1)[1]), "loadgen": demo_traffic}
+    targets = ports | {"gateway": gateway_ports[1], "loadgen": demo_traffic}
 
     with prometheus.running(targets, ALERTS, tmp_path) as server:
         down: list[str] = []

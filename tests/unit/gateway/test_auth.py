@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.common.settings import settings
 from services.gateway.apikeys import ADMIN_KEY_SCOPES, SHOP_KEY_SCOPES, ApiKey, StoredKeys, configured, digest, generate
@@ -20,6 +22,7 @@ from services.gateway.auth import (
     redemption_reader,
     transfer_sender,
 )  # fmt: skip
+from services.gateway.authentication import client_address
 from services.gateway.credentials import Credential, bearer, identify
 from services.gateway.errors import ApiError
 from services.gateway.settings import GatewaySettings, gateway_settings
@@ -167,3 +170,42 @@ def test_the_defaults_are_no_admin_key_an_hour_long_token_and_100_requests_a_sec
     assert (defaults.customer_token_max_seconds, defaults.rate_limit_per_second, defaults.rate_limit_burst) == (
         3600, 100, 200,
     )  # fmt: skip
+
+
+def test_a_flood_of_unknown_keys_never_pushes_a_known_key_out_of_the_cache() -> None:
+    reads: list[str] = []
+
+    async def lookup(key_sha256: str) -> ApiKey | None:
+        reads.append(key_sha256)
+        return STORED.get(key_sha256)
+
+    cache, live = StoredKeys(ttl=15, capacity=10, unknown_capacity=5), digest("psk_0123456789ab_live")
+    asyncio.run(cache.find(live, 0.0, lookup))
+    for number in range(100):
+        assert asyncio.run(cache.find(digest(f"invented-{number}"), 1.0, lookup)) is None
+    assert asyncio.run(cache.find(live, 2.0, lookup)) == STORED[live]
+    assert reads.count(live) == 1
+    assert (len(cache.known), len(cache.unknown)) == (1, 5)
+
+
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 30)), max_size=200), st.integers(1, 8), st.integers(1, 8))
+def test_the_cache_never_holds_more_answers_than_its_capacities(
+    found: list[tuple[bool, int]], capacity: int, unknown_capacity: int
+) -> None:
+    async def lookup(key_sha256: str) -> ApiKey | None:
+        return ApiKey(key_sha256[:12], "north", frozenset({"read"})) if key_sha256.startswith("k") else None
+
+    cache = StoredKeys(ttl=15, capacity=capacity, unknown_capacity=unknown_capacity)
+    for now, (known, number) in enumerate(found):
+        asyncio.run(cache.find(f"{'k' if known else 'u'}{number}", float(now), lookup))
+        assert len(cache.known) <= capacity
+        assert len(cache.unknown) <= unknown_capacity
+
+
+@pytest.mark.parametrize(
+    ("peer", "address"),
+    [(("10.0.0.7", 1), "10.0.0.7"), (("2001:db8:1:2:3::9", 1), "2001:db8:1:2::/64"),
+     (("::ffff:10.1.2.3", 1), "10.1.2.3"), (("testclient", 1), "testclient"), (None, "unknown")],
+)  # fmt: skip
+def test_failures_count_per_client_address_an_ipv6_one_by_its_64_block(peer: object, address: str) -> None:
+    assert client_address({"client": peer}) == address

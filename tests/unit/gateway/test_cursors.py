@@ -34,3 +34,15 @@ def test_a_cursor_this_api_did_not_issue_is_refused(cursor: str) -> None:
 def test_decoding_any_text_either_gives_an_offset_or_refuses_it(text: str) -> None:
     with contextlib.suppress(cursors.InvalidCursor):
         assert cursors.decode(text) >= 0
+
+
+@pytest.mark.parametrize("offset", [b"9223372036854775808", b"99999999999999999999", b"9" * 120])
+def test_a_cursor_past_a_64_bit_offset_is_refused(offset: bytes) -> None:
+    with pytest.raises(cursors.InvalidCursor):
+        cursors.decode(base64.urlsafe_b64encode(b"v1:" + offset).decode())
+
+
+@given(st.text(max_size=200))
+def test_any_text_is_a_cursor_to_an_offset_the_ledger_can_hold_or_refused(cursor: str) -> None:
+    with contextlib.suppress(cursors.InvalidCursor):
+        assert 0 <= cursors.decode(cursor) < 2**63

@@ -34,9 +34,37 @@ def test_anything_else_is_refused_with_the_expected_form(text: str) -> None:
         positions.parse(text, LEDGER)
 
 
-def test_at_most_a_hundred_positions() -> None:
-    with pytest.raises(positions.InvalidPosition, match="between 1 and 100"):
-        positions.parse(",".join(["1:1"] * 101), LEDGER)
+def test_at_most_ten_positions() -> None:
+    assert len(positions.parse(",".join(["1:1"] * 10), LEDGER)) == 10
+    with pytest.raises(positions.InvalidPosition, match="between 1 and 10"):
+        positions.parse(",".join(["1:1"] * 11), LEDGER)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["shop.orders:2147483648:0", "2147483648:0", "shop.orders:0:9223372036854775807", "0:9223372036854775808",
+     "0:99999999999999999999", "0:1_000", "0:+5", "0: 5", "\u0661:1", "0:1e3"],
+)  # fmt: skip
+def test_a_partition_or_offset_kafka_cannot_have_is_refused(text: str) -> None:
+    with pytest.raises(positions.InvalidPosition):
+        positions.parse(text.encode().decode("unicode_escape"), LEDGER)
+
+
+@given(st.text(max_size=60))
+def test_any_text_is_positions_kafka_can_have_or_refused(text: str) -> None:
+    try:
+        parsed = positions.parse(text, LEDGER)
+    except positions.InvalidPosition:
+        return
+    assert 1 <= len(parsed) <= positions.MAX_POSITIONS
+    for p in parsed:
+        assert 0 <= p.partition < 2**31
+        assert 0 <= p.next_offset < 2**63
+
+
+def test_positions_past_the_partition_count_are_unknown() -> None:
+    wanted = positions.parse("shop.orders:2:0,shop.orders:3:0,7:1", LEDGER)
+    assert positions.unknown_partitions(wanted, 3) == [f"{LEDGER}:7", "shop.orders:3"]
 
 
 def test_only_projected_topics_are_direct_targets_and_the_highest_offset_wins() -> None:

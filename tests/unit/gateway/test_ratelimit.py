@@ -70,3 +70,28 @@ def test_idle_credentials_are_forgotten_once_their_buckets_are_full_again() -> N
     limiter.wait("d", 10.0)
     assert set(limiter.buckets) == {"d"}
     assert limiter.sweep_at == 4
+
+
+@given(st.lists(st.tuples(st.integers(0, 50), st.floats(0, 2)), max_size=300), st.integers(1, 20))
+def test_a_limiter_never_holds_more_buckets_than_its_capacity(requests: list[tuple[int, float]], capacity: int) -> None:
+    limiter, now = Limiter(Limit(per_second=1, burst=2), sweep_at=4, capacity=capacity), 0.0
+    for who, gap in requests:
+        now += gap
+        limiter.wait(f"customer-{who}", now)
+        assert len(limiter.buckets) <= capacity
+
+
+@given(st.integers(1, 20), st.integers(0, 40))
+def test_a_limited_credential_stays_limited_until_capacity_others_came_after_it(capacity: int, others: int) -> None:
+    limiter = Limiter(Limit(per_second=0.001, burst=1), capacity=capacity)
+    limiter.wait("greedy", 0.0)
+    for number in range(others):
+        limiter.wait(f"invented-{number}", 0.0)
+    assert (limiter.due("greedy", 0.0) > 0) is (others < capacity)
+
+
+def test_asking_when_a_request_may_go_counts_none() -> None:
+    limiter = Limiter(Limit(per_second=1, burst=1))
+    assert [limiter.due("key", 5.0) for _ in range(3)] == [0, 0, 0]
+    assert limiter.wait("key", 5.0) == 0
+    assert limiter.due("key", 5.0) == limiter.wait("key", 5.0) == 1.0

@@ -14,10 +14,8 @@ from tests.conftest import demo_environment
 from tests.unit.ops.deployfiles import COMPOSE, DEPLOY, ROOT, load_yaml, settings_env_vars
 
 APPS = ("earn", "tier", "redeem", "projector", "gateway", "loadgen")
-SCRAPED = {
-    "earn": "METRICS_PORT", "tier": "METRICS_PORT", "redeem": "METRICS_PORT", "projector": "METRICS_PORT",
-    "gateway": "GATEWAY_PORT",
-}  # fmt: skip
+SCRAPED = ("earn", "tier", "redeem", "projector", "gateway")
+"""Each scraped on its METRICS_PORT: the gateway's metrics are not on its API's port."""
 
 
 def compose() -> dict[str, Any]:
@@ -150,10 +148,13 @@ def test_every_instance_has_its_own_id_so_its_transactional_id_is_stable() -> No
 def test_prometheus_scrapes_each_service_on_the_port_it_listens_on() -> None:
     config = load_yaml(DEPLOY / "prometheus" / "compose.yml")
     targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
-    for name, port_setting in SCRAPED.items():
-        assert targets[name] == [f"{name}:{env(name)[port_setting]}"]
+    for name in SCRAPED:
+        assert targets[name] == [f"{name}:{env(name)['METRICS_PORT']}"]
         assert env(name).get("METRICS_HOST", "0.0.0.0") == "0.0.0.0"
     assert env("gateway")["GATEWAY_HOST"] == "0.0.0.0"
+    assert env("gateway")["METRICS_PORT"] != env("gateway")["GATEWAY_PORT"]
+    published = [port.split(":")[-1] for port in services()["gateway"]["ports"]]
+    assert published == [env("gateway")["GATEWAY_PORT"]], "the metrics are not published outside the network"
     mounts = services()["prometheus"]["volumes"]
     assert "./prometheus/compose.yml:/etc/prometheus/prometheus.yml:ro" in mounts
     assert "./prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro" in mounts

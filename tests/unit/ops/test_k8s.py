@@ -99,7 +99,18 @@ def test_the_gateway_is_live_on_healthz_ready_on_readyz_and_reached_through_a_se
     assert spec["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     service = of_kind("Service")["gateway"]
     assert service["spec"]["selector"] == {"app.kubernetes.io/name": "gateway"}
-    assert service["spec"]["ports"][0]["targetPort"] == "http"
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
+    assert "prometheus.io/scrape" not in service["metadata"].get("annotations", {})
+
+
+def test_the_gateway_is_scraped_on_a_metrics_port_of_its_own_behind_a_headless_service() -> None:
+    spec = container("gateway")
+    port = int(env_of(spec)["METRICS_PORT"])
+    assert port == port_named(spec, "metrics") != port_named(spec, "http")
+    service = of_kind("Service")["gateway-metrics"]
+    assert service["spec"]["clusterIP"] == "None"
+    assert service["spec"]["selector"] == {"app.kubernetes.io/name": "gateway"}
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["metrics"]
     assert service["metadata"]["annotations"] == {
         "prometheus.io/scrape": "true", "prometheus.io/port": str(port), "prometheus.io/path": "/metrics",
     }  # fmt: skip
