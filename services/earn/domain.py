@@ -30,7 +30,7 @@ KEEP_PERIODS = 8
 
 
 class ContractViolation(ValueError):
-    """The event breaks a rule of the contract (DESIGN §3); it goes to the dead-letter topic."""
+    """The event breaks a rule of the contract (README: The contract); it goes to the dead-letter topic."""
 
 
 # Commands and facts in

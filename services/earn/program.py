@@ -1,4 +1,4 @@
-"""A shop's earning program (DESIGN §4), read from its JSON document. Pure.
+"""A shop's earning program (README: The loyalty program), read from its JSON document. Pure.
 
 Numbers that multiply are decimal strings ("1.5") or integers, read as exact fractions; points and
 money are integers. A document replaces the whole program; a key left out takes its default, so

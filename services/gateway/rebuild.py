@@ -1,6 +1,6 @@
 """`pointstream rebuild`: the gateway's read models emptied and folded again from the Kafka logs.
 
-The read models are folds of the logs (DESIGN §8), so dropping them and projecting every topic the
+The read models are folds of the logs (docs/architecture.md), so dropping them and projecting every topic the
 projector reads from its beginning gives the same rows. The projection is the projector's own
 (`Projector.project`, hence `transaction.project_batch`), fed by a consumer that assigns every
 partition from its first offset and stops at the end offsets captured at the start; the stored

@@ -1,4 +1,4 @@
-"""The shapes the API answers with (DESIGN §3); they are also the OpenAPI document's schemas."""
+"""The shapes the API answers with (README: The contract); they are also the OpenAPI document's schemas."""
 
 from __future__ import annotations
 

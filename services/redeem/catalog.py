@@ -1,4 +1,4 @@
-"""The rewards catalog: one reward read from its JSON document (DESIGN §6). Pure.
+"""The rewards catalog: one reward read from its JSON document (README: Balances, rewards and redemption). Pure.
 
 Fractions (discounts, the points share) are decimal strings such as "0.1" or integers, read as
 exact fractions; points and money are integers. Stock is kept here only as configured: the

@@ -1,4 +1,4 @@
-"""What the redeem service reads and writes, as the domain sees it (DESIGN §3, §6, §7). Pure.
+"""What the redeem service reads and writes, as the domain sees it (the contract and README: Balances, rewards and redemption). Pure.
 
 Commands come from `loyalty.redemption-requests`; `PointsEarned` and `PointsClawedBack` are facts
 from `loyalty.ledger`, written by earn. Fields match the Avro schemas of the same name, with two
@@ -16,7 +16,7 @@ from services.redeem.lots import LotShare
 
 
 class ContractViolation(ValueError):
-    """The input breaks a rule of the contract (DESIGN §3); it goes to the dead-letter topic."""
+    """The input breaks a rule of the contract (README: The contract); it goes to the dead-letter topic."""
 
 
 def entry_id(shop_id: str, source: str, kind: str) -> str:

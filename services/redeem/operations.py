@@ -1,4 +1,4 @@
-"""Account operations: freeze, staff adjustments, transfers between members (DESIGN §7). Pure.
+"""Account operations: freeze, staff adjustments, transfers between members (README: Account operations). Pure.
 
 - Freeze: a frozen account keeps receiving credits but cannot redeem or send transfers.
 - Adjustment: a credit opens a lot available at once, expiring after the lot lifetime; a debit

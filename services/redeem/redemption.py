@@ -1,4 +1,4 @@
-"""Redemptions: decide, approve, reject, cancel (DESIGN §6). Pure.
+"""Redemptions: decide, approve, reject, cancel (README: Balances, rewards and redemption). Pure.
 
 Deciding is in two steps because stock lives in PostgreSQL: `decide_redemption` checks everything
 the account and the catalog can tell, in this order, the first failure winning: `unknown_reward`,

@@ -1,4 +1,4 @@
-"""Tiers: qualifying ledger entries fold into a customer's tier (DESIGN §5). Pure: no I/O, no framework.
+"""Tiers: qualifying ledger entries fold into a customer's tier (README: Tiers). Pure: no I/O, no framework.
 
 Decider shape: `evolve(state, entry)` folds a ledger entry in; `evaluate(command, state, rules)`
 decides the tier at the command's event time and returns the state after it with the `TierChanged`
@@ -47,7 +47,7 @@ ENTRIES = 1_000
 
 
 class ContractViolation(ValueError):
-    """The entry breaks a rule of the contract (DESIGN §3); it goes to the dead-letter topic."""
+    """The entry breaks a rule of the contract (README: The contract); it goes to the dead-letter topic."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """A shop's program: `PUT /v1/program` publishes a new version (admin key), `GET` reads the latest.
 
-A version is the whole rules document (DESIGN §4), validated by the parser that applies it. It is
+A version is the whole rules document (README: The loyalty program), validated by the parser that applies it. It is
 numbered the shop's latest + 1 under a per-shop lock, put on the compacted `loyalty.programs` topic
 (key `{shop}:{version}`), and answered 202 once the broker acknowledged it. It takes effect at
 `effective_from` (query or body field), never earlier than now, so a replay picks the same version.

@@ -1,4 +1,4 @@
-"""Tiers: given ledger entries, when time passes, then these tier changes (DESIGN §5)."""
+"""Tiers: given ledger entries, when time passes, then these tier changes (README: Tiers)."""
 
 from __future__ import annotations
 
