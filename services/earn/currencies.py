@@ -16,7 +16,7 @@ TWO_DECIMAL = frozenset(
 
 
 def minor_unit_exponent(currency: str) -> int | None:
-    """The exponent `e` of the earning rules (README: The loyalty program) (2 for USD, 0 for JPY), or None for an unknown code."""
+    """The exponent `e` of the earning rules (2 for USD, 0 for JPY), or None for an unknown code."""
     for exponent, codes in ((2, TWO_DECIMAL), (0, ZERO_DECIMAL), (3, THREE_DECIMAL), (4, FOUR_DECIMAL)):
         if currency in codes:
             return exponent

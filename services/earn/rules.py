@@ -1,4 +1,4 @@
-"""The arithmetic of the earning rules (README: The loyalty program) for one paid order: weights, multipliers, the one rounding, bonuses.
+"""The arithmetic of the earning rules (README) for one paid order: weights, multipliers, the one rounding, bonuses.
 
 Pure and exact: fractions all the way to the single floor of step 3.
 """
@@ -133,7 +133,7 @@ def bonus_applies(bonus: SpendBonus, total_major: Fraction, profile: Profile, wh
 def order_points(
     total_minor: int, currency: str, lines: Iterable[Line], profile: Profile, when: datetime, program: Program
 ) -> OrderPoints:
-    """Steps 1 to 4 of the earning rules (README: An order) (the daily cap, step 5, needs the day's history: see domain)."""
+    """Steps 1 to 4 of the earning rules (README; the daily cap, step 5, needs the day's history: see domain)."""
     weight = weighted(total_minor, lines, program)
     multipliers = [(f"tier:{profile.tier}", program.tier_multiplier(profile.tier))]
     multipliers += [

@@ -1,4 +1,4 @@
-"""Earn's credits and clawback claims on the balance, and expiry (README: The loyalty program; Balances, rewards and redemption). Pure.
+"""Earn's credits and clawback claims on the balance, and expiry (README). Pure.
 
 A credit opens its lot (repaying what the customer owes first). A clawback claim is collected
 from the order's own lot first, then the other lots alive at the claim's time, available before

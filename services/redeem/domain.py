@@ -1,4 +1,4 @@
-"""Redeem: owns each customer's balance and decides every debit (README: Balances, rewards and redemption). Pure: no I/O.
+"""Redeem: owns each customer's balance and decides every debit (README: Balances, rewards). Pure: no I/O.
 
 Decider shape over one customer's `Account`: `decide(command, account, shop) -> events` and
 `evolve(account, event) -> account`; `handle` does both and adds threshold triggers (`settle`).

@@ -1,4 +1,4 @@
-"""What the redeem service reads and writes, as the domain sees it (the contract and README: Balances, rewards and redemption). Pure.
+"""What the redeem service reads and writes, as the domain sees it (README). Pure.
 
 Commands come from `loyalty.redemption-requests`; `PointsEarned` and `PointsClawedBack` are facts
 from `loyalty.ledger`, written by earn. Fields match the Avro schemas of the same name, with two

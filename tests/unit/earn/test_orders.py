@@ -1,4 +1,4 @@
-"""A paid order's points, step by step as README's earning rules list them: base, weights, tier, campaigns, bonuses, cap."""
+"""A paid order's points, step by step as README lists them: base, weights, tier, campaigns, bonuses, cap."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The program document: what a shop leaves out takes the defaults of the earning rules (README); a bad field is named by its path."""
+"""The program document: what a shop leaves out takes README's defaults; a bad field is named by its path."""
 
 from __future__ import annotations
 

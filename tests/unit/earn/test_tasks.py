@@ -1,4 +1,4 @@
-"""Task points: the defaults of the earning rules (README), once per (task, ref), per-day and per-year limits in the shop's zone."""
+"""Task points: README's defaults, once per (task, ref), per-day and per-year limits in the shop's zone."""
 
 from __future__ import annotations
 
