@@ -110,7 +110,11 @@ class Processor:
         self.sizes = Sizes(AdminClient({"bootstrap.servers": settings().kafka_bootstrap}), settings().max_state_bytes)
         transactional_id = f"{group}-{settings().instance_id}"
         self.transactions = Transactions(
-            config.service, lambda: kafka.producer(transactional_id), self.consumer, Backoff(config.service)
+            config.service,
+            lambda: kafka.producer(transactional_id),
+            self.consumer,
+            Backoff(config.service),
+            reload=self._reload_state,
         )
         self._accepts = {t.name: set(t.records) for t in config.inputs}
         self._children: dict[tuple[str, str, str], Any] = {}
@@ -157,6 +161,11 @@ class Processor:
             if tp.offset >= 0:
                 self._committed[(tp.topic, tp.partition)] = tp.offset
         metrics.REBALANCES.labels(self.config.service, "assign").inc()
+
+    def _reload_state(self) -> None:
+        """The assigned partitions' state as the changelog holds it (after a transaction of unknown outcome)."""
+        log.warning("reloading the state from the changelog: the last transaction's outcome was not acknowledged")
+        self.store.restore(sorted({tp.partition for tp in self.consumer.assignment()}))
 
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         self.store.drop(sorted({tp.partition for tp in partitions}))

@@ -4,8 +4,15 @@ librdkafka's rules: a retriable error of a commit or an abort is retried; an abo
 answered with an abort. A fatal error ends the process when the producer was fenced (another instance
 with the same transactional id took over); any other fatal error (a transaction the coordinator ended
 on its own while the broker was away, INVALID_TXN_STATE) breaks only this producer: a new one takes
-the same transactional id, which aborts what the old one left open, and the batch is tried again.
-Anything the broker cannot answer now is waited for with the processor's `Backoff`, never skipped.
+the same transactional id, and the batch is tried again. Anything the broker cannot answer now is
+waited for with the processor's `Backoff`, never skipped.
+
+Only an acknowledged abort is a known outcome. A commit that failed otherwise may have committed after
+all (the broker went away between writing the commit and answering it; librdkafka issue 4558), so
+the processor's view cannot be trusted: a new producer takes the transactional id, whose
+`init_transactions` returns only once the coordinator has finished what the old one left (committed
+or aborted), and then the processor's state is read again from its changelog (`reload`) and the
+consumer rewound to the committed offsets. Both now say the same thing, whatever the outcome was.
 """
 
 from __future__ import annotations
@@ -27,8 +34,16 @@ FENCED = {KafkaError._FENCED, KafkaError.PRODUCER_FENCED}
 
 
 class Transactions:
-    def __init__(self, service: str, new_producer: Callable[[], Producer], consumer: Any, backoff: Backoff) -> None:
+    def __init__(
+        self,
+        service: str,
+        new_producer: Callable[[], Producer],
+        consumer: Any,
+        backoff: Backoff,
+        reload: Callable[[], None] = lambda: None,
+    ) -> None:
         self.service, self.new_producer, self.consumer, self.backoff = service, new_producer, consumer, backoff
+        self.reload = reload
         self.producer = new_producer()
         self._stuck: list[Producer] = []
 
@@ -75,14 +90,21 @@ class Transactions:
             raise outcome[0]
 
     def retry_later(self, dependency: str, exc: Exception) -> None:
-        """Undoes the open transaction (abort, rewind to the committed offsets), then waits before a retry."""
+        """Undoes the open transaction (abort, rewind to the committed offsets), then waits before a retry.
+        An abort the coordinator did not acknowledge leaves the outcome to a new producer, and the state
+        is read again from the changelog."""
         metrics.TRANSACTIONS.labels(self.service, "aborted").inc()
         try:
             if isinstance(exc, KafkaException) and exc.args[0].fatal():
                 raise exc
-            self._abort()
+            aborted = self._abort()
+            if not aborted:
+                self._renew(KafkaError(KafkaError._STATE, "the last transaction's outcome is unknown"))
         except KafkaException as fatal:
             self._renew(fatal.args[0])
+            aborted = False
+        if not aborted:
+            self.patiently(self.reload)
         self.patiently(self._rewind)
         self.backoff.wait(dependency, exc)
 
@@ -94,17 +116,19 @@ class Transactions:
         self.producer = self.new_producer()
         self.start()
 
-    def _abort(self) -> None:
+    def _abort(self) -> bool:
+        """True once the coordinator acknowledged the abort; False when librdkafka refuses it without
+        saying why the transaction ended (no transaction open, or a commit still settling)."""
         while True:
             try:
                 self.producer.abort_transaction()
-                return
+                return True
             except KafkaException as exc:
                 error = exc.args[0]
                 if error.fatal():
                     raise
                 if not error.retriable():
-                    return  # no transaction was open (begin failed): nothing to undo
+                    return False
                 self.backoff.wait("Kafka", error)
 
     def _rewind(self) -> None:
