@@ -7,20 +7,12 @@ from typing import Any
 
 import orjson
 
+from services.common import topics
+from services.common.processor import Output
 from services.common.timestamps import millis, moment
-from services.earn.domain import (
-    CustomerUpdated,
-    EarnedOrder,
-    Earnings,
-    OrderPaid,
-    OrderRefunded,
-    PointsClawedBack,
-    PointsEarned,
-    RefundAwaitingOrder,
-    ShopHours,
-    TaskCompleted,
-    TierChanged,
-)
+from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted, TierChanged
+from services.earn.earnings import EarnedOrder, Earnings, ShopHours
+from services.earn.events import Event, PointsClawedBack, PointsEarned, RefundAwaitingOrder
 from services.earn.rules import Line
 
 
@@ -72,6 +64,32 @@ def customer_updated(record: dict[str, Any]) -> CustomerUpdated:
 
 def tier_changed(record: dict[str, Any]) -> TierChanged:
     return TierChanged(record["to_tier"], record["occurred_at"])
+
+
+COMMANDS = {
+    "OrderPaid": order_paid,
+    "OrderRefunded": order_refunded,
+    "TaskCompleted": task_completed,
+    "CustomerUpdated": customer_updated,
+    "TierChanged": tier_changed,
+}
+
+
+def command(name: str, record: dict[str, Any]) -> Command:
+    reader: Any = COMMANDS[name]
+    read: Command = reader(record)
+    return read
+
+
+def outputs(events: list[Event]) -> list[Output]:
+    """The ledger records of the events; the facts earn keeps for itself are not written."""
+    written = []
+    for event in events:
+        if isinstance(event, PointsEarned):
+            written.append(Output(topics.LEDGER, "PointsEarned", points_earned(event)))
+        elif isinstance(event, PointsClawedBack):
+            written.append(Output(topics.LEDGER, "PointsClawedBack", points_clawed_back(event)))
+    return written
 
 
 def points_earned(event: PointsEarned) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The balances a correct pipeline must produce: a pure fold of the input through the domain."""
+"""The balances a correct pipeline must produce: a pure fold of the input through the earn decider."""
 
 from __future__ import annotations
 
@@ -6,21 +6,21 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from services.earn import domain, messages
+from services.earn import decider, messages
 from services.earn.program import Program
+from services.earn.validation import ContractViolation
 
 
 def expected_balances(
     events: Iterable[tuple[bytes, dict[str, Any]]], program: Program | None = None
 ) -> dict[bytes, int]:
     """Paid orders only (duplicates included, as the input has them), under `program` or the default."""
-    states: dict[bytes, domain.Earnings] = defaultdict(domain.Earnings)
-    program = program or Program()
+    states: dict[bytes, decider.State] = defaultdict(lambda: decider.initial_state)
+    context = decider.Context(program or Program())
     for key, record in events:
         try:
-            decided = domain.decide_order(messages.order_paid(record), states[key], program)
-        except domain.ContractViolation:
+            states[key], _ = decider.handle(messages.order_paid(record), states[key], context)
+        except ContractViolation:
             continue
-        for event in decided:
-            states[key] = domain.evolve(states[key], event, program)
-    return {key: state.lifetime_earned for key, state in states.items() if state.lifetime_earned}
+    earned = {key: state.earnings.lifetime_earned for key, state in states.items()}
+    return {key: points for key, points in earned.items() if points}

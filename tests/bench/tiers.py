@@ -1,6 +1,6 @@
 """The tier service over a backlog of ledger entries: entries per second, beside the ceiling.
 
-The entries are what earn makes of the benchmark's orders (folded through the earn domain in
+The entries are what earn makes of the benchmark's orders (folded through the earn decider in
 memory), so the tier service sees a realistic ledger: skewed customers, upgrades, clawback-free.
 """
 
@@ -15,26 +15,24 @@ from typing import Any
 from services.common import topics
 from services.common.codec import Codec
 from services.common.settings import settings
-from services.earn import domain, messages
+from services.earn import decider, messages
 from services.earn.program import Program
+from services.earn.validation import ContractViolation
 from tests.bench import harness
 
 
 def ledger_of(events: list[tuple[bytes, dict[str, Any]]]) -> list[tuple[bytes, bytes]]:
-    codec, program = Codec(), Program()
-    states: dict[bytes, domain.Earnings] = {}
+    codec, context = Codec(), decider.Context(Program())
+    states: dict[bytes, decider.State] = {}
     out = []
     for key, record in events:
-        state = states.get(key, domain.Earnings())
         try:
-            decided = domain.decide_order(messages.order_paid(record), state, program)
-        except domain.ContractViolation:
+            states[key], decided = decider.handle(
+                messages.order_paid(record), states.get(key, decider.initial_state), context
+            )
+        except ContractViolation:
             continue
-        for event in decided:
-            state = domain.evolve(state, event, program)
-            if isinstance(event, domain.PointsEarned):
-                out.append((key, codec.encode("PointsEarned", messages.points_earned(event))))
-        states[key] = state
+        out += [(key, codec.encode(o.name, o.record)) for o in messages.outputs(decided)]
     return out
 
 

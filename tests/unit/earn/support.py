@@ -7,26 +7,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from services.earn.domain import (
-    ContractViolation,
-    CustomerUpdated,
-    Earnings,
-    Event,
-    OrderPaid,
-    OrderRefunded,
-    PointsClawedBack,
-    PointsEarned,
-    ShopHours,
-    TaskCompleted,
-    TierChanged,
-    decide_order,
-    decide_refund,
-    decide_task,
-    evolve,
-    evolve_shop,
-)
+from services.earn import decider
+from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted, TierChanged
+from services.earn.earnings import Earnings, ShopHours
+from services.earn.events import Event, PointsClawedBack, PointsEarned
 from services.earn.program import Program
 from services.earn.rules import Line
+from services.earn.validation import ContractViolation
 
 SHOP = "shop-1"
 CUSTOMER = "ada"
@@ -35,8 +22,6 @@ MONDAY = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
 MEMBER_DAY = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
 DEFAULT = Program()
 NO_HOURS = ShopHours()
-
-Command = OrderPaid | OrderRefunded | TaskCompleted | CustomerUpdated | TierChanged
 
 _ids = itertools.count(1)
 
@@ -94,18 +79,8 @@ def tier(to_tier: str, at: datetime = MONDAY) -> TierChanged:
 def decide(
     command: Command, state: Earnings, program: Program, shop: ShopHours = NO_HOURS, budget: int | None = None
 ) -> list[Event]:
-    """What the earn processor decides for one input (profiles and tiers are facts, applied once)."""
-    match command:
-        case OrderPaid():
-            return decide_order(command, state, program, shop, budget)
-        case OrderRefunded():
-            return decide_refund(command, state, program)
-        case TaskCompleted():
-            return decide_task(command, state, program, shop, budget)
-        case CustomerUpdated():
-            return [] if command.event_id in state.seen_event_ids else [command]
-        case TierChanged():
-            return [command]
+    """What the earn decider decides for one input, on one customer's earnings and the shop's hours."""
+    return decider.decide(command, decider.State(state, shop), decider.Context(program, budget))
 
 
 @dataclass
@@ -138,27 +113,23 @@ def fold(
     budget: int | None = None,
     strict: bool = True,
 ) -> Folded:
-    """Decides each command against the state so far and evolves with the same program, as the processor does.
+    """Decides each command against the state so far and evolves with the same program: the earn decider.
 
     With `strict`, a contract violation raises; otherwise it is recorded in `rejected` and changes nothing.
     """
     folded = start if start is not None else Folded()
-    state, shop = folded.state, folded.shop
+    state, context = decider.State(folded.state, folded.shop), decider.Context(program, budget)
     events, rejected = list(folded.events), list(folded.rejected)
     for command in commands:
         try:
-            decided = decide(command, state, program, shop, budget)
+            state, decided = decider.handle(command, state, context)
         except ContractViolation as exc:
             if strict:
                 raise
             rejected.append((command, str(exc)))
             continue
-        for event in decided:
-            state = evolve(state, event, program)
-            if isinstance(event, PointsEarned):
-                shop = evolve_shop(shop, event)
         events += decided
-    return Folded(state, shop, events, rejected)
+    return Folded(state.earnings, state.hours, events, rejected)
 
 
 def earn(commands: Sequence[Command], program: Program = DEFAULT, budget: int | None = None) -> PointsEarned:

@@ -14,18 +14,14 @@ from hypothesis import strategies as st
 from services import limits
 from services.common.codec import Codec
 from services.earn import messages
-from services.earn.domain import (
-    ContractViolation,
-    Earnings,
-    PointsEarned,
-    ShopHours,
-    credit,
-    decide_order,
-    decide_task,
-    evolve_shop,
-)
+from services.earn.caps import credit
+from services.earn.earnings import Earnings, ShopHours, evolve_shop
+from services.earn.events import PointsEarned
+from services.earn.orders import decide_order
 from services.earn.program import InvalidProgram, parse
 from services.earn.rules import Line
+from services.earn.tasks import decide_task
+from services.earn.validation import ContractViolation
 from services.redeem.catalog import InvalidReward, reward_from
 from tests.unit.earn.support import MEMBER_DAY, order, task
 

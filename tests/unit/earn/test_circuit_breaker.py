@@ -8,7 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.earn.domain import OrderPaid, PointsEarned, ShopHours, evolve_shop, hourly_budget
+from services.earn.caps import hourly_budget
+from services.earn.commands import OrderPaid
+from services.earn.earnings import ShopHours, evolve_shop
+from services.earn.events import PointsEarned
 from services.earn.program import CircuitBreaker, Program, parse
 from tests.unit.earn.support import DEFAULT, MONDAY, fold, order, task
 

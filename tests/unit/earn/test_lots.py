@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.earn.domain import entry_id
+from services.earn.commands import Command
+from services.earn.events import entry_id
 from services.earn.program import parse
-from tests.unit.earn.support import MONDAY, SHOP, Command, earn, fold, order, task
+from tests.unit.earn.support import MONDAY, SHOP, earn, fold, order, task
 
 
 def test_given_the_default_program_then_a_credit_is_available_at_once_and_expires_after_365_days() -> None:

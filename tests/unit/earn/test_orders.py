@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
-from services.earn.domain import ContractViolation, Earnings, decide_order, evolve
+from services.earn.earnings import Earnings, evolve
+from services.earn.orders import decide_order
 from services.earn.program import parse
 from services.earn.rules import Line
+from services.earn.validation import ContractViolation
 from tests.unit.earn.support import (
     DEFAULT,
     MEMBER_DAY,

@@ -13,26 +13,15 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.earn.domain import (
-    ContractViolation,
-    CustomerUpdated,
-    Earnings,
-    Event,
-    OrderPaid,
-    OrderRefunded,
-    PointsEarned,
-    ShopHours,
-    TaskCompleted,
-    TierChanged,
-    evolve,
-    evolve_shop,
-    local_day,
-    once_key,
-)
+from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted, TierChanged
+from services.earn.earnings import Earnings, ShopHours, evolve, evolve_shop, local_day
+from services.earn.events import Event, PointsEarned
 from services.earn.messages import dump_earnings, dump_order, load_earnings, load_order
 from services.earn.program import Program, parse
 from services.earn.rules import Line
-from tests.unit.earn.support import CUSTOMER, SHOP, Command, decide, fold
+from services.earn.tasks import once_key
+from services.earn.validation import ContractViolation
+from tests.unit.earn.support import CUSTOMER, SHOP, decide, fold
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

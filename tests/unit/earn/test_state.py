@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import orjson
 
-from services.earn.domain import Earnings, ShopHours
+from services.earn.earnings import Earnings, ShopHours
 from services.earn.messages import (
     dump_earnings,
     dump_order,

@@ -6,16 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.earn.domain import (
-    ContractViolation,
-    Earnings,
-    PointsEarned,
-    TaskCompleted,
-    TaskCounted,
-    decide_task,
-    evolve,
-)
+from services.earn.commands import TaskCompleted
+from services.earn.earnings import Earnings, evolve
+from services.earn.events import PointsEarned, TaskCounted
 from services.earn.program import TaskRule, parse
+from services.earn.tasks import decide_task
+from services.earn.validation import ContractViolation
 from tests.unit.earn.support import DEFAULT, MONDAY, earn, fold, task
 
 

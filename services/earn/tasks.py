@@ -1,0 +1,82 @@
+"""Completed tasks: the points a task of the program pays, within its limits. Pure."""
+
+from __future__ import annotations
+
+from services.earn.caps import credit, lot_dates, within_lifetime
+from services.earn.commands import TaskCompleted
+from services.earn.earnings import NO_HOURS, Earnings, ShopHours
+from services.earn.events import Event, PointsEarned, TaskCounted, entry_id
+from services.earn.program import Program
+from services.earn.validation import validate_task
+
+
+def task_counted(task: TaskCompleted, program: Program) -> tuple[TaskCounted, int | None, str]:
+    """What paying a task of the program uses up: its period counter (with the period's limit) and the
+    `(task, ref)` that pays once, within its period for a task with a period limit (a birthday each year)."""
+    rule = program.tasks[task.task]
+    local = task.occurred_at.astimezone(program.zone)
+    counter, most, period = None, None, ""
+    if rule.per_day is not None:
+        counter, most, period = f"{task.task}|{local.date().isoformat()}", rule.per_day, "a day"
+    elif rule.per_year is not None:
+        counter, most, period = f"{task.task}|{local.year}", rule.per_year, "a year"
+    prefix = "" if counter is None else counter.rpartition("|")[2] + "|"
+    once = f"{task.task}|{prefix}{task.ref or ''}" if task.ref is not None or counter is None else None
+    return TaskCounted(counter, once), most, f"at most {most} times {period}"
+
+
+def once_key(task: TaskCompleted, program: Program) -> str | None:
+    """The `(task, ref)` a task of the program would use up, if it pays once: the state it needs loaded."""
+    return task_counted(task, program)[0].once if task.task in program.tasks else None
+
+
+def task_limit(task: TaskCompleted, state: Earnings, program: Program) -> tuple[TaskCounted, str | None]:
+    """What paying this task uses up, and why it is not paid (None when it is)."""
+    used, most, limit = task_counted(task, program)
+    once = used.once
+    if used.counter is not None and most is not None and state.task_counts.get(used.counter, 0) >= most:
+        return used, f"{task.task} pays {limit}"
+    if once is not None and once in state.task_refs:
+        return used, f"{task.task}{f' {task.ref}' if task.ref else ''} was already paid"
+    return used, None
+
+
+def decide_task(
+    task: TaskCompleted, state: Earnings, program: Program, shop: ShopHours = NO_HOURS, budget: int | None = None
+) -> list[Event]:
+    validate_task(task)
+    if task.event_id in state.seen_event_ids:
+        return []
+    about = f" ({task.ref})" if task.ref else ""
+    used: TaskCounted | None = None
+    if task.task not in program.tasks:
+        points, refused, reason = 0, 0, f"task {task.task}{about}: not in the program, no points"
+    else:
+        used, why_not = task_limit(task, state, program)
+        rule_points = program.tasks[task.task].points
+        points, refused = (0, rule_points) if why_not else (rule_points, 0)
+        reason = f"task {task.task}{about}" + (f": {why_not}" if why_not else "")
+        used = None if why_not else used
+    granted = within_lifetime(credit(points, task.occurred_at, state, program, shop, budget), state)
+    entry = entry_id(task.shop_id, task.event_id, "earned")
+    available_at, expires_at = lot_dates(task.occurred_at, program, granted.held)
+    earned = PointsEarned(
+        entry_id=entry,
+        shop_id=task.shop_id,
+        customer_id=task.customer_id,
+        occurred_at=task.occurred_at,
+        points=granted.points,
+        source_event_id=task.event_id,
+        source_type="TaskCompleted",
+        order_id=None,
+        reason=reason,
+        lot_id=entry,
+        available_at=available_at,
+        expires_at=expires_at,
+        rule_version=program.version,
+        tier=state.tier,
+        base_points=points,
+        capped_points=granted.capped + refused,
+        held=granted.held,
+    )
+    return [earned] if used is None else [earned, used]
