@@ -19,7 +19,14 @@ DAY_MS = 86_400_000
 STREAM_TIME = b"\x00tier\x00stream-time"
 
 
-def ledger_entry(name: str, record: dict[str, Any]) -> LedgerEntry:
+QUALIFYING = frozenset({"PointsEarned", "PointsClawedBack"})
+"""Ledger records that move qualifying points; bought, transferred and spent points never do."""
+
+
+def ledger_entry(name: str, record: dict[str, Any]) -> LedgerEntry | None:
+    """What tiers need of a ledger record; None for a record that moves no qualifying points (only the clock)."""
+    if name not in QUALIFYING:
+        return None
     return LedgerEntry(
         entry_id=record["entry_id"],
         shop_id=record["shop_id"],

@@ -33,12 +33,11 @@ from services.common.schedule import Schedule
 from services.common.settings import settings
 from services.common.statestore import StateView
 from services.common.timestamps import millis, moment, no_later_than
-from services.tier import domain, messages
+from services.tier import decider, messages
+from services.tier.domain import ContractViolation, CustomerTier, TierChanged
+from services.tier.rules import TierRules
 
 log = logging.getLogger(__name__)
-
-QUALIFYING = frozenset({"PointsEarned", "PointsClawedBack"})
-"""Ledger records that move qualifying points; bought, transferred and spent points never do."""
 
 TIER_CHANGES = Counter("pointstream_tier_changes_total", "Tier changes", ["shop", "from_tier", "to_tier"])
 DOWNGRADES = Schedule(b"\x00tier\x00downgrade")
@@ -50,53 +49,56 @@ class Tiering:
 
     def __init__(self, book: ProgramBook, future_tolerance: timedelta | None = None) -> None:
         self.book = book
-        self._rules: dict[tuple[str, int], domain.TierRules] = {}
+        self._rules: dict[tuple[str, int], TierRules] = {}
         self.future_tolerance = future_tolerance or timedelta(seconds=settings().future_tolerance_seconds)
 
-    def rules(self, shop_id: str, when: datetime) -> domain.TierRules:
+    def rules(self, shop_id: str, when: datetime) -> TierRules:
         version, document = self.book.at(shop_id, when)
         if (rules := self._rules.get((shop_id, version))) is None:
-            try:
-                rules = domain.rules_from(document)
-            except domain.InvalidTierRules as exc:
-                log.error("shop %s program version %d: %s; the default tier rules apply", shop_id, version, exc)
-                rules = domain.DEFAULT_RULES
+            rules, unreadable = decider.rules_of(document)
+            if unreadable is not None:
+                log.error("shop %s program version %d: %s; the default tier rules apply", shop_id, version, unreadable)
             self._rules[(shop_id, version)] = rules
         return rules
 
     def __call__(self, key: bytes, decoded: Decoded, view: StateView) -> list[Output]:
         clock = no_later_than(decoded.record["occurred_at"], decoded.logged_at, self.future_tolerance)
-        if decoded.name not in QUALIFYING:  # debits, expiry, adjustments, transfers: only the clock moves
-            return [self._output(change) for change in self._sweep(view, clock)]
+        changes = self._sweep(view, clock)
         entry = messages.ledger_entry(decoded.name, decoded.record)
+        if entry is None:  # debits, expiry, adjustments, transfers: only the clock moves
+            return [self._output(change) for change in changes]
         if key != topics.customer_key(entry.shop_id, entry.customer_id):
             raise Rejected(f"key {key!r} is not '{{shop_id}}:{{customer_id}}' of the entry")
-        changes = self._sweep(view, clock)
-        before = messages.load_state(view.get(key))
-        try:
-            state = domain.evolve(before, entry)
-        except domain.ContractViolation as exc:
-            raise Rejected(str(exc)) from exc
-        if state is not before:
-            command = domain.evaluation_after(entry, state)
-            state, made = domain.evaluate(command, state, self.rules(entry.shop_id, command.now))
-            changes += made
-            changes += self._settle(view, entry.shop_id, entry.customer_id, before, state)
+        stream_time = messages.load_stream_time(view.get(messages.STREAM_TIME)) or clock
+        command = decider.EntryLogged(entry, stream_time)
+        changes += self._decide(view, entry.shop_id, entry.customer_id, command)
         return [self._output(change) for change in changes]
 
-    def _sweep(self, view: StateView, occurred_at: datetime) -> list[domain.TierChanged]:
-        """Advances stream time to `occurred_at` and evaluates whoever fell due on the way."""
+    def _decide(self, view: StateView, shop_id: str, customer_id: str, command: decider.Command) -> list[TierChanged]:
+        """Loads the customer's state, decides, and stores the state and its due date if the decision made one."""
+        key = topics.customer_key(shop_id, customer_id)
+        before = messages.load_state(view.get(key))
+        try:
+            after, events = decider.handle(command, before, decider.Context(partial(self.rules, shop_id)))
+        except ContractViolation as exc:
+            raise Rejected(str(exc)) from exc
+        if events:
+            self._store(view, shop_id, customer_id, before, after)
+        return decider.changes(events)
+
+    def _sweep(self, view: StateView, clock: datetime) -> list[TierChanged]:
+        """Advances stream time to `clock` and evaluates whoever fell due on the way."""
         passed = messages.load_stream_time(view.get(messages.STREAM_TIME))
-        if passed is None or passed < occurred_at:
-            view.put(messages.STREAM_TIME, messages.dump_stream_time(occurred_at))
+        now = decider.stream_time_after(passed, clock)
+        if now != passed:
+            view.put(messages.STREAM_TIME, messages.dump_stream_time(now))
         if passed is None:
             return []
-        now = max(passed, occurred_at)
         due = self._legacy_due(view, passed, now) + DOWNGRADES.due(view, now, SWEEP_LIMIT)
         states = {c: messages.load_state(view.get(topics.customer_key(*c))) for c in set(due)}
-        changes: list[domain.TierChanged] = []
-        for (shop_id, customer_id), state in sorted(states.items(), key=in_order_of_falling_due):
-            changes += self._settle(view, shop_id, customer_id, state, state)
+        changes: list[TierChanged] = []
+        for (shop_id, customer_id), _ in decider.sweep_order(states.items()):
+            changes += self._decide(view, shop_id, customer_id, decider.DowngradesDue(shop_id, customer_id, now))
         return changes
 
     @staticmethod
@@ -115,29 +117,17 @@ class Tiering:
             view.delete(messages.due_key(day))
         return due
 
-    def _settle(
-        self, view: StateView, shop_id: str, customer_id: str, stored: domain.CustomerTier, state: domain.CustomerTier
-    ) -> list[domain.TierChanged]:
-        """Evaluates at each due moment stream time has passed, then stores the state and its due date."""
-        stream_time = messages.load_stream_time(view.get(messages.STREAM_TIME))
-        changes: list[domain.TierChanged] = []
-        if stream_time is not None:
-            state, changes = domain.settle(state, shop_id, customer_id, stream_time, partial(self.rules, shop_id))
+    @staticmethod
+    def _store(view: StateView, shop_id: str, customer_id: str, stored: CustomerTier, state: CustomerTier) -> None:
         view.put(topics.customer_key(shop_id, customer_id), messages.dump_state(state))
         if stored.due != state.due or not DOWNGRADES.listed(view, (shop_id, customer_id)):
             DOWNGRADES.put(view, (shop_id, customer_id), state.due)
-        return changes
 
     @staticmethod
-    def _output(change: domain.TierChanged) -> Output:
+    def _output(change: TierChanged) -> Output:
         TIER_CHANGES.labels(change.shop_id, change.from_tier, change.to_tier).inc()
         key = topics.customer_key(change.shop_id, change.customer_id)
         return Output(topics.TIERS, "TierChanged", messages.tier_changed(change), key)
-
-
-def in_order_of_falling_due(item: tuple[tuple[str, str], domain.CustomerTier]) -> tuple[int, tuple[str, str]]:
-    customer, state = item
-    return (millis(state.due) if state.due is not None else 0, customer)
 
 
 def config(table: ProgramTable, batch_size: int = 500) -> ProcessorConfig:

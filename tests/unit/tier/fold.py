@@ -1,7 +1,7 @@
-"""Folds one customer's ledger entries the way the processor does, without Kafka.
+"""One customer's ledger entries through the tier decider, as the processor hands them to it, without Kafka.
 
-Before each entry, every downgrade that fell due by the entry's event time is evaluated as of its
-due moment (the sweep); then the entry is folded in and evaluated at its event time.
+Before each entry, every downgrade that fell due by stream time (the latest event time so far) is
+evaluated as of its due moment (the sweep); then the entry is folded in and evaluated at its event time.
 """
 
 from __future__ import annotations
@@ -9,17 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from services.tier.domain import (
-    DEFAULT_RULES,
-    CustomerTier,
-    LedgerEntry,
-    TierChanged,
-    TierRules,
-    evaluate,
-    evaluation_after,
-    evolve,
-    settle,
-)
+from services.tier import decider
+from services.tier.domain import DEFAULT_RULES, CustomerTier, LedgerEntry, TierChanged, TierRules
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -41,21 +32,20 @@ def clawed(
 def fold(
     entries: Iterable[LedgerEntry], rules: TierRules = DEFAULT_RULES, until: datetime | None = None
 ) -> tuple[CustomerTier, list[TierChanged]]:
-    state, changes = CustomerTier(), []
+    context = decider.Context(lambda _: rules)
+    state, changes = decider.initial_state, []
     stream_time: datetime | None = None
     for entry in entries:
-        stream_time = entry.occurred_at if stream_time is None else max(stream_time, entry.occurred_at)
-        state, made = settle(state, "shop", "c-1", stream_time, lambda _: rules)
-        changes += made
-        applied = evolve(state, entry)
-        if applied is not state:
-            state, made = evaluate(evaluation_after(entry, applied), applied, rules)
-            changes += made
-            state, made = settle(state, "shop", "c-1", stream_time, lambda _: rules)
-            changes += made
+        stream_time = decider.stream_time_after(stream_time, entry.occurred_at)
+        for command in (
+            decider.DowngradesDue("shop", "c-1", stream_time),
+            decider.EntryLogged(entry, stream_time),
+        ):
+            state, events = decider.handle(command, state, context)
+            changes += decider.changes(events)
     if until is not None:
-        state, made = settle(state, "shop", "c-1", until, lambda _: rules)
-        changes += made
+        state, events = decider.handle(decider.DowngradesDue("shop", "c-1", until), state, context)
+        changes += decider.changes(events)
     return state, changes
 
 
