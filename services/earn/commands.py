@@ -1,4 +1,7 @@
-"""What earn is told: paid orders, refunds, completed tasks, and the facts it keeps (profiles, tiers). Pure."""
+"""What earn is told: paid orders, refunds, completed tasks, and the facts it keeps (profiles, tiers). Pure.
+
+A tier change is the record tier writes (`services.records.TierChanged`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.earn.rules import Line
+from services.records import TierChanged
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,6 @@ class CustomerUpdated:
     tags: frozenset[str]
     birth_month: int | None
     birth_day: int | None
-
-
-@dataclass(frozen=True)
-class TierChanged:
-    to_tier: str
-    occurred_at: datetime
 
 
 Command = OrderPaid | OrderRefunded | TaskCompleted | CustomerUpdated | TierChanged

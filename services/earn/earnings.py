@@ -11,10 +11,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from services import limits
-from services.earn.commands import CustomerUpdated, TierChanged
+from services.earn.commands import CustomerUpdated
 from services.earn.events import Event, PointsClawedBack, PointsEarned, RefundAwaitingOrder, TaskCounted
 from services.earn.program import Program
 from services.earn.rules import Profile
+from services.records import TierChanged
 
 KEEP_PERIODS = 8
 """Days (caps, per-day task limits) and years (per-year task limits) remembered per customer."""

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 
-from services.earn.commands import CustomerUpdated, TierChanged
+from services.earn.commands import CustomerUpdated
+from services.records import TierChanged
 
 
 @dataclass(frozen=True)

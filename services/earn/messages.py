@@ -10,10 +10,11 @@ import orjson
 from services.common import topics
 from services.common.processor import Output
 from services.common.timestamps import millis, moment
-from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted, TierChanged
+from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted
 from services.earn.earnings import EarnedOrder, Earnings, ShopHours
 from services.earn.events import Event, PointsClawedBack, PointsEarned, RefundAwaitingOrder
 from services.earn.rules import Line
+from services.records import TierChanged, from_record
 
 
 def order_paid(record: dict[str, Any]) -> OrderPaid:
@@ -63,7 +64,7 @@ def customer_updated(record: dict[str, Any]) -> CustomerUpdated:
 
 
 def tier_changed(record: dict[str, Any]) -> TierChanged:
-    return TierChanged(record["to_tier"], record["occurred_at"])
+    return from_record(TierChanged, record)
 
 
 COMMANDS = {

@@ -14,7 +14,8 @@ from prometheus_client import Counter
 
 from services.common import topics
 from services.common.statestore import StateView
-from services.redeem import domain, stock
+from services.redeem import stock
+from services.redeem.reservations import verdict
 from services.redeem.state import load_account
 
 RELEASED = Counter(
@@ -62,12 +63,10 @@ def reconcile(view: StateView, grants: Grants, partition: int, older_than_s: flo
     for held in grants.unsettled(partition, older_than_s, limit):
         raw = view.get(topics.customer_key(held.shop_id, held.customer_id))
         mine = raw is not None or held.partition == partition
-        verdict = domain.verdict(
-            load_account(raw, held.shop_id, held.customer_id) if mine else None, held.redemption_id
-        )
-        if verdict == "settle":
+        answer = verdict(load_account(raw, held.shop_id, held.customer_id) if mine else None, held.redemption_id)
+        if answer == "settle":
             settled.append(held)
-        elif verdict == "release" and grants.release(held.shop_id, held.customer_id, held.redemption_id):
+        elif answer == "release" and grants.release(held.shop_id, held.customer_id, held.redemption_id):
             RELEASED.labels("reconciled").inc()
     if settled:
         grants.settle(settled)

@@ -14,6 +14,7 @@ from typing import Any
 from services.common import topics
 from services.common.codec import Codec
 from services.common.topics import Topic
+from services.records import TierChanged
 from services.redeem import events
 from services.redeem.lots import LotShare
 
@@ -27,8 +28,22 @@ COMMANDS: dict[str, type[Any]] = {
     "ExpiryTick": events.ExpiryTick,
     "PointsEarned": events.PointsEarned,
     "PointsClawedBack": events.PointsClawedBack,
+    "TierChanged": TierChanged,
 }
 """What the redeem service reads, by record name."""
+
+OWN_ENTRIES = frozenset(
+    {
+        "ClawbackCollected",
+        "PointsRedeemed",
+        "PointsRestored",
+        "PointsExpired",
+        "PointsAdjusted",
+        "PointsTransferred",
+        "OwedRepaid",
+    }
+)
+"""Ledger records this service writes: applied when decided, ignored when read back."""
 
 WRITTEN: dict[type[Any], Topic] = {
     events.ClawbackCollected: topics.LEDGER,
@@ -50,6 +65,9 @@ WRITTEN: dict[type[Any], Topic] = {
 
 
 def command(name: str, record: dict[str, Any]) -> Any:
+    """The command of a record; None for the ledger records this service wrote itself."""
+    if name in OWN_ENTRIES:
+        return None
     cls = COMMANDS[name]
     fields = {f.name for f in dataclasses.fields(cls)}
     values = {k: v for k, v in record.items() if k in fields}

@@ -2,10 +2,11 @@
 
 Reads loyalty.redemption-requests (requests, account commands, transfer credits), loyalty.ledger
 (earn's credits and clawback claims; its own entries are already applied), loyalty.tiers (the tier
-a price discount or a tier-only reward looks at) and redeem.expiry-ticks (its own clock). For a
-redemption the domain decides first; only an approvable one reserves stock in PostgreSQL (decision
-0002), whose answer is stored per customer's redemption id, so a retried batch reaches the same
-decision; a grant no approval uses is given back (`reservations.py`). An event dated more than
+a price discount or a tier-only reward looks at) and redeem.expiry-ticks (its own clock). Bytes and keys
+only: the decisions are `services.redeem.decider`'s, which reaches the reward stock in PostgreSQL
+through a port (`Reservations`, decision 0002); the stock's answer is stored per customer's
+redemption id, so a retried batch reaches the same decision; a grant no approval uses is given
+back (`reservations.py`). An event dated more than
 FUTURE_TOLERANCE_SECONDS past its record's time in the log counts as that time. Every output is
 keyed by its own customer: a sweep of due lots writes for the partition's customers, a transfer
 writes the recipient's credit command.
@@ -29,31 +30,33 @@ from services.common.programs import ProgramBook
 from services.common.settings import pairs, settings
 from services.common.statestore import StateView
 from services.common.timestamps import no_later_than
-from services.redeem import domain, grants, messages, schedule, stock, ticks
+from services.redeem import decider, grants, messages, schedule, stock, ticks
+from services.redeem.account import Account, next_expiry
+from services.redeem.catalog import Reward
+from services.redeem.events import (
+    ClawbackCollected,
+    ContractViolation,
+    ExpiryTick,
+    PointsExpired,
+    PointsRedeemed,
+    RedemptionApproved,
+    RedemptionRejected,
+)
+from services.redeem.operations import TransferLimits
+from services.redeem.reservations import Reservation
+from services.redeem.retention import Retention
 from services.redeem.rewards import RewardBook
-from services.redeem.state import dump_account, load_account
+from services.redeem.state import TIER, dump_account, load_state
 
 REDEMPTIONS = Counter("pointstream_redemptions_total", "Redemption decisions", ["shop", "outcome", "reason"])
 POINTS = Counter("pointstream_redeem_points_total", "Points moved by the redeem service", ["shop", "movement"])
 LEGACY_TICKS = Counter(
     "pointstream_redeem_legacy_ticks_skipped_total", "ExpiryTicks of earlier versions on loyalty.redemption-requests"
 )
-OWN_ENTRIES = frozenset(
-    {
-        "ClawbackCollected",
-        "PointsRedeemed",
-        "PointsRestored",
-        "PointsExpired",
-        "PointsAdjusted",
-        "PointsTransferred",
-        "OwedRepaid",
-    }
-)
-"""Ledger records this service writes: applied when decided, ignored when read back."""
 MOVEMENTS = {
-    domain.PointsRedeemed: "redeemed",
-    domain.PointsExpired: "expired",
-    domain.ClawbackCollected: "clawed_back",
+    PointsRedeemed: "redeemed",
+    PointsExpired: "expired",
+    ClawbackCollected: "clawed_back",
 }
 SWEEP_LIMIT = 500
 """Customers a tick expires at most; a crowded hour is spread over ticks (each tick's output stays bounded)."""
@@ -119,7 +122,34 @@ class Stock:
 
 
 @dataclass
+class Reservations:
+    """The decider's stock port over PostgreSQL, for one partition's step."""
+
+    stock: Stock
+    granted: grants.Recent
+    partition: int
+
+    def reserve(self, shop_id: str, customer_id: str, reward: Reward, redemption_id: str, quantity: int) -> Reservation:
+        reservation = self.stock.reserve(
+            shop_id, customer_id, self.partition, reward.reward_id, redemption_id, quantity, reward.stock
+        )
+        if reservation.granted:
+            self.granted.remember((shop_id, customer_id, redemption_id))
+        return reservation
+
+    def unused(self, shop_id: str, customer_id: str, redemption_id: str) -> None:
+        if self.granted.forget((shop_id, customer_id, redemption_id)):
+            self.stock.release(shop_id, customer_id, redemption_id)
+            grants.RELEASED.labels("decided_otherwise").inc()
+
+    def release(self, shop_id: str, customer_id: str, redemption_id: str) -> bool:
+        return self.stock.release(shop_id, customer_id, redemption_id)
+
+
+@dataclass
 class Redeem:
+    """Bytes and keys around the redeem decider: decode, load the customer's state, decide, store, encode."""
+
     programs: ProgramBook
     rewards: RewardBook
     stock: Stock
@@ -133,57 +163,25 @@ class Redeem:
 
     def step(self, key: bytes, decoded: Decoded, view: StateView) -> list[Output]:
         name, record = decoded.name, decoded.record
-        if name in OWN_ENTRIES:
-            return []
         if name == "ExpiryTick":
             return self.tick(key, decoded, view)
+        at = no_later_than(record["occurred_at"], decoded.logged_at, self.tolerance)
+        if (command := messages.command(name, {**record, "occurred_at": at})) is None:
+            return []  # its own ledger entries, read back
         if key != topics.customer_key(record["shop_id"], record["customer_id"]):
             raise Rejected(f"key {key!r} is not '{{shop_id}}:{{customer_id}}' of the record")
-        if name == "TierChanged":
-            view.put(key + b"\x00tier", record["to_tier"].encode())
-            return []
-        record = {**record, "occurred_at": no_later_than(record["occurred_at"], decoded.logged_at, self.tolerance)}
-        account = load_account(view.get(key), record["shop_id"], record["customer_id"])
-        command = messages.command(name, record)
-        shop = self.shop(record["shop_id"], record["occurred_at"])
+        before = self.load(view, key, record["shop_id"], record["customer_id"])
         try:
-            if name == "RedemptionRequested":
-                tier = (view.get(key + b"\x00tier") or b"member").decode()
-                decided = self.redeem(command, account, tier, shop, decoded.partition)
-                after, events = domain.settle(account, decided, shop.thresholds, command.occurred_at, shop.retention)
-            else:
-                after, events = domain.handle(command, account, shop)
-        except domain.ContractViolation as exc:
+            after, events = decider.handle(command, before, self.context(record["shop_id"], at, decoded.partition))
+        except ContractViolation as exc:
             raise Rejected(str(exc)) from exc
-        for reversed_ in (e for e in events if isinstance(e, domain.RedemptionReversed)):
-            self.stock.release(reversed_.shop_id, reversed_.customer_id, reversed_.redemption_id)  # idempotent
-        self.store(view, key, after)
+        self.store(view, key, before, after)
         return self.outputs(events)
 
-    def redeem(
-        self, request: Any, account: domain.Account, tier: str, shop: domain.Shop, partition: int
-    ) -> list[domain.Event]:
-        reward = self.rewards.get(request.shop_id, request.reward_id)
-        decision = domain.decide_redemption(request, account, reward, tier, request.occurred_at)
-        if isinstance(decision, domain.Duplicate):
-            return []
-        grant: grants.Grant = (request.shop_id, request.customer_id, request.redemption_id)
-        if isinstance(decision, domain.Approvable):
-            assert reward is not None  # approvable
-            reservation = self.stock.reserve(
-                *grant[:2], partition, reward.reward_id, request.redemption_id, decision.quantity, reward.stock
-            )
-            if reservation.granted:
-                self.granted.remember(grant)
-            events = domain.decide_reserved(
-                decision, account, reward, request, request.occurred_at, shop.secret, reservation
-            )
-        else:
-            events = domain.reject(request, decision.reason)
-        if not domain.uses_reservation(events) and self.granted.forget(grant):
-            self.stock.release(*grant)
-            grants.RELEASED.labels("decided_otherwise").inc()
-        return events
+    def context(self, shop_id: str, when: datetime, partition: int) -> decider.Context:
+        return decider.Context(
+            self.shop(shop_id, when), Reservations(self.stock, self.granted, partition), self.rewards
+        )
 
     def tick(self, key: bytes, decoded: Decoded, view: StateView) -> list[Output]:
         """The expiry clock: only the redeem service's own ticks move it."""
@@ -193,22 +191,35 @@ class Redeem:
                 return []
             raise Rejected(f"an ExpiryTick on {decoded.topic} moves no clock: only {topics.EXPIRY_TICKS.name} does")
         grants.reconcile(view, self.stock, decoded.partition, self.settle_after_s, RECONCILE_LIMIT)
-        return self.sweep(view, decoded.record["now"])
+        return self.sweep(view, decoded.record["now"], decoded.partition)
 
-    def sweep(self, view: StateView, now: datetime) -> list[Output]:
-        """Expires the due lots of up to SWEEP_LIMIT of the partition's customers, as of `now` (a tick's time)."""
+    def sweep(self, view: StateView, now: datetime, partition: int) -> list[Output]:
+        """Expires the due lots of up to SWEEP_LIMIT of the partition's customers, as of `now` (a tick's time).
+
+        Every swept customer is stored: the sweep took it off the schedule, storing lists it again."""
         outputs: list[Output] = []
         for shop_id, customer_id in schedule.due(view, now, SWEEP_LIMIT):
             key = topics.customer_key(shop_id, customer_id)
-            account = load_account(view.get(key), shop_id, customer_id)
-            after, events = domain.handle(domain.ExpiryTick(0, now), account, self.shop(shop_id, now))
-            self.store(view, key, after)
+            before = self.load(view, key, shop_id, customer_id)
+            after, events = decider.handle(ExpiryTick(0, now), before, self.context(shop_id, now, partition))
+            self.store_account(view, key, after.account)
             outputs += self.outputs(events)
         return outputs
 
-    def store(self, view: StateView, key: bytes, after: domain.Account) -> None:
-        view.put(key, dump_account(after))
-        schedule.put(view, (after.shop_id, after.customer_id), domain.next_expiry(after))
+    @staticmethod
+    def load(view: StateView, key: bytes, shop_id: str, customer_id: str) -> decider.State:
+        return load_state(view.get(key), view.get(key + TIER), shop_id, customer_id)
+
+    def store(self, view: StateView, key: bytes, before: decider.State, after: decider.State) -> None:
+        if after.tier != before.tier:
+            view.put(key + TIER, after.tier.encode())
+        if after.account is not before.account:
+            self.store_account(view, key, after.account)
+
+    @staticmethod
+    def store_account(view: StateView, key: bytes, account: Account) -> None:
+        view.put(key, dump_account(account))
+        schedule.put(view, (account.shop_id, account.customer_id), next_expiry(account))
 
     def outputs(self, events: list[Any]) -> list[Output]:
         out = []
@@ -221,25 +232,26 @@ class Redeem:
             out.append(Output(topic, type(event).__name__, messages.record(event), key))
         return out
 
-    def observe(self, event: Any) -> None:
-        if isinstance(event, domain.RedemptionApproved):
+    @staticmethod
+    def observe(event: Any) -> None:
+        if isinstance(event, RedemptionApproved):
             REDEMPTIONS.labels(event.shop_id, "approved", "").inc()
-        elif isinstance(event, domain.RedemptionRejected):
+        elif isinstance(event, RedemptionRejected):
             REDEMPTIONS.labels(event.shop_id, "rejected", event.reason).inc()
         elif (movement := MOVEMENTS.get(type(event))) is not None:
             POINTS.labels(event.shop_id, movement).inc(event.points)
 
-    def shop(self, shop_id: str, when: datetime) -> domain.Shop:
+    def shop(self, shop_id: str, when: datetime) -> decider.Shop:
         _, rules = self.programs.at(shop_id, when)
         transfers = rules.get("transfers") or {}
-        return domain.Shop(
+        return decider.Shop(
             secret=self.secrets.get(shop_id, ""),
             thresholds=tuple(int(t) for t in rules.get("balance_thresholds") or ()),
-            transfer_limits=domain.TransferLimits(
+            transfer_limits=TransferLimits(
                 transfers.get("max_points"), transfers.get("max_per_day"), rules.get("timezone", "UTC")
             ),
             lot_lifetime=timedelta(days=int(rules.get("lot_lifetime_days", 365))),
-            retention=domain.Retention(duplicates=timedelta(days=settings().redeem_duplicates_days)),
+            retention=Retention(duplicates=timedelta(days=settings().redeem_duplicates_days)),
         )
 
 

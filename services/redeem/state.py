@@ -10,6 +10,7 @@ import dataclasses
 import types
 import typing
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -18,11 +19,22 @@ import orjson
 
 from services.common.timestamps import millis, moment
 from services.redeem.account import Account
+from services.redeem.decider import State
 from services.redeem.retention import upgraded
 
 
 def dump_account(account: Account) -> bytes:
     return orjson.dumps(_dump(account))
+
+
+TIER = b"\x00tier"
+"""Suffix of a customer's key under which the tier it last reached is kept."""
+
+
+def load_state(account: bytes | None, tier: bytes | None, shop_id: str, customer_id: str) -> State:
+    """The customer's account and tier; a customer no tier change named yet is in the base tier."""
+    loaded = State(load_account(account, shop_id, customer_id))
+    return replace(loaded, tier=tier.decode()) if tier else loaded
 
 
 def load_account(raw: bytes | None, shop_id: str, customer_id: str) -> Account:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Literal
 
+from services.records import TierChanged
 from services.tier.rules import DEFAULT_RULES, InvalidTierRules, Tier, TierRules, rules_from
 
 __all__ = [
@@ -72,17 +73,6 @@ class Evaluate:
     customer_id: str
     now: datetime
     cause: Cause = "window"
-
-
-@dataclass(frozen=True)
-class TierChanged:
-    shop_id: str
-    customer_id: str
-    occurred_at: datetime
-    from_tier: str
-    to_tier: str
-    reason: str
-    qualifying_points: int
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from services.common.timestamps import millis, moment
+from services.records import to_record
 from services.tier.domain import CustomerTier, Entry, LedgerEntry, TierChanged
 
 DAY_MS = 86_400_000
@@ -40,7 +41,7 @@ def ledger_entry(name: str, record: dict[str, Any]) -> LedgerEntry | None:
 
 
 def tier_changed(event: TierChanged) -> dict[str, Any]:
-    return dict(vars(event))
+    return to_record(event)
 
 
 def _optional(value: int | None) -> datetime | None:

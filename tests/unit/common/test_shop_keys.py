@@ -12,7 +12,8 @@ from jwt.types import Options
 
 from services import shop_keys
 from services.gateway.tokens import issue
-from services.redeem.domain import Prize, draw
+from services.redeem.catalog import Prize
+from services.redeem.pricing import draw
 
 SECRET = "north-" + "s" * 58
 

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from services.earn import decider
-from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted, TierChanged
+from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted
 from services.earn.earnings import Earnings, ShopHours
 from services.earn.events import Event, PointsClawedBack, PointsEarned
 from services.earn.program import Program
 from services.earn.rules import Line
 from services.earn.validation import ContractViolation
+from services.records import TierChanged
 
 SHOP = "shop-1"
 CUSTOMER = "ada"
@@ -73,7 +74,7 @@ def profile(
 
 
 def tier(to_tier: str, at: datetime = MONDAY) -> TierChanged:
-    return TierChanged(to_tier, at)
+    return TierChanged(SHOP, CUSTOMER, at, "member", to_tier, "upgrade", 0)
 
 
 def decide(

@@ -13,7 +13,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted, TierChanged
+from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted
 from services.earn.earnings import Earnings, ShopHours, evolve, evolve_shop, local_day
 from services.earn.events import Event, PointsEarned
 from services.earn.messages import dump_earnings, dump_order, load_earnings, load_order
@@ -21,7 +21,8 @@ from services.earn.program import Program, parse
 from services.earn.rules import Line
 from services.earn.tasks import once_key
 from services.earn.validation import ContractViolation
-from tests.unit.earn.support import CUSTOMER, SHOP, decide, fold
+from services.records import TierChanged
+from tests.unit.earn.support import CUSTOMER, SHOP, decide, fold, tier
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -107,7 +108,7 @@ def histories(draw: st.DrawFn) -> list[Command]:
             tags = frozenset(draw(st.lists(st.sampled_from(["vip", "staff"]), max_size=2)))
             command = CustomerUpdated(f"profile-{i}", at, tags, draw(st.none() | st.integers(1, 12)), None)
         elif kind == "tier":
-            command = TierChanged(draw(st.sampled_from(TIERS)), at)
+            command = tier(draw(st.sampled_from(TIERS)), at)
         else:
             with_ids = [c for c in commands if not isinstance(c, TierChanged)]
             if not with_ids:
@@ -358,7 +359,7 @@ def test_given_any_order_then_its_points_are_the_floor_of_the_exact_product(
     program = parse({"category_multipliers": categories, "sku_multipliers": skus, "points_per_unit": points_per_unit})
     paid = OrderPaid("paid-1", SHOP, CUSTOMER, at, "o-1", currency, total, tuple(bought))
 
-    credit = fold([TierChanged(to_tier, at), paid], program).earned[0]
+    credit = fold([tier(to_tier, at), paid], program).earned[0]
 
     def multiplier(line: Line) -> Fraction:
         return Fraction(skus.get(line.sku, categories.get(line.category, "1")))

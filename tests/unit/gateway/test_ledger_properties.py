@@ -1,7 +1,7 @@
-"""Properties of the ledger fold over ledgers the redeem service's own domain writes.
+"""Properties of the ledger fold over ledgers the redeem service's own decider writes.
 
 Random histories of two customers (credits, clawback claims, redemptions, cancellations,
-adjustments, transfers, expiry ticks) are decided by `services.redeem.domain`; earn's entries and
+adjustments, transfers, expiry ticks) are decided by `services.redeem.decider`; earn's entries and
 the redeem service's go through the Avro wire into the read model's fold, in the order the log
 would hold them.
 """
@@ -19,16 +19,38 @@ from hypothesis import strategies as st
 from services.common.codec import Codec
 from services.gateway import messages
 from services.gateway.readmodel import Balance, LedgerRecord, Share, project
-from services.redeem import domain
+from services.redeem import decider
 from services.redeem import messages as redeem_wire
+from services.redeem.account import Account
+from services.redeem.catalog import reward_from
+from services.redeem.decider import Shop
+from services.redeem.events import (
+    AdjustmentRequested,
+    ClawbackCollected,
+    ExpiryTick,
+    OwedRepaid,
+    PointsAdjusted,
+    PointsClawedBack,
+    PointsEarned,
+    PointsExpired,
+    PointsRedeemed,
+    PointsRestored,
+    PointsTransferred,
+    RedemptionApproved,
+    RedemptionCancelled,
+    RedemptionRequested,
+    TransferReceived,
+    TransferRequested,
+)
 from tests.unit.gateway.ledger_records import fold
+from tests.unit.redeem.support import Catalog, CountedStock
 
 T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
 SHOP, CUSTOMERS = "shop", ("ada", "bo")
-THE_SHOP = domain.Shop(secret="s", lot_lifetime=timedelta(days=40))
-MUG = domain.reward_from({"name": "Mug", "kind": "physical", "points_price": 70}, SHOP, "mug")
-LEDGER_EVENTS = (domain.ClawbackCollected, domain.PointsRedeemed, domain.PointsRestored, domain.PointsExpired,
-                 domain.PointsAdjusted, domain.PointsTransferred, domain.OwedRepaid)  # fmt: skip
+THE_SHOP = Shop(secret="s", lot_lifetime=timedelta(days=40))
+MUG = reward_from({"name": "Mug", "kind": "physical", "points_price": 70}, SHOP, "mug")
+LEDGER_EVENTS = (ClawbackCollected, PointsRedeemed, PointsRestored, PointsExpired,
+                 PointsAdjusted, PointsTransferred, OwedRepaid)  # fmt: skip
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 codec = Codec()
 Step = tuple[str, str, int, int, bool]
@@ -40,28 +62,23 @@ class Log:
     """The ledger as the projector would read it, and each customer's account as the redeem service holds it."""
 
     records: list[LedgerRecord] = field(default_factory=list)
-    accounts: dict[str, domain.Account] = field(default_factory=dict)
+    accounts: dict[str, Account] = field(default_factory=dict)
     approved: list[tuple[str, str]] = field(default_factory=list)
 
     def append(self, name: str, record: dict[str, Any]) -> None:
         self.records.append(messages.ledger_record(codec.decode(codec.encode(name, record)), 0, len(self.records)))
 
     def decide(self, customer: str, command: Any) -> None:
-        account = self.accounts.get(customer, domain.Account(SHOP, customer))
-        if isinstance(command, domain.RedemptionRequested):
-            decision = domain.decide_redemption(command, account, MUG, "member", command.occurred_at)
-            events = (domain.approve(decision, account, MUG, command, command.occurred_at, "s")
-                      if isinstance(decision, domain.Approvable) else [])  # fmt: skip
-            account, events = domain.settle(account, events, (), command.occurred_at)
-        else:
-            account, events = domain.handle(command, account, THE_SHOP)
-        self.accounts[customer] = account
+        """The redeem decider on the customer's account, with a mug in unlimited stock."""
+        state = decider.State(self.accounts.get(customer, Account(SHOP, customer)))
+        after, events = decider.handle(command, state, decider.Context(THE_SHOP, CountedStock(), Catalog({"mug": MUG})))
+        self.accounts[customer] = after.account
         for event in events:
             if isinstance(event, LEDGER_EVENTS):
                 self.append(type(event).__name__, redeem_wire.record(event))
-            if isinstance(event, domain.RedemptionApproved):
+            if isinstance(event, RedemptionApproved):
                 self.approved.append((customer, event.redemption_id))
-            if isinstance(event, domain.TransferReceived):
+            if isinstance(event, TransferReceived):
                 self.decide(event.customer_id, event)
 
 
@@ -76,29 +93,29 @@ def history(steps: list[Step]) -> Log:
             credit = {"entry_id": lot, "points": points, "source_type": "OrderPaid", "reason": "order", "lot_id": lot,
                       "available_at": available_at, "expires_at": expires_at}  # fmt: skip
             log.append("PointsEarned", common | credit)
-            log.decide(who, domain.PointsEarned(lot, SHOP, who, at, points, f"event-{n}", lot, available_at,
+            log.decide(who, PointsEarned(lot, SHOP, who, at, points, f"event-{n}", lot, available_at,
                                                 expires_at))  # fmt: skip
         elif what == "claim":
             own = next((r.lot_id for r in reversed(log.records) if r.kind == "earned" and r.customer_id == who), None)
             claim = {"entry_id": f"claim-{n}", "points": points, "order_id": "o", "refund_id": f"r-{n}",
                      "reason": "refund", "lot_id": own, "refunded_minor": 1, "may_go_negative": flag}  # fmt: skip
             log.append("PointsClawedBack", common | claim)
-            log.decide(who, domain.PointsClawedBack(f"claim-{n}", SHOP, who, at, points, f"event-{n}", "o", own, flag))
+            log.decide(who, PointsClawedBack(f"claim-{n}", SHOP, who, at, points, f"event-{n}", "o", own, flag))
         elif what == "redeem":
-            log.decide(who, domain.RedemptionRequested(f"event-{n}", SHOP, who, at, f"red-{n}", "mug", 1 + points % 2))
+            log.decide(who, RedemptionRequested(f"event-{n}", SHOP, who, at, f"red-{n}", "mug", 1 + points % 2))
         elif what == "cancel" and log.approved:
             customer, redemption = log.approved[points % len(log.approved)]
-            log.decide(customer, domain.RedemptionCancelled(f"event-{n}", SHOP, customer, at, redemption, "r", "staff"))
+            log.decide(customer, RedemptionCancelled(f"event-{n}", SHOP, customer, at, redemption, "r", "staff"))
         elif what == "adjust":
             signed = points - 150
-            log.decide(who, domain.AdjustmentRequested(f"event-{n}", SHOP, who, at, f"a-{n}", signed or 1, "r", "k",
+            log.decide(who, AdjustmentRequested(f"event-{n}", SHOP, who, at, f"a-{n}", signed or 1, "r", "k",
                                                        flag))  # fmt: skip
         elif what == "transfer":
             to = CUSTOMERS[1 - CUSTOMERS.index(who)]
-            log.decide(who, domain.TransferRequested(f"event-{n}", SHOP, who, at, f"t-{n}", to, points))
+            log.decide(who, TransferRequested(f"event-{n}", SHOP, who, at, f"t-{n}", to, points))
         elif what == "tick":
             for customer in sorted(log.accounts):
-                log.decide(customer, domain.ExpiryTick(0, at))
+                log.decide(customer, ExpiryTick(0, at))
     return log
 
 

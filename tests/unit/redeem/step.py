@@ -17,7 +17,8 @@ from services.common.programs import ProgramBook
 from services.common.statestore import StateStore, StateView
 from services.common.timestamps import millis
 from services.redeem import stock
-from services.redeem.domain import Account, ExpiryTick
+from services.redeem.account import Account
+from services.redeem.events import ExpiryTick
 from services.redeem.processor import Redeem, Stock
 from services.redeem.rewards import RewardBook
 from services.redeem.state import load_account

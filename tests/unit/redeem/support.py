@@ -1,9 +1,7 @@
 """Builders and a small world for the redeem domain's tests: customers' accounts, a catalog, stock.
 
-`World.send` does what the redeem service does with one input: a redemption request is decided,
-stock reserved (in a dict, as PostgreSQL would) and approved or rejected; every other command is
-handled; the events are folded with threshold triggers, and a `TransferReceived` is delivered to
-the recipient right after.
+`World.send` hands one input to the redeem decider as the redeem service does, with the reward stock
+in dicts (as PostgreSQL would keep it), and delivers a `TransferReceived` to the recipient right after.
 """
 
 from __future__ import annotations
@@ -14,32 +12,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.redeem.domain import (
-    Account,
+from services.records import TierChanged
+from services.redeem import decider
+from services.redeem.account import Account
+from services.redeem.catalog import Reward, reward_from
+from services.redeem.decider import Shop
+from services.redeem.events import (
     AdjustmentRequested,
-    Approvable,
     Command,
-    Duplicate,
     Event,
     ExpiryTick,
     FreezeChanged,
     PointsClawedBack,
     PointsEarned,
     RedemptionCancelled,
-    RedemptionRejected,
     RedemptionRequested,
-    RedemptionReversed,
-    Reward,
-    Shop,
     TransferReceived,
     TransferRequested,
-    approve,
-    decide_redemption,
-    handle,
-    reject,
-    reward_from,
-    settle,
 )
+from services.redeem.reservations import Reservation
 
 SHOP = "shop-1"
 ADA, BOB = "ada", "bob"
@@ -143,14 +134,50 @@ Input = Command | RedemptionRequested
 
 
 @dataclass
+class CountedStock:
+    """The decider's stock port as PostgreSQL answers it, in dicts: units reserved and codes handed out per reward,
+    and each granted redemption's units until they are given back."""
+
+    reserved: dict[str, int] = field(default_factory=dict)
+    codes_issued: dict[str, int] = field(default_factory=dict)
+    held: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def reserve(self, shop_id: str, customer_id: str, reward: Reward, redemption_id: str, quantity: int) -> Reservation:
+        reserved = self.reserved.get(reward.reward_id, 0)
+        if reward.stock is not None and reserved + quantity > reward.stock:
+            return Reservation(False)
+        self.reserved[reward.reward_id] = reserved + quantity
+        index = self.codes_issued.get(reward.reward_id, 0)
+        self.codes_issued[reward.reward_id] = index + 1
+        self.held[redemption_id] = (reward.reward_id, quantity)
+        return Reservation(True, index)
+
+    def unused(self, shop_id: str, customer_id: str, redemption_id: str) -> None:
+        self.release(shop_id, customer_id, redemption_id)
+
+    def release(self, shop_id: str, customer_id: str, redemption_id: str) -> bool:
+        if (held := self.held.pop(redemption_id, None)) is None:
+            return False
+        self.reserved[held[0]] -= held[1]
+        return True
+
+
+@dataclass(frozen=True)
+class Catalog:
+    rewards: Mapping[str, Reward]
+
+    def get(self, shop_id: str, reward_id: str) -> Reward | None:
+        return self.rewards.get(reward_id)
+
+
+@dataclass
 class World:
     shop: Shop = field(default_factory=lambda: Shop(secret=SECRET))
     rewards: Mapping[str, Reward] = field(default_factory=lambda: {"mug": reward()})
     tiers: dict[str, str] = field(default_factory=dict)
     accounts: dict[str, Account] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
-    reserved: dict[str, int] = field(default_factory=dict)
-    codes_issued: dict[str, int] = field(default_factory=dict)
+    stock: CountedStock = field(default_factory=CountedStock)
     deliver_twice: bool = False
     """Deliver each `TransferReceived` twice, as a retried producer would."""
 
@@ -170,40 +197,15 @@ class World:
         return self._for(command.customer_id, command)
 
     def _for(self, customer: str, command: Input) -> list[Event]:
-        account = self.account(customer)
-        if isinstance(command, RedemptionRequested):
-            decided = self._redeem(command, account)
-            account, events = settle(account, decided, self.shop.thresholds, command.occurred_at, self.shop.retention)
-        else:
-            account, events = handle(command, account, self.shop)
-        self.accounts[customer] = account
+        """The redeem decider on the customer's state, as the processor calls it."""
+        state = decider.State(self.account(customer), self.tiers.get(customer, decider.BASE_TIER))
+        context = decider.Context(self.shop, self.stock, Catalog(self.rewards))
+        after, decided = decider.handle(command, state, context)
+        events = [e for e in decided if not isinstance(e, TierChanged)]
+        self.accounts[customer] = after.account
         self.events += events
-        for event in events:
-            if isinstance(event, RedemptionReversed):
-                reward_id = account.redemptions[event.redemption_id].reward_id
-                self.reserved[reward_id] -= account.redemptions[event.redemption_id].quantity
         delivered = [e for e in events if isinstance(e, TransferReceived)] * (2 if self.deliver_twice else 1)
         return events + [e for received in delivered for e in self._one(received)]
-
-    def _redeem(self, command: RedemptionRequested, account: Account) -> list[Event]:
-        found = self.rewards.get(command.reward_id)
-        tier = self.tiers.get(command.customer_id, "member")
-        decision = decide_redemption(command, account, found, tier, command.occurred_at)
-        if isinstance(decision, Duplicate):
-            return []
-        if not isinstance(decision, Approvable):
-            return reject(command, decision.reason)
-        assert found is not None
-        reserved = self.reserved.get(found.reward_id, 0)
-        if found.stock is not None and reserved + decision.quantity > found.stock:
-            return reject(command, "out_of_stock")
-        self.reserved[found.reward_id] = reserved + decision.quantity
-        index = self.codes_issued.get(found.reward_id, 0)
-        self.codes_issued[found.reward_id] = index + 1
-        events = approve(decision, account, found, command, command.occurred_at, self.shop.secret, index)
-        if of_type(events, RedemptionRejected):
-            self.reserved[found.reward_id] -= decision.quantity
-        return events
 
 
 def of_type(events: Iterable[Event], kind: type[Any]) -> list[Any]:

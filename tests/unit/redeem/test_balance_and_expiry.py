@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.redeem.domain import (
-    Account,
-    ContractViolation,
-    Expiring,
-    PointsExpired,
-    balance,
-    decide_expiry,
-    entry_id,
-    next_expiry,
-)
+from services.redeem.account import Account, Expiring, balance, next_expiry
+from services.redeem.credits import decide_expiry
+from services.redeem.events import ContractViolation, PointsExpired, entry_id
 from tests.unit.redeem.support import ADA, DAY, SHOP, T0, YEAR, World, earned, request, tick
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from services.redeem.domain import (
+from services.redeem.events import (
     AccountCommandRejected,
-    LotShare,
     PointsRestored,
     RedemptionApproved,
     RedemptionReversed,
     entry_id,
 )
+from services.redeem.lots import LotShare
 from tests.unit.redeem.support import ADA, DAY, SHOP, T0, World, cancel, earned, of_type, request, reward, tick
 
 

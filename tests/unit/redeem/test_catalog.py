@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.redeem.domain import Discount, InvalidReward, Prize, reward_from
+from services.redeem.catalog import Discount, InvalidReward, Prize, reward_from
 from tests.unit.redeem.support import SHOP
 
 

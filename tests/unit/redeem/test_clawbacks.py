@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.redeem.domain import ClawbackCollected, ContractViolation, LotShare, OwedRepaid, entry_id
+from services.redeem.events import ClawbackCollected, ContractViolation, OwedRepaid, entry_id
+from services.redeem.lots import LotShare
 from tests.unit.redeem.support import ADA, DAY, SHOP, T0, World, clawback, earned, of_type, request
 
 

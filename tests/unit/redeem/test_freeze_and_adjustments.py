@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.redeem.domain import (
+from services.redeem.decider import Shop
+from services.redeem.events import (
     AccountCommandRejected,
     AccountStatusChanged,
-    LotShare,
     PointsAdjusted,
     RedemptionApproved,
-    Shop,
     entry_id,
 )
+from services.redeem.lots import LotShare
 from tests.unit.redeem.support import (
     ADA,
     DAY,

@@ -9,8 +9,8 @@ import json
 from collections import Counter
 from fractions import Fraction
 
-from services.redeem.domain import Prize, coupon_code, draw, shipping_id
-from services.redeem.pricing import points_share, price
+from services.redeem.catalog import Prize
+from services.redeem.pricing import coupon_code, draw, points_share, price, shipping_id
 from services.shop_keys import hkdf_sha256
 from tests.unit.redeem.support import ADA, BOB, DAY, SECRET, SHOP, T0, reward
 

@@ -10,8 +10,9 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.redeem.domain import (
-    Account,
+from services.redeem.account import Account
+from services.redeem.decider import Shop
+from services.redeem.events import (
     AdjustmentRequested,
     ClawbackCollected,
     Event,
@@ -24,11 +25,10 @@ from services.redeem.domain import (
     PointsRestored,
     PointsTransferred,
     RedemptionReversed,
-    Retention,
-    Shop,
-    TransferLimits,
     TransferReceived,
 )
+from services.redeem.operations import TransferLimits
+from services.redeem.retention import Retention
 from tests.unit.redeem.support import (
     ADA,
     BOB,

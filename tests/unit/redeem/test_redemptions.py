@@ -6,24 +6,11 @@ from typing import Any
 
 import pytest
 
-from services.redeem.domain import (
-    Account,
-    Approvable,
-    ContractViolation,
-    Duplicate,
-    LotShare,
-    PointsRedeemed,
-    RedemptionApproved,
-    RedemptionRejected,
-    Rejected,
-    approve,
-    coupon_code,
-    decide_redemption,
-    draw,
-    entry_id,
-    evolve,
-    shipping_id,
-)
+from services.redeem.account import Account, evolve
+from services.redeem.events import ContractViolation, PointsRedeemed, RedemptionApproved, RedemptionRejected, entry_id
+from services.redeem.lots import LotShare
+from services.redeem.pricing import coupon_code, draw, shipping_id
+from services.redeem.redemption import Approvable, Duplicate, Rejected, approve, decide_redemption
 from tests.unit.redeem.support import (
     ADA,
     DAY,

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from services.redeem.domain import (
-    Account,
-    Approvable,
-    RedemptionApproved,
-    RedemptionRejected,
-    Reservation,
-    decide_reserved,
-    uses_reservation,
-    verdict,
-)
+from services.redeem.account import Account
+from services.redeem.events import RedemptionApproved, RedemptionRejected
+from services.redeem.redemption import Approvable
+from services.redeem.reservations import Reservation, decide_reserved, uses_reservation, verdict
 from tests.unit.redeem.step import Partition, records
 from tests.unit.redeem.support import ADA, BOB, SECRET, SHOP, T0, World, earned, of_type, request, reward, tick
 

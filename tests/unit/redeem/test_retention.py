@@ -13,19 +13,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services import limits
-from services.redeem.domain import (
+from services.redeem.account import Totals
+from services.redeem.decider import Shop
+from services.redeem.events import (
     AccountCommandRejected,
     ContractViolation,
     PointsAdjusted,
     PointsRedeemed,
     RedemptionRejected,
     RedemptionReversed,
-    Retention,
-    Shop,
-    Totals,
     TransferReceived,
 )
 from services.redeem.lots import LotShare
+from services.redeem.retention import Retention
 from services.redeem.state import dump_account, load_account
 from tests.unit.redeem.support import (
     ADA,

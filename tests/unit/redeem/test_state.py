@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from services.redeem.domain import Account, Shop
+from services.redeem.account import Account
+from services.redeem.decider import Shop
 from services.redeem.state import dump_account, load_account
 from tests.unit.redeem.support import (
     ADA,

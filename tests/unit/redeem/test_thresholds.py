@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from services.redeem.domain import BalanceThresholdCrossed, Shop
+from services.redeem.decider import Shop
+from services.redeem.events import BalanceThresholdCrossed
 from tests.unit.redeem.support import (
     ADA,
     DAY,

@@ -6,16 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.redeem.domain import (
+from services.redeem.decider import Shop
+from services.redeem.events import (
     AccountCommandRejected,
     ContractViolation,
-    LotShare,
     PointsTransferred,
-    Shop,
-    TransferLimits,
     TransferReceived,
     entry_id,
 )
+from services.redeem.lots import LotShare
+from services.redeem.operations import TransferLimits
 from tests.unit.redeem.support import (
     ADA,
     BOB,
