@@ -1,7 +1,7 @@
 """The gateway projector in isolation: a backlog of ledger records -> the read models in a fresh schema.
 
 The backlog is what earn makes of the benchmark's orders (PointsEarned, folded through the earn
-domain in memory, as `tiers.ledger_of` does), with a PointsRedeemed after every few credits that
+decider in memory, as `tiers.ledger_of` does), with a PointsRedeemed after every few credits that
 takes points from the customer's lots nearest expiry first, as the redeem service names them. The
 projector runs in this process (the same `Projector` `python -m services.gateway.projector` runs)
 from its start to its stored positions at the end of every partition. Rows are what it leaves in

@@ -38,7 +38,7 @@ from services.earn.processor import Earn, Programs
 from services.gateway.migrations import migrate
 from tests.conftest import LOGS, free_port, wait_ready
 from tests.integration.gateway import hostile_parameters
-from tests.unit.tier.test_tier_step import EmptyChangelog
+from tests.unit.memory import EmptyChangelog
 
 Operation = schemathesis.APIOperation[Any, Any, Any, Any]
 UNPARSEABLE = "Invalid HTTP request received."

@@ -3,26 +3,34 @@ profile and tier changes, under a few programs."""
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from math import floor
+from typing import Any
 
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.common.codec import Decoded
+from services.common.processor import Rejected
+from services.common.programs import ProgramBook
+from services.common.topics import customer_key
+from services.earn.caps import hourly_budget
 from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted
 from services.earn.earnings import Earnings, ShopHours, evolve, evolve_shop, local_day
-from services.earn.events import Event, PointsEarned
-from services.earn.messages import dump_earnings, dump_order, load_earnings, load_order
+from services.earn.events import PointsEarned
+from services.earn.messages import dump_earnings, dump_order, load_earnings, load_order, order_key, outputs
+from services.earn.processor import Earn, Programs
 from services.earn.program import Program, parse
 from services.earn.rules import Line
-from services.earn.tasks import once_key
 from services.earn.validation import ContractViolation
 from services.records import TierChanged
 from tests.unit.earn.support import CUSTOMER, SHOP, decide, fold, tier
+from tests.unit.memory import memory_store, send, stored
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -212,53 +220,51 @@ def test_given_any_input_delivered_again_then_nothing_changes(data: st.DataObjec
     assert twice.state == once.state
 
 
-# (e): the record survives storage, step by step, as the processor keeps it
+# (e): the processor's own step, keeping the state as bytes, decides as the fold does
+
+
+class OneProgram(Programs):
+    def __init__(self, program: Program) -> None:
+        super().__init__(ProgramBook())
+        self.program = program
+
+    def at(self, shop_id: str, when: Any) -> Program:
+        return self.program
+
+
+def wire(command: Command) -> Decoded:
+    """The command as the step receives it: its Avro record, decoded."""
+    record: dict[str, Any] = {"shop_id": SHOP, "customer_id": CUSTOMER} | vars(command)
+    if isinstance(command, OrderPaid):
+        record["lines"] = [vars(line) for line in command.lines]
+    if isinstance(command, CustomerUpdated):
+        record["tags"] = sorted(command.tags)
+    return Decoded(type(command).__name__, record)
 
 
 @FAST
 @given(histories(), programs)
-def test_given_the_record_stored_as_bytes_after_every_input_then_the_same_entries_result(
+def test_given_any_history_through_the_processor_s_step_then_the_same_entries_and_state_result(
     history: list[Command], program: Program
 ) -> None:
-    """As the processor does: the customer's record and each order's as bytes, and per event only whether
-    that event was seen, the order it is about and whether the `(task, ref)` it would use up was paid."""
-    record: bytes | None = None
-    orders: dict[str, bytes] = {}
-    seen: frozenset[str] = frozenset()
-    paid: frozenset[str] = frozenset()
-    events: list[Event] = []
-    expected = fold(history, program, strict=False)
+    """Earn's step on an in-memory store: per event it loads only whether that event was seen, the order it is
+    about and whether the `(task, ref)` it would use up was paid, and stores them as records of their own."""
+    store, earn, key = memory_store(), Earn(OneProgram(program), 1), customer_key(SHOP, CUSTOMER)
+    expected = fold(history, program, budget=hourly_budget(program, 1), strict=False)
+    written = []
     for command in history:
-        event_id = getattr(command, "event_id", None)
-        order_id = getattr(command, "order_id", None)
-        once = once_key(command, program) if isinstance(command, TaskCompleted) else None
-        state = load_earnings(
-            record,
-            frozenset({event_id}) & seen if event_id else frozenset(),
-            None if order_id is None else (order_id, orders.get(order_id)),
-            frozenset({once}) & paid if once else frozenset(),
-        )
-        try:
-            decided = decide(command, state, program)
-        except ContractViolation:
-            continue
-        for event in decided:
-            state = evolve(state, event, program)
-        seen |= state.seen_event_ids
-        paid |= state.task_refs
-        for touched in {*state.earned_orders, *state.awaiting_order}:
-            orders[touched] = dump_order(touched, state)
-        record = dump_earnings(state)
-        events += decided
+        with contextlib.suppress(Rejected):
+            written += send(earn.step, store, key, wire(command))
 
-    assert events == expected.events
-    final = expected.state
+    assert [(o.name, o.record) for o in written] == [(o.name, o.record) for o in outputs(expected.events)]
+    final, state = expected.state, stored(store)
+    seen = frozenset(k.rpartition(b"\x00")[2].decode() for k in state if k.startswith(key + b"\x00seen\x00"))
+    paid = frozenset(k.rpartition(b"\x00")[2].decode() for k in state if k.startswith(key + b"\x00task\x00"))
     assert paid == final.task_refs
-    assert "once" not in orjson.loads(record or b"{}"), "each (task, ref) is a record of its own"
-    assert load_earnings(record, seen, task_refs=paid) == replace(final, earned_orders={}, awaiting_order={})
+    assert "once" not in orjson.loads(state.get(key, b"{}")), "each (task, ref) is a record of its own"
+    assert load_earnings(state.get(key), seen, task_refs=paid) == replace(final, earned_orders={}, awaiting_order={})
     for order_id in ORDER_IDS:
-        stored = None if order_id not in orders else (order_id, orders[order_id])
-        earned, awaiting = load_order(stored)
+        earned, awaiting = load_order((order_id, state.get(order_key(key, order_id))))
         assert earned == {o: e for o, e in final.earned_orders.items() if o == order_id}
         assert awaiting == {o: a for o, a in final.awaiting_order.items() if o == order_id}
 

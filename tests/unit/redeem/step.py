@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from confluent_kafka import Consumer
-
 from services.common import topics
 from services.common.codec import Decoded
 from services.common.processor import Output
@@ -22,16 +20,8 @@ from services.redeem.events import ExpiryTick
 from services.redeem.processor import Redeem, Stock
 from services.redeem.rewards import RewardBook
 from services.redeem.state import load_account
+from tests.unit.memory import memory_store
 from tests.unit.redeem.support import SECRET, SHOP
-
-
-class EmptyChangelog:
-    def get_watermark_offsets(self, *args: Any, **kwargs: Any) -> tuple[int, int]:
-        return (0, 0)
-
-    def assign(self, partitions: Any) -> None: ...
-
-    def unassign(self) -> None: ...
 
 
 @dataclass
@@ -94,13 +84,11 @@ class Partition:
 
     rewards: RewardBook = field(default_factory=RewardBook)
     stock: DictStock = field(default_factory=DictStock)
-    store: StateStore = field(
-        default_factory=lambda: StateStore("redeem.customer-state", cast(Consumer, EmptyChangelog()))
-    )
+    store: StateStore = field(default_factory=lambda: memory_store("redeem.customer-state"))
     number: int = 0
 
     def __post_init__(self) -> None:
-        self.store.restore([self.number])
+        self.store.restore([self.number])  # the partition's, when not 0
         self.redeem = Redeem(ProgramBook(), self.rewards, cast(Stock, self.stock), secrets={SHOP: SECRET})
 
     def offer(self, reward_id: str, version: int = 1, **document: Any) -> None:

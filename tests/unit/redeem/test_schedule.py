@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from services.common.schedule import CHUNK
 from services.common.statestore import StateStore, StateView
 from services.redeem import schedule
-from tests.unit.redeem.step import EmptyChangelog, Partition, records
+from tests.unit.memory import EmptyChangelog
+from tests.unit.redeem.step import Partition, records
 from tests.unit.redeem.support import DAY, T0, earned, tick
 
 LONGEST_ID = 64

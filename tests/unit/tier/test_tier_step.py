@@ -3,36 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from confluent_kafka import Consumer
 
 from services.common import topics
 from services.common.codec import Decoded
 from services.common.processor import Output, Rejected
 from services.common.programs import ProgramBook, ProgramVersion
-from services.common.statestore import StateStore, StateView
+from services.common.statestore import StateStore
 from services.tier import domain
 from services.tier.processor import Tiering
+from tests.unit.memory import memory_store, send
 from tests.unit.tier.fold import DAY, T0
 
 YEAR = 365 * DAY
 
 
-class EmptyChangelog:
-    def get_watermark_offsets(self, *args: Any, **kwargs: Any) -> tuple[int, int]:
-        return (0, 0)
-
-    def assign(self, partitions: Any) -> None: ...
-
-    def unassign(self) -> None: ...
-
-
 def fresh_store() -> StateStore:
-    store = StateStore("tier.customer-state", cast(Consumer, EmptyChangelog()))
-    store.restore([0])
-    return store
+    return memory_store("tier.customer-state")
 
 
 def credit(customer: str, points: int, at: datetime, shop: str = "shop", **extra: Any) -> tuple[bytes, Decoded]:
@@ -43,9 +32,7 @@ def credit(customer: str, points: int, at: datetime, shop: str = "shop", **extra
 
 def apply(step: Tiering, store: StateStore, entry: tuple[bytes, Decoded]) -> list[dict[str, Any]]:
     """One step as the runtime runs it: its writes reach the store only if it succeeds."""
-    view = StateView(store, 0, {})
-    outputs: list[Output] = step(*entry, view)
-    store.put_all({(0, key): value for key, value in view.staged.items()})
+    outputs: list[Output] = send(step, store, *entry)
     assert {o.topic for o in outputs} <= {topics.TIERS}
     return [o.record for o in outputs]
 
