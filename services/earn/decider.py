@@ -18,12 +18,12 @@ from services.earn.caps import hourly_budget
 from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted
 from services.earn.earnings import NO_HOURS, Earnings, ShopHours, evolve_shop
 from services.earn.earnings import evolve as evolve_earnings
-from services.earn.events import Event, PointsEarned
+from services.earn.events import Event
 from services.earn.orders import decide_order
 from services.earn.program import Program
 from services.earn.refunds import decide_refund
 from services.earn.tasks import decide_task, once_key
-from services.records import TierChanged
+from services.records import PointsEarned, TierChanged
 
 
 @dataclass(frozen=True)

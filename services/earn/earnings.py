@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 
 from services import limits
 from services.earn.commands import CustomerUpdated
-from services.earn.events import Event, PointsClawedBack, PointsEarned, RefundAwaitingOrder, TaskCounted
+from services.earn.events import Event, RefundAwaitingOrder, TaskCounted
 from services.earn.program import Program
 from services.earn.rules import Profile
-from services.records import TierChanged
+from services.records import PointsClawedBack, PointsEarned, TierChanged
 
 KEEP_PERIODS = 8
 """Days (caps, per-day task limits) and years (per-year task limits) remembered per customer."""

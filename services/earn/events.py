@@ -1,59 +1,14 @@
-"""What earn decides: ledger credits and clawbacks, and the facts it keeps for later decisions. Pure."""
+"""What earn decides: ledger credits and clawbacks (the records of `services.records`), and the facts it keeps
+for later decisions. Pure."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from fractions import Fraction
 
 from services.earn.commands import CustomerUpdated
-from services.records import TierChanged
-
-
-@dataclass(frozen=True)
-class PointsEarned:
-    entry_id: str
-    shop_id: str
-    customer_id: str
-    occurred_at: datetime
-    points: int
-    source_event_id: str
-    source_type: str
-    order_id: str | None
-    reason: str
-    lot_id: str
-    available_at: datetime
-    expires_at: datetime
-    rule_version: int
-    tier: str = "member"
-    multipliers: tuple[tuple[str, Fraction], ...] = ()
-    weighted_minor: int | None = None
-    base_points: int = 0
-    bonuses: tuple[tuple[str, int], ...] = ()
-    capped_points: int = 0
-    order_total_minor: int | None = None
-    qualifying: bool = True
-    held: str | None = None
-
-
-@dataclass(frozen=True)
-class PointsClawedBack:
-    entry_id: str
-    shop_id: str
-    customer_id: str
-    occurred_at: datetime
-    points: int
-    source_event_id: str
-    order_id: str
-    refund_id: str
-    reason: str
-    lot_id: str | None
-    earned_entry_id: str | None
-    refunded_minor: int
-    rule_version: int
-    qualifying: bool
-    may_go_negative: bool
+from services.records import PointsClawedBack, PointsEarned, TierChanged
 
 
 @dataclass(frozen=True)

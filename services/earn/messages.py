@@ -12,9 +12,9 @@ from services.common.processor import Output
 from services.common.timestamps import millis, moment
 from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted
 from services.earn.earnings import EarnedOrder, Earnings, ShopHours
-from services.earn.events import Event, PointsClawedBack, PointsEarned, RefundAwaitingOrder
+from services.earn.events import Event, RefundAwaitingOrder
 from services.earn.rules import Line
-from services.records import TierChanged, from_record
+from services.records import PointsClawedBack, PointsEarned, TierChanged, from_record, points_earned_record, to_record
 
 
 def order_paid(record: dict[str, Any]) -> OrderPaid:
@@ -94,17 +94,11 @@ def outputs(events: list[Event]) -> list[Output]:
 
 
 def points_earned(event: PointsEarned) -> dict[str, Any]:
-    # Shallow on purpose: dataclasses.asdict deep-copies every datetime, a third of the hot path.
-    record = dict(vars(event))
-    record["multipliers"] = [
-        {"name": name, "numerator": f.numerator, "denominator": f.denominator} for name, f in event.multipliers
-    ]
-    record["bonuses"] = [{"name": name, "points": points} for name, points in event.bonuses]
-    return record
+    return points_earned_record(event)
 
 
 def points_clawed_back(event: PointsClawedBack) -> dict[str, Any]:
-    return dict(vars(event))
+    return to_record(event)
 
 
 def _ms(when: datetime | None) -> int | None:

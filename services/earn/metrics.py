@@ -7,7 +7,8 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge
 
-from services.earn.events import Event, PointsClawedBack, PointsEarned
+from services.earn.events import Event
+from services.records import PointsClawedBack, PointsEarned
 
 POINTS = Counter("pointstream_earn_points_total", "Points credited and clawed back", ["shop", "movement"])
 HELD = Counter("pointstream_earn_held_points_total", "Points held pending by the circuit breaker", ["shop"])

@@ -8,9 +8,10 @@ from __future__ import annotations
 from services import limits
 from services.earn.commands import OrderPaid, OrderRefunded
 from services.earn.earnings import EarnedOrder, Earnings
-from services.earn.events import Event, PointsClawedBack, RefundAwaitingOrder, entry_id
+from services.earn.events import Event, RefundAwaitingOrder, entry_id
 from services.earn.program import Program
 from services.earn.validation import ContractViolation, validate_refund
+from services.records import PointsClawedBack
 
 
 def owed(points: int, total_minor: int, refunded_minor: int) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from services.earn.caps import credit, lot_dates, within_lifetime
 from services.earn.commands import TaskCompleted
 from services.earn.earnings import NO_HOURS, Earnings, ShopHours
-from services.earn.events import Event, PointsEarned, TaskCounted, entry_id
+from services.earn.events import Event, TaskCounted, entry_id
 from services.earn.program import Program
 from services.earn.validation import validate_task
+from services.records import PointsEarned
 
 
 def task_counted(task: TaskCompleted, program: Program) -> tuple[TaskCounted, int | None, str]:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from services.records import PointsEarned
 from services.redeem.events import (
     AccountCommandRejected,
     AccountStatusChanged,
@@ -29,7 +30,6 @@ from services.redeem.events import (
     Event,
     OwedRepaid,
     PointsAdjusted,
-    PointsEarned,
     PointsExpired,
     PointsRedeemed,
     PointsRestored,

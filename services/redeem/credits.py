@@ -11,17 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from services.records import PointsClawedBack, PointsEarned
 from services.redeem.account import Account
-from services.redeem.events import (
-    ClawbackCollected,
-    ContractViolation,
-    Event,
-    OwedRepaid,
-    PointsClawedBack,
-    PointsEarned,
-    PointsExpired,
-    entry_id,
-)
+from services.redeem.events import ClawbackCollected, ContractViolation, Event, OwedRepaid, PointsExpired, entry_id
 from services.redeem.lots import LotShare, collect
 
 

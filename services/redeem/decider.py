@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from services.records import TierChanged
+from services.records import PointsClawedBack, PointsEarned, TierChanged
 from services.redeem.account import Account
 from services.redeem.account import evolve as evolve_account
 from services.redeem.catalog import Reward
@@ -33,8 +33,6 @@ from services.redeem.events import (
     Event,
     ExpiryTick,
     FreezeChanged,
-    PointsClawedBack,
-    PointsEarned,
     RedemptionCancelled,
     RedemptionRequested,
     RedemptionReversed,

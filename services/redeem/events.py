@@ -1,9 +1,9 @@
 """What the redeem service reads and writes, as the domain sees it (README). Pure.
 
 Commands come from `loyalty.redemption-requests`; `PointsEarned` and `PointsClawedBack` are facts
-from `loyalty.ledger`, written by earn. Fields match the Avro schemas of the same name, with two
-domain-only additions: `source_event_id` on outcomes (so the fold knows the command was handled)
-and `RedemptionReversed.not_restored`.
+from `loyalty.ledger`, earn's records, described once in `services.records`. Fields match the Avro
+schemas of the same name, with two domain-only additions: `source_event_id` on outcomes (so the fold
+knows the command was handled) and `RedemptionReversed.not_restored`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.records import PointsClawedBack, PointsEarned
 from services.redeem.lots import LotShare
 
 
@@ -104,38 +105,6 @@ class TransferReceived:
 class ExpiryTick:
     partition: int
     now: datetime
-
-
-# Facts from the ledger
-
-
-@dataclass(frozen=True)
-class PointsEarned:
-    entry_id: str
-    shop_id: str
-    customer_id: str
-    occurred_at: datetime
-    points: int
-    source_event_id: str
-    lot_id: str
-    available_at: datetime
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class PointsClawedBack:
-    """A claim: points an order loses; the redeem service decides which lots pay it."""
-
-    entry_id: str
-    shop_id: str
-    customer_id: str
-    occurred_at: datetime
-    points: int
-    source_event_id: str
-    order_id: str
-    lot_id: str | None
-    may_go_negative: bool = False
-    reason: str = ""
 
 
 # Ledger entries written

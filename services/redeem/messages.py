@@ -11,10 +11,10 @@ import dataclasses
 from functools import cache
 from typing import Any
 
+from services import records
 from services.common import topics
 from services.common.codec import Codec
 from services.common.topics import Topic
-from services.records import TierChanged
 from services.redeem import events
 from services.redeem.lots import LotShare
 
@@ -26,9 +26,9 @@ COMMANDS: dict[str, type[Any]] = {
     "TransferRequested": events.TransferRequested,
     "TransferReceived": events.TransferReceived,
     "ExpiryTick": events.ExpiryTick,
-    "PointsEarned": events.PointsEarned,
-    "PointsClawedBack": events.PointsClawedBack,
-    "TierChanged": TierChanged,
+    "PointsEarned": records.PointsEarned,
+    "PointsClawedBack": records.PointsClawedBack,
+    "TierChanged": records.TierChanged,
 }
 """What the redeem service reads, by record name."""
 
@@ -68,6 +68,8 @@ def command(name: str, record: dict[str, Any]) -> Any:
     """The command of a record; None for the ledger records this service wrote itself."""
     if name in OWN_ENTRIES:
         return None
+    if name == "PointsEarned":
+        return records.points_earned(record)
     cls = COMMANDS[name]
     fields = {f.name for f in dataclasses.fields(cls)}
     values = {k: v for k, v in record.items() if k in fields}

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from services.earn import decider
 from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted
 from services.earn.earnings import Earnings, ShopHours
-from services.earn.events import Event, PointsClawedBack, PointsEarned
+from services.earn.events import Event
 from services.earn.program import Program
 from services.earn.rules import Line
 from services.earn.validation import ContractViolation
-from services.records import TierChanged
+from services.records import PointsClawedBack, PointsEarned, TierChanged
 
 SHOP = "shop-1"
 CUSTOMER = "ada"

@@ -16,12 +16,12 @@ from services.common.codec import Codec
 from services.earn import messages
 from services.earn.caps import credit
 from services.earn.earnings import Earnings, ShopHours, evolve_shop
-from services.earn.events import PointsEarned
 from services.earn.orders import decide_order
 from services.earn.program import InvalidProgram, parse
 from services.earn.rules import Line
 from services.earn.tasks import decide_task
 from services.earn.validation import ContractViolation
+from services.records import PointsEarned
 from services.redeem.catalog import InvalidReward, reward_from
 from tests.unit.earn.support import MEMBER_DAY, order, task
 

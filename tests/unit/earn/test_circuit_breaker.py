@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from services.earn.caps import hourly_budget
 from services.earn.commands import OrderPaid
 from services.earn.earnings import ShopHours, evolve_shop
-from services.earn.events import PointsEarned
 from services.earn.program import CircuitBreaker, Program, parse
+from services.records import PointsEarned
 from tests.unit.earn.support import DEFAULT, MONDAY, fold, order, task
 
 LIMITED = parse({"circuit_breaker": {"max_points_per_hour": 1_000}})

@@ -22,13 +22,12 @@ from services.common.topics import customer_key
 from services.earn.caps import hourly_budget
 from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted
 from services.earn.earnings import Earnings, ShopHours, evolve, evolve_shop, local_day
-from services.earn.events import PointsEarned
 from services.earn.messages import dump_earnings, dump_order, load_earnings, load_order, order_key, outputs
 from services.earn.processor import Earn, Programs
 from services.earn.program import Program, parse
 from services.earn.rules import Line
 from services.earn.validation import ContractViolation
-from services.records import TierChanged
+from services.records import PointsEarned, TierChanged
 from tests.unit.earn.support import CUSTOMER, SHOP, decide, fold, tier
 from tests.unit.memory import memory_store, send, stored
 

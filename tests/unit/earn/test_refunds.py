@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 
 from services.earn.earnings import Earnings, evolve
-from services.earn.events import PointsClawedBack, PointsEarned, RefundAwaitingOrder, entry_id
+from services.earn.events import RefundAwaitingOrder, entry_id
 from services.earn.program import parse
 from services.earn.refunds import decide_refund, owed
 from services.earn.validation import ContractViolation
+from services.records import PointsClawedBack, PointsEarned
 from tests.unit.earn.support import DEFAULT, MONDAY, SHOP, fold, order, refund
 
 

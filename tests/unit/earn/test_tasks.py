@@ -8,10 +8,11 @@ import pytest
 
 from services.earn.commands import TaskCompleted
 from services.earn.earnings import Earnings, evolve
-from services.earn.events import PointsEarned, TaskCounted
+from services.earn.events import TaskCounted
 from services.earn.program import TaskRule, parse
 from services.earn.tasks import decide_task
 from services.earn.validation import ContractViolation
+from services.records import PointsEarned
 from tests.unit.earn.support import DEFAULT, MONDAY, earn, fold, task
 
 

@@ -30,8 +30,6 @@ from services.redeem.events import (
     ExpiryTick,
     OwedRepaid,
     PointsAdjusted,
-    PointsClawedBack,
-    PointsEarned,
     PointsExpired,
     PointsRedeemed,
     PointsRestored,
@@ -65,8 +63,11 @@ class Log:
     accounts: dict[str, Account] = field(default_factory=dict)
     approved: list[tuple[str, str]] = field(default_factory=list)
 
-    def append(self, name: str, record: dict[str, Any]) -> None:
-        self.records.append(messages.ledger_record(codec.decode(codec.encode(name, record)), 0, len(self.records)))
+    def append(self, name: str, record: dict[str, Any]) -> Any:
+        """Appends the record to the ledger; returns what the redeem service reads of it."""
+        decoded = codec.decode(codec.encode(name, record))
+        self.records.append(messages.ledger_record(decoded, 0, len(self.records)))
+        return redeem_wire.command(name, decoded.record)
 
     def decide(self, customer: str, command: Any) -> None:
         """The redeem decider on the customer's account, with a mug in unlimited stock."""
@@ -92,15 +93,12 @@ def history(steps: list[Step]) -> Log:
             available_at, expires_at = at + timedelta(days=3 if flag else 0), at + timedelta(days=10 + points % 30)
             credit = {"entry_id": lot, "points": points, "source_type": "OrderPaid", "reason": "order", "lot_id": lot,
                       "available_at": available_at, "expires_at": expires_at}  # fmt: skip
-            log.append("PointsEarned", common | credit)
-            log.decide(who, PointsEarned(lot, SHOP, who, at, points, f"event-{n}", lot, available_at,
-                                                expires_at))  # fmt: skip
+            log.decide(who, log.append("PointsEarned", common | credit))
         elif what == "claim":
             own = next((r.lot_id for r in reversed(log.records) if r.kind == "earned" and r.customer_id == who), None)
             claim = {"entry_id": f"claim-{n}", "points": points, "order_id": "o", "refund_id": f"r-{n}",
                      "reason": "refund", "lot_id": own, "refunded_minor": 1, "may_go_negative": flag}  # fmt: skip
-            log.append("PointsClawedBack", common | claim)
-            log.decide(who, PointsClawedBack(f"claim-{n}", SHOP, who, at, points, f"event-{n}", "o", own, flag))
+            log.decide(who, log.append("PointsClawedBack", common | claim))
         elif what == "redeem":
             log.decide(who, RedemptionRequested(f"event-{n}", SHOP, who, at, f"red-{n}", "mug", 1 + points % 2))
         elif what == "cancel" and log.approved:

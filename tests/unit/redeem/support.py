@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.records import TierChanged
+from services.records import PointsClawedBack, PointsEarned, TierChanged
 from services.redeem import decider
 from services.redeem.account import Account
 from services.redeem.catalog import Reward, reward_from
@@ -23,8 +23,6 @@ from services.redeem.events import (
     Event,
     ExpiryTick,
     FreezeChanged,
-    PointsClawedBack,
-    PointsEarned,
     RedemptionCancelled,
     RedemptionRequested,
     TransferReceived,
@@ -56,7 +54,11 @@ def earned(
     customer: str = ADA,
 ) -> PointsEarned:
     lot_id = _id("lot", lot)
-    return PointsEarned(lot_id, SHOP, customer, at, points, f"paid-{lot_id}", lot_id, at + pending, at + lifetime)
+    return PointsEarned(
+        entry_id=lot_id, shop_id=SHOP, customer_id=customer, occurred_at=at, points=points,
+        source_event_id=f"paid-{lot_id}", source_type="OrderPaid", order_id=None, reason="order", lot_id=lot_id,
+        available_at=at + pending, expires_at=at + lifetime, rule_version=1,
+    )  # fmt: skip
 
 
 def clawback(
@@ -69,7 +71,19 @@ def clawback(
     customer: str = ADA,
 ) -> PointsClawedBack:
     entry_id = _id("claim", entry)
-    return PointsClawedBack(entry_id, SHOP, customer, at, points, f"refund-{entry_id}", "o-1", lot, may_go_negative)
+    return claim(entry_id, customer, at, points, f"refund-{entry_id}", "o-1", lot, may_go_negative)
+
+
+def claim(
+    entry_id: str, customer: str, at: datetime, points: int, source_event_id: str, order_id: str, lot: str | None,
+    may_go_negative: bool,
+) -> PointsClawedBack:  # fmt: skip
+    """A clawback claim as earn writes it; a claim without a reason is told by its order."""
+    return PointsClawedBack(
+        entry_id=entry_id, shop_id=SHOP, customer_id=customer, occurred_at=at, points=points,
+        source_event_id=source_event_id, order_id=order_id, refund_id=f"r-{entry_id}", reason="", lot_id=lot,
+        earned_entry_id=lot, refunded_minor=0, rule_version=1, qualifying=True, may_go_negative=may_go_negative,
+    )  # fmt: skip
 
 
 def request(

@@ -10,6 +10,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.records import PointsClawedBack, PointsEarned
 from services.redeem.account import Account
 from services.redeem.decider import Shop
 from services.redeem.events import (
@@ -18,8 +19,6 @@ from services.redeem.events import (
     Event,
     ExpiryTick,
     PointsAdjusted,
-    PointsClawedBack,
-    PointsEarned,
     PointsExpired,
     PointsRedeemed,
     PointsRestored,
