@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.records import PointsClawedBack, PointsEarned
+from services.redeem import decider
 from services.redeem.account import Account
 from services.redeem.decider import Shop
 from services.redeem.events import (
@@ -33,7 +34,9 @@ from tests.unit.redeem.support import (
     BOB,
     DAY,
     SECRET,
+    SHOP,
     T0,
+    Catalog,
     Input,
     World,
     adjust,
@@ -293,3 +296,23 @@ def test_given_any_history_then_the_balance_identity_holds_against_the_entries_w
         assert account.totals.adjusted == sum(e.points for e in of_type(mine, PointsAdjusted))
         clawed = of_type(mine, ClawbackCollected)
         assert account.totals.clawed_back == sum(e.points + e.owed for e in clawed)
+
+
+@FAST
+@given(histories())
+def test_given_any_history_then_folding_each_decision_s_events_with_evolve_gives_the_state_handle_leaves(
+    commands: list[Input],
+) -> None:
+    """`handle` folds with threshold crossings and retention in one pass; `evolve` event by event must agree."""
+    w = world()
+    context = decider.Context(w.shop, w.stock, Catalog(w.rewards))
+    states = {c: decider.State(Account(SHOP, c), w.tiers.get(c, decider.BASE_TIER)) for c in CUSTOMERS}
+    for command in commands:
+        for customer in CUSTOMERS if isinstance(command, ExpiryTick) else (command.customer_id,):
+            before = states[customer]
+            after, events = decider.handle(command, before, context)
+            folded = before
+            for event in events:
+                folded = decider.evolve(folded, event, context)
+            assert folded == after
+            states[customer] = after

@@ -7,7 +7,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.tier import messages
+from services.tier import decider, messages
 from services.tier.domain import DEFAULT_RULES, LedgerEntry, Tier, TierRules, qualifying_points
 from tests.unit.tier.fold import T0, clawed, earned, fold
 
@@ -88,3 +88,22 @@ def test_an_upgrade_is_never_left_pending_and_the_next_due_date_is_in_the_future
 def test_the_state_round_trips_through_its_stored_bytes(entries, rules, end) -> None:
     state, _ = fold(entries, rules, until=end)
     assert messages.load_state(messages.dump_state(state)) == state
+
+
+@settings(max_examples=150, deadline=None)
+@given(ledgers(), RULES)
+def test_every_decision_leaves_the_tier_its_last_change_names_and_its_events_fold_to_the_state_handle_leaves(
+    entries, rules
+) -> None:
+    context, state, stream_time = decider.Context(lambda _: rules), decider.initial_state, None
+    for entry in entries:
+        stream_time = decider.stream_time_after(stream_time, entry.occurred_at)
+        for command in (decider.DowngradesDue("shop", "c-1", stream_time), decider.EntryLogged(entry, stream_time)):
+            events = decider.decide(command, state, context)
+            after = state
+            for event in events:
+                after = decider.evolve(after, event, context)
+            assert (after, events) == decider.handle(command, state, context)
+            if changes := decider.changes(events):
+                assert after.tier == changes[-1].to_tier
+            state = after
