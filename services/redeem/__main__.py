@@ -11,7 +11,8 @@ from services.common.logs import configure_logging
 from services.common.processor import Processor
 from services.common.programs import ProgramTable
 from services.common.settings import settings
-from services.redeem.processor import Stock, config
+from services.redeem.processor import config
+from services.redeem.reward_stock import Stock
 from services.redeem.rewards import RewardTable
 from services.redeem.ticks import Ticker
 

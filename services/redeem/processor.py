@@ -2,11 +2,12 @@
 
 Reads loyalty.redemption-requests (requests, account commands, transfer credits), loyalty.ledger
 (earn's credits and clawback claims; its own entries are already applied), loyalty.tiers (the tier
-a price discount or a tier-only reward looks at) and redeem.expiry-ticks (its own clock). Bytes and keys
-only: the decisions are `services.redeem.decider`'s, which reaches the reward stock in PostgreSQL
-through a port (`Reservations`, decision 0002); the stock's answer is stored per customer's
-redemption id, so a retried batch reaches the same decision; a grant no approval uses is given
-back (`reservations.py`). An event dated more than
+a price discount or a tier-only reward looks at) and redeem.expiry-ticks (its own clock).
+
+Bytes and keys only: the decisions are `services.redeem.decider`'s, which reaches the reward stock
+in PostgreSQL through a port (`reward_stock.Reservations`, decision 0002); the stock's answer is
+stored per customer's redemption id, so a retried batch reaches the same decision; a grant no
+approval uses is given back (`reservations.py`). An event dated more than
 FUTURE_TOLERANCE_SECONDS past its record's time in the log counts as that time. Every output is
 keyed by its own customer: a sweep of due lots writes for the partition's customers, a transfer
 writes the recipient's credit command.
@@ -14,136 +15,31 @@ writes the recipient's credit command.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from prometheus_client import Counter
-
 from services.common import topics
 from services.common.codec import Decoded
-from services.common.database import connect
-from services.common.outage import Unavailable, database_outage
 from services.common.processor import Output, ProcessorConfig, Rejected
 from services.common.programs import ProgramBook
 from services.common.settings import pairs, settings
 from services.common.statestore import StateView
 from services.common.timestamps import no_later_than
-from services.redeem import decider, grants, messages, schedule, stock, ticks
+from services.redeem import decider, grants, messages, schedule, ticks
 from services.redeem.account import Account, next_expiry
-from services.redeem.catalog import Reward
-from services.redeem.events import (
-    ClawbackCollected,
-    ContractViolation,
-    ExpiryTick,
-    PointsExpired,
-    PointsRedeemed,
-    RedemptionApproved,
-    RedemptionRejected,
-)
+from services.redeem.events import ContractViolation, ExpiryTick
+from services.redeem.metrics import LEGACY_TICKS, observe
 from services.redeem.operations import TransferLimits
-from services.redeem.reservations import Reservation
 from services.redeem.retention import Retention
+from services.redeem.reward_stock import Reservations, Stock
 from services.redeem.rewards import RewardBook
 from services.redeem.state import TIER, dump_account, load_state
 
-REDEMPTIONS = Counter("pointstream_redemptions_total", "Redemption decisions", ["shop", "outcome", "reason"])
-POINTS = Counter("pointstream_redeem_points_total", "Points moved by the redeem service", ["shop", "movement"])
-LEGACY_TICKS = Counter(
-    "pointstream_redeem_legacy_ticks_skipped_total", "ExpiryTicks of earlier versions on loyalty.redemption-requests"
-)
-MOVEMENTS = {
-    PointsRedeemed: "redeemed",
-    PointsExpired: "expired",
-    ClawbackCollected: "clawed_back",
-}
 SWEEP_LIMIT = 500
 """Customers a tick expires at most; a crowded hour is spread over ticks (each tick's output stays bounded)."""
 RECONCILE_LIMIT = 500
 """Unconfirmed reservations a tick reconciles at most."""
-
-
-class Stock:
-    """The PostgreSQL reservations, called from the synchronous step.
-
-    A database that cannot be reached (refused, closed or timed-out connections, a server shutting
-    down) raises `Unavailable`, so the runtime retries the batch instead of dead-lettering the request;
-    the connection is dropped and opened again on the next call.
-    """
-
-    def __init__(self, database_url: str, schema: str | None, timeout_s: float = 10.0) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._url, self._schema, self._timeout_s = database_url, schema, timeout_s
-        self._conn: Any = None
-
-    def _run(self, work: Any) -> Any:
-        try:
-            if self._conn is None or self._conn.is_closed():
-                self._conn = self._loop.run_until_complete(self._connect())
-            return self._loop.run_until_complete(asyncio.wait_for(work(self._conn), self._timeout_s))
-        except Exception as exc:
-            if not database_outage(exc):
-                raise
-            self._drop()
-            raise Unavailable("PostgreSQL", f"{type(exc).__name__}: {exc}") from exc
-
-    async def _connect(self) -> Any:
-        return await asyncio.wait_for(connect(self._url, self._schema), self._timeout_s)
-
-    def _drop(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None and not conn.is_closed():
-            conn.terminate()
-
-    def reserve(
-        self, shop: str, customer: str, partition: int, reward: str, redemption_id: str, quantity: int,
-        units: int | None,
-    ) -> stock.Reservation:  # fmt: skip
-        reservation: stock.Reservation = self._run(
-            lambda conn: stock.reserve(conn, shop, customer, partition, reward, redemption_id, quantity, units)
-        )
-        return reservation
-
-    def release(self, shop: str, customer: str, redemption_id: str) -> bool:
-        released: bool = self._run(lambda conn: stock.release(conn, shop, customer, redemption_id))
-        return released
-
-    def settle_confirmed(self, partition: int, older_than_s: float) -> int:
-        settled: int = self._run(lambda conn: stock.settle_confirmed(conn, partition, older_than_s))
-        return settled
-
-    def unsettled(self, partition: int, older_than_s: float, limit: int) -> list[stock.Held]:
-        held: list[stock.Held] = self._run(lambda conn: stock.unsettled(conn, partition, older_than_s, limit))
-        return held
-
-    def settle(self, held: list[stock.Held]) -> None:
-        self._run(lambda conn: stock.settle(conn, held))
-
-
-@dataclass
-class Reservations:
-    """The decider's stock port over PostgreSQL, for one partition's step."""
-
-    stock: Stock
-    granted: grants.Recent
-    partition: int
-
-    def reserve(self, shop_id: str, customer_id: str, reward: Reward, redemption_id: str, quantity: int) -> Reservation:
-        reservation = self.stock.reserve(
-            shop_id, customer_id, self.partition, reward.reward_id, redemption_id, quantity, reward.stock
-        )
-        if reservation.granted:
-            self.granted.remember((shop_id, customer_id, redemption_id))
-        return reservation
-
-    def unused(self, shop_id: str, customer_id: str, redemption_id: str) -> None:
-        if self.granted.forget((shop_id, customer_id, redemption_id)):
-            self.stock.release(shop_id, customer_id, redemption_id)
-            grants.RELEASED.labels("decided_otherwise").inc()
-
-    def release(self, shop_id: str, customer_id: str, redemption_id: str) -> bool:
-        return self.stock.release(shop_id, customer_id, redemption_id)
 
 
 @dataclass
@@ -176,6 +72,7 @@ class Redeem:
         except ContractViolation as exc:
             raise Rejected(str(exc)) from exc
         self.store(view, key, before, after)
+        observe(events)
         return self.outputs(events)
 
     def context(self, shop_id: str, when: datetime, partition: int) -> decider.Context:
@@ -203,6 +100,7 @@ class Redeem:
             before = self.load(view, key, shop_id, customer_id)
             after, events = decider.handle(ExpiryTick(0, now), before, self.context(shop_id, now, partition))
             self.store_account(view, key, after.account)
+            observe(events)
             outputs += self.outputs(events)
         return outputs
 
@@ -227,19 +125,9 @@ class Redeem:
             topic = messages.WRITTEN.get(type(event))
             if topic is None:
                 continue
-            self.observe(event)
             key = topics.customer_key(event.shop_id, event.customer_id)
             out.append(Output(topic, type(event).__name__, messages.record(event), key))
         return out
-
-    @staticmethod
-    def observe(event: Any) -> None:
-        if isinstance(event, RedemptionApproved):
-            REDEMPTIONS.labels(event.shop_id, "approved", "").inc()
-        elif isinstance(event, RedemptionRejected):
-            REDEMPTIONS.labels(event.shop_id, "rejected", event.reason).inc()
-        elif (movement := MOVEMENTS.get(type(event))) is not None:
-            POINTS.labels(event.shop_id, movement).inc(event.points)
 
     def shop(self, shop_id: str, when: datetime) -> decider.Shop:
         _, rules = self.programs.at(shop_id, when)

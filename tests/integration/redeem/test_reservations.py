@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from services.common.database import connect
-from services.redeem.processor import Stock
+from services.redeem.reward_stock import Stock
 from tests.unit.redeem.step import Partition, records
 from tests.unit.redeem.support import BOB, T0, earned, request, tick
 

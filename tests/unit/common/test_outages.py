@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
 from services.common.outage import Backoff, Unavailable, database_outage, row_refused
-from services.redeem.processor import Stock
+from services.redeem.reward_stock import Stock
 from tests.servers import free_port
 
 OUTAGES = [

@@ -17,7 +17,8 @@ from services.common.timestamps import millis
 from services.redeem import stock
 from services.redeem.account import Account
 from services.redeem.events import ExpiryTick
-from services.redeem.processor import Redeem, Stock
+from services.redeem.processor import Redeem
+from services.redeem.reward_stock import Stock
 from services.redeem.rewards import RewardBook
 from services.redeem.state import load_account
 from tests.unit.memory import memory_store
