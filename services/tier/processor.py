@@ -63,21 +63,27 @@ class Tiering:
 
     def __call__(self, key: bytes, decoded: Decoded, view: StateView) -> list[Output]:
         clock = no_later_than(decoded.record["occurred_at"], decoded.logged_at, self.future_tolerance)
-        changes = self._sweep(view, clock)
+        stream_time, changes = self._sweep(view, clock)
         entry = messages.ledger_entry(decoded.name, decoded.record)
         if entry is None:  # debits, expiry, adjustments, transfers: only the clock moves
             return [self._output(change) for change in changes]
         if key != topics.customer_key(entry.shop_id, entry.customer_id):
             raise Rejected(f"key {key!r} is not '{{shop_id}}:{{customer_id}}' of the entry")
-        stream_time = messages.load_stream_time(view.get(messages.STREAM_TIME)) or clock
-        command = decider.EntryLogged(entry, stream_time)
-        changes += self._decide(view, entry.shop_id, entry.customer_id, command)
+        changes += self._decide(view, entry.shop_id, entry.customer_id, decider.EntryLogged(entry, stream_time))
         return [self._output(change) for change in changes]
 
-    def _decide(self, view: StateView, shop_id: str, customer_id: str, command: decider.Command) -> list[TierChanged]:
-        """Loads the customer's state, decides, and stores the state and its due date if the decision made one."""
-        key = topics.customer_key(shop_id, customer_id)
-        before = messages.load_state(view.get(key))
+    def _decide(
+        self,
+        view: StateView,
+        shop_id: str,
+        customer_id: str,
+        command: decider.Command,
+        before: CustomerTier | None = None,
+    ) -> list[TierChanged]:
+        """Loads the customer's state (unless given), decides, and stores the state and its due date if the decision
+        made one."""
+        if before is None:
+            before = messages.load_state(view.get(topics.customer_key(shop_id, customer_id)))
         try:
             after, events = decider.handle(command, before, decider.Context(partial(self.rules, shop_id)))
         except ContractViolation as exc:
@@ -86,20 +92,21 @@ class Tiering:
             self._store(view, shop_id, customer_id, before, after)
         return decider.changes(events)
 
-    def _sweep(self, view: StateView, clock: datetime) -> list[TierChanged]:
-        """Advances stream time to `clock` and evaluates whoever fell due on the way."""
+    def _sweep(self, view: StateView, clock: datetime) -> tuple[datetime, list[TierChanged]]:
+        """Advances stream time to `clock` and evaluates whoever fell due on the way; the stream time after."""
         passed = messages.load_stream_time(view.get(messages.STREAM_TIME))
         now = decider.stream_time_after(passed, clock)
         if now != passed:
             view.put(messages.STREAM_TIME, messages.dump_stream_time(now))
         if passed is None:
-            return []
+            return now, []
         due = self._legacy_due(view, passed, now) + DOWNGRADES.due(view, now, SWEEP_LIMIT)
         states = {c: messages.load_state(view.get(topics.customer_key(*c))) for c in set(due)}
         changes: list[TierChanged] = []
-        for (shop_id, customer_id), _ in decider.sweep_order(states.items()):
-            changes += self._decide(view, shop_id, customer_id, decider.DowngradesDue(shop_id, customer_id, now))
-        return changes
+        for (shop_id, customer_id), state in decider.sweep_order(states.items()):
+            due_now = decider.DowngradesDue(shop_id, customer_id, now)
+            changes += self._decide(view, shop_id, customer_id, due_now, state)
+        return now, changes
 
     @staticmethod
     def _legacy_due(view: StateView, passed: datetime, now: datetime) -> list[tuple[str, str]]:
