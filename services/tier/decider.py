@@ -22,14 +22,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.tier.domain import (
-    CustomerTier,
-    LedgerEntry,
-    TierChanged,
-    evaluate,
-    evaluation_after,
-    settle,
-)
+from services.records import TierChanged
+from services.tier.domain import CustomerTier, LedgerEntry, evaluate, evaluation_after, settle
 from services.tier.domain import evolve as fold_entry
 from services.tier.rules import DEFAULT_RULES, InvalidTierRules, TierRules, rules_from
 
