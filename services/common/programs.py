@@ -4,7 +4,9 @@ Each service that applies rules keeps the whole table: it is small (a few versio
 every partition's customers may belong to any shop. An event uses the version in effect at its
 event time: the one with the latest `effective_from` at or before `occurred_at`. The gateway never
 publishes a version effective in the past, so a replay of the logs picks the same versions.
-The rules stay a JSON document here; each service's domain reads the part it applies.
+Each version is read once, when it arrives, by the one parser (`services.program`); a version that
+does not parse (the gateway refuses such a document, so only a hand-written record can be one) is
+logged and skipped, so every service applies the same versions.
 """
 
 from __future__ import annotations
@@ -23,19 +25,20 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from services.common import kafka, topics
 from services.common.codec import Codec, Decoded, DecodeError
 from services.common.topics import Topic
+from services.program import DEFAULT, Program, parse_program
 
 log = logging.getLogger(__name__)
-
-DEFAULTS: dict[str, Any] = {}
-"""Version 0 of every shop: the built-in defaults of each domain."""
 
 
 @dataclass(frozen=True)
 class ProgramVersion:
     shop_id: str
-    version: int
     effective_from: datetime
-    rules: dict[str, Any]
+    program: Program
+
+    @property
+    def version(self) -> int:
+        return self.program.version
 
 
 @dataclass
@@ -50,19 +53,17 @@ class ProgramBook:
         versions.sort(key=lambda v: (v.effective_from, v.version))
         self._shops[version.shop_id] = versions
 
-    def at(self, shop_id: str, when: datetime) -> tuple[int, dict[str, Any]]:
-        """(version, rules) in effect for `shop_id` at event time `when`; (0, {}) before any."""
+    def at(self, shop_id: str, when: datetime) -> Program:
+        """The program in effect for `shop_id` at event time `when`; the built-in one (version 0) before any."""
         versions = self._shops.get(shop_id, [])
         i = bisect.bisect_right([v.effective_from for v in versions], when)
-        return (versions[i - 1].version, versions[i - 1].rules) if i else (0, DEFAULTS)
-
-    def latest(self, shop_id: str) -> ProgramVersion | None:
-        versions = self._shops.get(shop_id, [])
-        return max(versions, key=lambda v: v.version) if versions else None
+        return versions[i - 1].program if i else DEFAULT
 
 
 def from_record(record: dict[str, Any]) -> ProgramVersion:
-    return ProgramVersion(record["shop_id"], record["version"], record["effective_from"], json.loads(record["rules"]))
+    """The version a `ProgramConfigured` record carries; raises `ProgramError` (a ValueError) if it does not parse."""
+    program = parse_program(json.loads(record["rules"]), record["version"])
+    return ProgramVersion(record["shop_id"], record["effective_from"], program)
 
 
 class GlobalTable:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.program import Program, parse_program
+
 
 @dataclass(frozen=True)
 class ProgramVersion:
@@ -21,6 +23,12 @@ class ProgramVersion:
     configured_at: datetime
     actor: str
     rules: Mapping[str, Any]
+    """The document as configured; what a shop left out takes its default in `program`."""
+
+    @property
+    def program(self) -> Program:
+        """The version as the services apply it (the gateway validated it with the same parser)."""
+        return parse_program(self.rules, self.version)
 
 
 @dataclass(frozen=True)
