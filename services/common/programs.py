@@ -14,17 +14,15 @@ from __future__ import annotations
 import bisect
 import json
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import Consumer
 
-from services.common import kafka, topics
-from services.common.codec import Codec, Decoded, DecodeError
-from services.common.topics import Topic
+from services.common import topics
+from services.common.codec import Codec
+from services.common.globaltable import GlobalTable
 from services.program import DEFAULT, Program, parse_program
 
 log = logging.getLogger(__name__)
@@ -64,61 +62,6 @@ def from_record(record: dict[str, Any]) -> ProgramVersion:
     """The version a `ProgramConfigured` record carries; raises `ProgramError` (a ValueError) if it does not parse."""
     program = parse_program(json.loads(record["rules"]), record["version"])
     return ProgramVersion(record["shop_id"], record["effective_from"], program)
-
-
-class GlobalTable:
-    """A whole compacted topic kept in memory by every instance (like Kafka Streams' GlobalKTable):
-    caught up before the first batch, refreshed between batches without blocking. Each readable
-    record is handed to `apply`; one that cannot be read is logged and skipped (its writer, the
-    gateway, validated it)."""
-
-    def __init__(
-        self,
-        topic: Topic,
-        apply: Callable[[Decoded], None],
-        consumer: Consumer | None = None,
-        codec: Codec | None = None,
-    ) -> None:
-        self.topic = topic
-        self._apply = apply
-        self._consumer = consumer or kafka.consumer(None)
-        self._codec = codec or Codec()
-        self._assigned = False
-
-    def catch_up(self, timeout_s: float = 60.0) -> None:
-        started = time.monotonic()
-        ends = self._assign()
-        while any(self._position(tp) < end for tp, end in ends.items()):
-            if time.monotonic() - started > timeout_s:
-                raise TimeoutError(f"{self.topic.name} not read within {timeout_s} s")
-            self.refresh(0.2)
-
-    def refresh(self, timeout_s: float = 0.0) -> None:
-        if not self._assigned:
-            self._assign()
-        for msg in self._consumer.consume(500, timeout_s):
-            if msg.error() or msg.value() is None:
-                continue
-            try:
-                self._apply(self._codec.decode(msg.value()))
-            except (DecodeError, KeyError, ValueError) as exc:
-                log.error("unreadable record at %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), exc)
-
-    def _assign(self) -> dict[TopicPartition, int]:
-        name = self.topic.name
-        metadata = self._consumer.list_topics(name, timeout=10).topics[name]
-        partitions = [TopicPartition(name, p, OFFSET_BEGINNING) for p in sorted(metadata.partitions)]
-        if not self._assigned:
-            self._consumer.assign(partitions)
-            self._assigned = True
-        return {
-            TopicPartition(name, tp.partition): int(self._consumer.get_watermark_offsets(tp, timeout=10)[1])
-            for tp in partitions
-        }
-
-    def _position(self, tp: TopicPartition) -> int:
-        [pos] = self._consumer.position([tp])
-        return pos.offset if pos.offset >= 0 else 0
 
 
 class ProgramTable(GlobalTable):
