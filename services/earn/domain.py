@@ -22,8 +22,8 @@ from math import floor
 
 from services import limits
 from services.earn.currencies import minor_unit_exponent
-from services.earn.program import Program
 from services.earn.rules import Line, Profile, order_points
+from services.program import Program
 
 KEEP_PERIODS = 8
 """Days (caps, per-day task limits) and years (per-year task limits) remembered per customer."""

@@ -17,7 +17,7 @@ from services.common.processor import Output, ProcessorConfig, Rejected
 from services.common.programs import ProgramBook
 from services.common.statestore import StateView
 from services.earn import domain, messages
-from services.earn.program import InvalidProgram, Program, parse
+from services.program import Program
 
 POINTS = Counter("pointstream_earn_points_total", "Points credited and clawed back", ["shop", "movement"])
 HELD = Counter("pointstream_earn_held_points_total", "Points held pending by the circuit breaker", ["shop"])
@@ -30,26 +30,8 @@ CAPPED = Counter("pointstream_earn_capped_points_total", "Points not credited: d
 
 
 @dataclass
-class Programs:
-    """The parsed program in effect for a shop at an event time; parsed once per version."""
-
-    book: ProgramBook
-    _parsed: dict[tuple[str, int], Program] = field(default_factory=dict)
-
-    def at(self, shop_id: str, when: Any) -> Program:
-        version, rules = self.book.at(shop_id, when)
-        key = (shop_id, version)
-        if key not in self._parsed:
-            try:
-                self._parsed[key] = parse(rules, version)
-            except InvalidProgram as exc:  # validated by the gateway; a bad one must not stop earning
-                raise Rejected(f"program version {version} of shop {shop_id} is invalid: {exc}") from exc
-        return self._parsed[key]
-
-
-@dataclass
 class Earn:
-    programs: Programs
+    programs: ProgramBook
     partitions: int
     _earned: dict[str, Any] = field(default_factory=dict)
     _breaker_open: dict[str, bool] = field(default_factory=dict)
@@ -168,7 +150,7 @@ def config(
     """Without a book, every shop earns by the default program (as the benchmarks do)."""
     from services.common.settings import settings
 
-    earn = Earn(Programs(book or ProgramBook()), partitions or settings().partitions)
+    earn = Earn(book or ProgramBook(), partitions or settings().partitions)
     return ProcessorConfig(
         service="earn",
         inputs=INPUTS,
@@ -184,4 +166,4 @@ def step(key: bytes, decoded: Decoded, state: StateView) -> list[Output]:
     return _DEFAULT.step(key, decoded, state)
 
 
-_DEFAULT = Earn(Programs(ProgramBook()), 6)
+_DEFAULT = Earn(ProgramBook(), 6)

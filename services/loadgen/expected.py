@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from services.earn import domain, messages
-from services.earn.program import Program
+from services.program import Program
 
 
 def expected_balances(

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from services.program import DEFAULT as PROGRAM
 from services.redeem.account import Account, Balance, Expiring, Redemption, Totals, balance, evolve, next_expiry
 from services.redeem.catalog import Discount, InvalidReward, Prize, Reward, reward_from
 from services.redeem.credits import decide_clawback, decide_credit, decide_expiry
@@ -99,9 +100,9 @@ class Shop:
     secret: str | bytes = b""
     """Its coupon-code and lottery keys (`services.shop_keys`) seed generated codes and draws; auditors
     recompute them with it."""
-    thresholds: tuple[int, ...] = ()
+    thresholds: tuple[int, ...] = PROGRAM.balance_thresholds
     transfer_limits: TransferLimits = field(default_factory=TransferLimits)
-    lot_lifetime: timedelta = timedelta(days=365)
+    lot_lifetime: timedelta = PROGRAM.lot_lifetime
     """Of a lot an adjustment opens (the program's lot lifetime)."""
     retention: Retention = RETENTION
     """How long handled ids are remembered (REDEEM_DUPLICATES_DAYS)."""

@@ -230,15 +230,14 @@ class Redeem:
             POINTS.labels(event.shop_id, movement).inc(event.points)
 
     def shop(self, shop_id: str, when: datetime) -> domain.Shop:
-        _, rules = self.programs.at(shop_id, when)
-        transfers = rules.get("transfers") or {}
+        program = self.programs.at(shop_id, when)
         return domain.Shop(
             secret=self.secrets.get(shop_id, ""),
-            thresholds=tuple(int(t) for t in rules.get("balance_thresholds") or ()),
+            thresholds=program.balance_thresholds,
             transfer_limits=domain.TransferLimits(
-                transfers.get("max_points"), transfers.get("max_per_day"), rules.get("timezone", "UTC")
+                program.transfers.max_points, program.transfers.max_per_day, program.timezone
             ),
-            lot_lifetime=timedelta(days=int(rules.get("lot_lifetime_days", 365))),
+            lot_lifetime=program.lot_lifetime,
             retention=domain.Retention(duplicates=timedelta(days=settings().redeem_duplicates_days)),
         )
 

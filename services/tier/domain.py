@@ -33,12 +33,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Literal
 
-from services.tier.rules import DEFAULT_RULES, InvalidTierRules, Tier, TierRules, rules_from
+from services.tier.rules import DEFAULT_RULES, Tier, TierRules
 
 __all__ = [
-    "DEFAULT_RULES", "Cause", "ContractViolation", "CustomerTier", "Entry", "Evaluate", "InvalidTierRules",
-    "LedgerEntry", "Tier", "TierChanged", "TierRules", "evaluate", "evaluation_after", "evolve",
-    "qualifying_points", "rules_from", "settle",
+    "DEFAULT_RULES", "Cause", "ContractViolation", "CustomerTier", "Entry", "Evaluate", "LedgerEntry", "Tier",
+    "TierChanged", "TierRules", "evaluate", "evaluation_after", "evolve", "qualifying_points", "settle",
 ]  # fmt: skip
 
 Cause = Literal["window", "clawback"]

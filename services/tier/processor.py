@@ -19,7 +19,6 @@ Known gap: a partition with no new entries sweeps nobody: stream time stands sti
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -34,8 +33,6 @@ from services.common.settings import settings
 from services.common.statestore import StateView
 from services.common.timestamps import millis, moment, no_later_than
 from services.tier import domain, messages
-
-log = logging.getLogger(__name__)
 
 QUALIFYING = frozenset({"PointsEarned", "PointsClawedBack"})
 """Ledger records that move qualifying points; bought, transferred and spent points never do."""
@@ -54,14 +51,9 @@ class Tiering:
         self.future_tolerance = future_tolerance or timedelta(seconds=settings().future_tolerance_seconds)
 
     def rules(self, shop_id: str, when: datetime) -> domain.TierRules:
-        version, document = self.book.at(shop_id, when)
-        if (rules := self._rules.get((shop_id, version))) is None:
-            try:
-                rules = domain.rules_from(document)
-            except domain.InvalidTierRules as exc:
-                log.error("shop %s program version %d: %s; the default tier rules apply", shop_id, version, exc)
-                rules = domain.DEFAULT_RULES
-            self._rules[(shop_id, version)] = rules
+        program = self.book.at(shop_id, when)
+        if (rules := self._rules.get((shop_id, program.version))) is None:
+            rules = self._rules[(shop_id, program.version)] = domain.TierRules.of(program)
         return rules
 
     def __call__(self, key: bytes, decoded: Decoded, view: StateView) -> list[Output]:

@@ -16,7 +16,7 @@ from services.common import topics
 from services.common.codec import Codec
 from services.common.settings import settings
 from services.earn import domain, messages
-from services.earn.program import Program
+from services.program import Program
 from tests.bench import harness
 
 

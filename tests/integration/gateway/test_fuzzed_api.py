@@ -34,8 +34,9 @@ from services.common.codec import Codec, Decoded
 from services.common.processor import Rejected
 from services.common.programs import ProgramBook, ProgramVersion
 from services.common.statestore import StateStore, StateView
-from services.earn.processor import Earn, Programs
+from services.earn.processor import Earn
 from services.gateway.migrations import migrate
+from services.program import parse_program
 from tests.conftest import LOGS, free_port, wait_ready
 from tests.integration.gateway import hostile_parameters
 from tests.unit.tier.test_tier_step import EmptyChangelog
@@ -190,11 +191,11 @@ def earned_by(key: bytes, decoded: Decoded) -> None:
     """Earn's step on a fresh customer, with the program that multiplies most, and its outputs encoded."""
     program = {"points_per_unit": "1000", "tiers": [{"name": "member", "threshold": 0, "multiplier": "1000"}]}
     book = ProgramBook()
-    book.add(ProgramVersion("fuzz", 1, datetime(2000, 1, 1, tzinfo=UTC), program))
+    book.add(ProgramVersion("fuzz", datetime(2000, 1, 1, tzinfo=UTC), parse_program(program, 1)))
     store = StateStore("earn", cast(Consumer, EmptyChangelog()))
     store.restore([0])
     try:
-        outputs = Earn(Programs(book), 1).step(key, decoded, StateView(store, 0, {}))
+        outputs = Earn(book, 1).step(key, decoded, StateView(store, 0, {}))
     except Rejected:
         return  # dead-lettered with its reason: the partition goes on
     codec = Codec()

@@ -25,8 +25,8 @@ from services.earn.domain import (
     evolve,
     evolve_shop,
 )
-from services.earn.program import Program
 from services.earn.rules import Line
+from services.program import Program
 
 SHOP = "shop-1"
 CUSTOMER = "ada"

@@ -30,8 +30,8 @@ from services.earn.domain import (
     once_key,
 )
 from services.earn.messages import dump_earnings, dump_order, load_earnings, load_order
-from services.earn.program import Program, parse
 from services.earn.rules import Line
+from services.program import Program, parse_program
 from tests.unit.earn.support import CUSTOMER, SHOP, Command, decide, fold
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -42,7 +42,7 @@ SPAN_MS = 6 * 24 * 3_600_000
 
 PROGRAMS = {
     "default": Program(),
-    "everything": parse(
+    "everything": parse_program(
         {
             "timezone": "Asia/Shanghai",
             "points_per_unit": "1.25",
@@ -62,7 +62,9 @@ PROGRAMS = {
         },
         version=3,
     ),
-    "stingy": parse({"points_per_unit": "0.0137", "timezone": "America/Los_Angeles", "daily_cap": 1}, version=9),
+    "stingy": parse_program(
+        {"points_per_unit": "0.0137", "timezone": "America/Los_Angeles", "daily_cap": 1}, version=9
+    ),
 }
 programs = st.sampled_from(sorted(PROGRAMS)).map(PROGRAMS.__getitem__)
 
@@ -366,7 +368,9 @@ def test_given_any_order_then_its_points_are_the_floor_of_the_exact_product(
     to_tier: str,
     at: datetime,
 ) -> None:
-    program = parse({"category_multipliers": categories, "sku_multipliers": skus, "points_per_unit": points_per_unit})
+    program = parse_program(
+        {"category_multipliers": categories, "sku_multipliers": skus, "points_per_unit": points_per_unit}
+    )
     paid = OrderPaid("paid-1", SHOP, CUSTOMER, at, "o-1", currency, total, tuple(bought))
 
     credit = fold([TierChanged(to_tier, at), paid], program).earned[0]
