@@ -106,7 +106,12 @@ class Processor:
         self.running = True
         group = settings().topic_namespace + config.service
         self.consumer = kafka.consumer(group)
-        self.store = StateStore(config.changelog.name, kafka.consumer(None))
+        self.store = StateStore(
+            config.changelog.name,
+            kafka.consumer(None),
+            ends=kafka.consumer(None, **{"isolation.level": "read_uncommitted"}),
+            settle=lambda partitions: self.transactions.settle(config.changelog.name, partitions),
+        )
         self.sizes = Sizes(AdminClient({"bootstrap.servers": settings().kafka_bootstrap}), settings().max_state_bytes)
         transactional_id = f"{group}-{settings().instance_id}"
         self.transactions = Transactions(
