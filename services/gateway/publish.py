@@ -15,6 +15,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from services.common import topics
 from services.gateway.errors import ApiError
 
 ACK_TIMEOUT_S = 30
@@ -33,6 +34,7 @@ async def produce_all(producer: Producer, records: list[tuple[str, bytes, bytes]
     futures: list[asyncio.Future[str]] = []
     try:
         for topic, key, value in records:
+            topics.check_writes("gateway", topic)
             futures.append(loop.create_future())
             producer.produce(topic, value, key, on_delivery=_settle(loop, futures[-1]))
         return list(await asyncio.wait_for(asyncio.gather(*futures), timeout=ACK_TIMEOUT_S))

@@ -243,7 +243,7 @@ class Redeem:
         )
 
 
-INPUTS = (topics.REDEMPTION_REQUESTS, topics.LEDGER, topics.TIERS, topics.EXPIRY_TICKS)
+INPUTS = topics.inputs_of("redeem")
 
 
 def config(

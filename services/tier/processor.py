@@ -143,7 +143,7 @@ def in_order_of_falling_due(item: tuple[tuple[str, str], domain.CustomerTier]) -
 def config(table: ProgramTable, batch_size: int = 500) -> ProcessorConfig:
     return ProcessorConfig(
         service="tier",
-        inputs=(topics.LEDGER,),
+        inputs=topics.inputs_of("tier"),
         changelog=topics.TIER_STATE,
         step=Tiering(table.book),
         batch_size=batch_size,
