@@ -24,7 +24,7 @@ import pytest
 
 from services.common import admin
 from services.common.settings import settings
-from services.gateway.migrations import migrate
+from services.schema.migrations import migrate
 from tests.servers import free_port as free_port  # other test modules import it from here
 from tests.servers import private_kafka, private_postgres  # noqa: F401 (fixtures for every test)
 

@@ -35,7 +35,7 @@ from services.common.processor import Rejected
 from services.common.programs import ProgramBook, ProgramVersion
 from services.common.statestore import StateStore, StateView
 from services.earn.processor import Earn, Programs
-from services.gateway.migrations import migrate
+from services.schema.migrations import migrate
 from tests.conftest import LOGS, free_port, wait_ready
 from tests.integration.gateway import hostile_parameters
 from tests.unit.tier.test_tier_step import EmptyChangelog
@@ -61,7 +61,7 @@ def gateway_url(kafka_bootstrap: str, database_url: str, namespace_of_module: st
                         "ADMIN_API_KEYS": f"fuzz:{ADMIN_KEY}", "SHOP_SECRETS": "fuzz:fuzz-secret",
                         "RATE_LIMIT_PER_SECOND": "0", "AUTH_FAILURES_PER_SECOND": "0", "METRICS_PORT": "0",
                         "KAFKA_BOOTSTRAP": kafka_bootstrap}  # fmt: skip
-    subprocess.run([sys.executable, "-m", "services.common.cli", "topics", "create", "--partitions", "3"],
+    subprocess.run([sys.executable, "-m", "services.cli", "topics", "create", "--partitions", "3"],
                    env=env, check=True, capture_output=True)  # fmt: skip
     asyncio.run(migrate(database_url, schema))
     LOGS.mkdir(parents=True, exist_ok=True)
