@@ -18,11 +18,11 @@ from typing import Any
 
 from services.common import topics
 from services.earn.program import parse
-from services.loadgen.expected import expected_balances
 from services.loadgen.program import RULE_HEAVY
 from services.loadgen.program import publish as publish_program
 from services.loadgen.traffic import orders
 from tests.bench import harness
+from tests.bench.expected import expected_balances
 
 
 def run_gate(
