@@ -29,13 +29,14 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from services import limits
-from services.common import admin, kafka
+from services.common import kafka
 from services.common.codec import Codec, Decoded
 from services.common.processor import Rejected
 from services.common.programs import ProgramBook, ProgramVersion
 from services.common.statestore import StateStore, StateView
 from services.earn.processor import Earn, Programs
 from services.schema.migrations import migrate
+from tests import namespaces
 from tests.conftest import LOGS, free_port, wait_ready
 from tests.integration.gateway import hostile_parameters
 from tests.unit.tier.test_tier_step import EmptyChangelog
@@ -74,7 +75,7 @@ def gateway_url(kafka_bootstrap: str, database_url: str, namespace_of_module: st
     finally:
         process.kill()
         process.wait()
-        admin.delete_namespace(namespace, kafka_bootstrap)
+        namespaces.delete_namespace(namespace, kafka_bootstrap)
         asyncio.run(_drop(database_url, schema))
 
 
