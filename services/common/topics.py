@@ -48,8 +48,10 @@ class Topic:
     """Services that consume it in their consumer group only to keep it in their state (no output follows)."""
     tables: tuple[str, ...] = ()
     """Services that read it whole into memory, outside any consumer group (a global table or a changelog)."""
-    outside: str = ""
+    outside_writers: str = ""
     """Who writes it from outside the services (shops, and the demo traffic standing in for them)."""
+    outside_readers: str = ""
+    """Who reads it from outside the services (a shop's marketing systems)."""
     shared: str = ""
     """The decision that lets several services write it; required when they do."""
     key: str = "customer"
@@ -97,9 +99,9 @@ def _all(*services: str) -> tuple[Use, ...]:
 
 
 SHOPS = "shops (loadgen stands in for them in demos)"
-ORDERS = Topic("shop.orders", ("OrderPaid", "OrderRefunded"), _all("gateway"), _all("earn"), outside=SHOPS)
-TASKS = Topic("shop.tasks", ("TaskCompleted",), _all("gateway"), _all("earn"), outside=SHOPS)
-CUSTOMERS = Topic("shop.customers", ("CustomerUpdated",), _all("gateway"), _all("earn"), outside=SHOPS)
+ORDERS = Topic("shop.orders", ("OrderPaid", "OrderRefunded"), _all("gateway"), _all("earn"), outside_writers=SHOPS)
+TASKS = Topic("shop.tasks", ("TaskCompleted",), _all("gateway"), _all("earn"), outside_writers=SHOPS)
+CUSTOMERS = Topic("shop.customers", ("CustomerUpdated",), _all("gateway"), _all("earn"), outside_writers=SHOPS)
 REDEMPTION_REQUESTS = Topic(
     "loyalty.redemption-requests",
     ("RedemptionRequested", "RedemptionCancelled", "FreezeChanged", "AdjustmentRequested", "TransferRequested",
@@ -108,7 +110,7 @@ REDEMPTION_REQUESTS = Topic(
                              "TransferRequested")),
              Use("redeem", ("TransferReceived",))),
     readers=(Use("redeem"), Use("projector", ("RedemptionRequested",))),
-    outside=SHOPS,
+    outside_writers=SHOPS,
     shared=SHARED_WRITERS,
     broker_time=True,
 )  # fmt: skip
@@ -132,17 +134,19 @@ REDEMPTION_OUTCOMES = Topic(
     _all("redeem"),
     _all("projector"),
 )  # fmt: skip
-TRIGGERS = Topic("loyalty.triggers", ("BalanceThresholdCrossed",), _all("redeem"))
+TRIGGERS = Topic(
+    "loyalty.triggers", ("BalanceThresholdCrossed",), _all("redeem"), outside_readers="marketing systems (outside)"
+)
 """For marketing systems: a customer's available balance crossed a shop-configured value."""
 TIERS = Topic("loyalty.tiers", ("TierChanged",), _all("tier"), _all("projector"), context=("earn", "redeem"))
 PROGRAMS = Topic(
     "loyalty.programs", ("ProgramConfigured",), _all("gateway"), _all("projector"), tables=("earn", "tier", "redeem"),
-    outside="loadgen (demo and benchmark programs)", key="program", compacted=True,
+    outside_writers="loadgen (demo and benchmark programs)", key="program", compacted=True,
 )  # fmt: skip
 """Every version of every shop's program, keyed `{shop_id}:{version}` so compaction keeps them all."""
 REWARDS = Topic(
     "loyalty.rewards", ("RewardConfigured",), _all("gateway"), _all("projector"), tables=("redeem",),
-    outside="loadgen (the demo catalog)", key="reward", compacted=True,
+    outside_writers="loadgen (the demo catalog)", key="reward", compacted=True,
 )  # fmt: skip
 """The catalog: every reward's latest version, keyed `{shop_id}:{reward_id}`."""
 DLQ = Topic(
@@ -202,8 +206,9 @@ def table() -> str:
     """README's topic table, in Markdown."""
     rows = ["| topic | key | writers | readers |", "|---|---|---|---|"]
     for t in ALL:
-        writers = _cell(t.writers, outside=t.outside) + (" [shared: 0003]" if t.shared else "")
-        readers = _cell(t.readers, tuple(f"{s} (context)" for s in t.context) + tuple(f"{s} (table)" for s in t.tables))
+        writers = _cell(t.writers, outside=t.outside_writers) + (" [shared: 0003]" if t.shared else "")
+        also = tuple(f"{s} (context)" for s in t.context) + tuple(f"{s} (table)" for s in t.tables)
+        readers = _cell(t.readers, also, t.outside_readers)
         rows.append(f"| `{t.base}` | {t.key} | {writers} | {readers} |")
     return "\n".join(rows)
 
