@@ -13,7 +13,6 @@ its own small state record, and loads only the one an event needs.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from math import floor
 from services import limits
 from services.earn.currencies import minor_unit_exponent
 from services.earn.rules import Line, Profile, order_points
+from services.ids import derived_id
 from services.program import Program
 
 KEEP_PERIODS = 8
@@ -210,7 +210,7 @@ class ShopHours:
 
 def entry_id(shop_id: str, event_id: str, kind: str) -> str:
     """Deterministic, so a replay or a retried transaction writes the same entry (128-bit hex)."""
-    return hashlib.blake2b(f"{shop_id}\x1f{event_id}\x1f{kind}".encode(), digest_size=16).hexdigest()
+    return derived_id(shop_id, event_id, kind)
 
 
 def local_day(when: datetime, program: Program) -> str:

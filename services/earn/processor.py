@@ -138,7 +138,7 @@ def seen(earnings: domain.Earnings, record: dict[str, Any]) -> bool:
     return record["event_id"] in earnings.seen_event_ids
 
 
-INPUTS = (topics.ORDERS, topics.TASKS, topics.CUSTOMERS, topics.TIERS)
+INPUTS = topics.inputs_of("earn")
 
 
 def config(

@@ -1,15 +1,15 @@
 """Redeem: owns each customer's balance and decides every debit (README: Balances, rewards). Pure: no I/O.
 
 Decider shape over one customer's `Account`: `decide(command, account, shop) -> events` and
-`evolve(account, event) -> account`; `handle` does both and adds threshold triggers (`settle`).
+`evolve(account, event) -> account`; `handle` does both and adds threshold triggers (`with_crossings`).
 A redemption is decided in two steps around the stock reservation, which lives in PostgreSQL:
 
     decision = decide_redemption(request, account, reward, tier, request.occurred_at)
-    Duplicate -> nothing;  Rejected -> reject(request, decision.reason)
+    Duplicate -> nothing;  Refused -> reject(request, decision.reason)
     Approvable -> reserve stock; decide_reserved(decision, account, reward, request, request.occurred_at,
                   shop.secret, reservation): approved, or rejected (`out_of_stock`, `redemption_id_taken`)
-    then settle(account, events, shop.thresholds, request.occurred_at); a grant that the outcome does not
-    use (`uses_reservation`) is given back, and `verdict` reconciles grants left unconfirmed
+    then with_crossings(account, events, shop.thresholds, request.occurred_at); a grant that the outcome
+    does not use (`uses_reservation`) is given back, and `verdict` reconciles grants left unconfirmed
 
 Every command is idempotent by its event_id (earn's entries by their entry_id; expiry by state),
 and every id written is derived from the input, so a replay writes the same entries.
@@ -67,7 +67,7 @@ from services.redeem.redemption import (
     Approvable,
     Decision,
     Duplicate,
-    Rejected,
+    Refused,
     approve,
     decide_cancellation,
     decide_redemption,
@@ -75,7 +75,7 @@ from services.redeem.redemption import (
 )
 from services.redeem.reservations import Reservation, decide_reserved, uses_reservation, verdict
 from services.redeem.retention import RETENTION, Retention
-from services.redeem.triggers import crossings, settle
+from services.redeem.triggers import crossings, with_crossings
 
 __all__ = [
     "Account", "AccountCommandRejected", "AccountStatusChanged", "AdjustmentRequested", "Approvable", "Balance",
@@ -83,13 +83,13 @@ __all__ = [
     "Duplicate", "Event", "Expiring", "ExpiryTick", "FreezeChanged", "InvalidReward", "Lot", "LotShare", "OwedRepaid",
     "PointsAdjusted", "PointsClawedBack", "PointsEarned", "PointsExpired", "PointsRedeemed", "PointsRestored",
     "PointsTransferred", "Prize", "Redemption", "RedemptionApproved", "RedemptionCancelled", "RedemptionRejected",
-    "RedemptionRequested", "RedemptionReversed", "Rejected", "Reservation", "Retention", "Reward", "Shop", "Totals",
+    "RedemptionRequested", "RedemptionReversed", "Refused", "Reservation", "Retention", "Reward", "Shop", "Totals",
     "TransferLimits",
     "TransferReceived", "TransferRequested", "approve", "balance", "coupon_code", "crossings", "decide",
     "decide_adjustment", "decide_cancellation", "decide_clawback", "decide_credit", "decide_expiry", "decide_freeze",
     "decide_redemption", "decide_reserved", "decide_transfer", "decide_transfer_received", "draw", "entry_id",
-    "evolve", "handle", "next_expiry", "reject", "reward_from", "settle", "shipping_id", "time_of",
-    "uses_reservation", "verdict",
+    "evolve", "handle", "next_expiry", "reject", "reward_from", "shipping_id", "time_of",
+    "uses_reservation", "verdict", "with_crossings",
 ]  # fmt: skip
 
 
@@ -135,4 +135,4 @@ def decide(command: Command, account: Account, shop: Shop) -> list[Event]:
 
 def handle(command: Command, account: Account, shop: Shop) -> tuple[Account, list[Event]]:
     """Decides, folds and adds the threshold crossings: the account after and everything to write."""
-    return settle(account, decide(command, account, shop), shop.thresholds, time_of(command), shop.retention)
+    return with_crossings(account, decide(command, account, shop), shop.thresholds, time_of(command), shop.retention)

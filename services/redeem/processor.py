@@ -150,7 +150,9 @@ class Redeem:
             if name == "RedemptionRequested":
                 tier = (view.get(key + b"\x00tier") or b"member").decode()
                 decided = self.redeem(command, account, tier, shop, decoded.partition)
-                after, events = domain.settle(account, decided, shop.thresholds, command.occurred_at, shop.retention)
+                after, events = domain.with_crossings(
+                    account, decided, shop.thresholds, command.occurred_at, shop.retention
+                )
             else:
                 after, events = domain.handle(command, account, shop)
         except domain.ContractViolation as exc:
@@ -242,7 +244,7 @@ class Redeem:
         )
 
 
-INPUTS = (topics.REDEMPTION_REQUESTS, topics.LEDGER, topics.TIERS, topics.EXPIRY_TICKS)
+INPUTS = topics.inputs_of("redeem")
 
 
 def config(

@@ -73,7 +73,7 @@ class Tiering:
             command = domain.evaluation_after(entry, state)
             state, made = domain.evaluate(command, state, self.rules(entry.shop_id, command.now))
             changes += made
-            changes += self._settle(view, entry.shop_id, entry.customer_id, before, state)
+            changes += self._evaluate_due(view, entry.shop_id, entry.customer_id, before, state)
         return [self._output(change) for change in changes]
 
     def _sweep(self, view: StateView, occurred_at: datetime) -> list[domain.TierChanged]:
@@ -88,12 +88,12 @@ class Tiering:
         states = {c: messages.load_state(view.get(topics.customer_key(*c))) for c in set(due)}
         changes: list[domain.TierChanged] = []
         for (shop_id, customer_id), state in sorted(states.items(), key=in_order_of_falling_due):
-            changes += self._settle(view, shop_id, customer_id, state, state)
+            changes += self._evaluate_due(view, shop_id, customer_id, state, state)
         return changes
 
     @staticmethod
     def _legacy_due(view: StateView, passed: datetime, now: datetime) -> list[tuple[str, str]]:
-        """Customers of the per-day buckets of earlier versions that stream time passed: due ones to settle,
+        """Customers of the per-day buckets of earlier versions that stream time passed: due ones to evaluate,
         the others moved into the schedule; the buckets are deleted."""
         due = []
         for day in range(messages.day_of(passed), messages.day_of(now) + 1):
@@ -107,14 +107,14 @@ class Tiering:
             view.delete(messages.due_key(day))
         return due
 
-    def _settle(
+    def _evaluate_due(
         self, view: StateView, shop_id: str, customer_id: str, stored: domain.CustomerTier, state: domain.CustomerTier
     ) -> list[domain.TierChanged]:
         """Evaluates at each due moment stream time has passed, then stores the state and its due date."""
         stream_time = messages.load_stream_time(view.get(messages.STREAM_TIME))
         changes: list[domain.TierChanged] = []
         if stream_time is not None:
-            state, changes = domain.settle(state, shop_id, customer_id, stream_time, partial(self.rules, shop_id))
+            state, changes = domain.evaluate_due(state, shop_id, customer_id, stream_time, partial(self.rules, shop_id))
         view.put(topics.customer_key(shop_id, customer_id), messages.dump_state(state))
         if stored.due != state.due or not DOWNGRADES.listed(view, (shop_id, customer_id)):
             DOWNGRADES.put(view, (shop_id, customer_id), state.due)
@@ -135,7 +135,7 @@ def in_order_of_falling_due(item: tuple[tuple[str, str], domain.CustomerTier]) -
 def config(table: ProgramTable, batch_size: int = 500) -> ProcessorConfig:
     return ProcessorConfig(
         service="tier",
-        inputs=(topics.LEDGER,),
+        inputs=topics.inputs_of("tier"),
         changelog=topics.TIER_STATE,
         step=Tiering(table.book),
         batch_size=batch_size,

@@ -17,12 +17,12 @@ from collections import Counter
 from typing import Any
 
 from services.common import topics
-from services.loadgen.expected import expected_balances
 from services.loadgen.program import RULE_HEAVY
 from services.loadgen.program import publish as publish_program
 from services.loadgen.traffic import orders
 from services.program import parse_program
 from tests.bench import harness
+from tests.bench.expected import expected_balances
 
 
 def run_gate(

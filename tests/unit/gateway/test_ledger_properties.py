@@ -52,7 +52,7 @@ class Log:
             decision = domain.decide_redemption(command, account, MUG, "member", command.occurred_at)
             events = (domain.approve(decision, account, MUG, command, command.occurred_at, "s")
                       if isinstance(decision, domain.Approvable) else [])  # fmt: skip
-            account, events = domain.settle(account, events, (), command.occurred_at)
+            account, events = domain.with_crossings(account, events, (), command.occurred_at)
         else:
             account, events = domain.handle(command, account, THE_SHOP)
         self.accounts[customer] = account

@@ -38,7 +38,7 @@ from services.redeem.domain import (
     handle,
     reject,
     reward_from,
-    settle,
+    with_crossings,
 )
 
 SHOP = "shop-1"
@@ -173,7 +173,9 @@ class World:
         account = self.account(customer)
         if isinstance(command, RedemptionRequested):
             decided = self._redeem(command, account)
-            account, events = settle(account, decided, self.shop.thresholds, command.occurred_at, self.shop.retention)
+            account, events = with_crossings(
+                account, decided, self.shop.thresholds, command.occurred_at, self.shop.retention
+            )
         else:
             account, events = handle(command, account, self.shop)
         self.accounts[customer] = account

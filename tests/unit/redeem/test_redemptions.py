@@ -15,7 +15,7 @@ from services.redeem.domain import (
     PointsRedeemed,
     RedemptionApproved,
     RedemptionRejected,
-    Rejected,
+    Refused,
     approve,
     coupon_code,
     decide_redemption,
@@ -314,7 +314,7 @@ def test_given_a_redemption_id_already_decided_under_another_event_then_it_break
 def test_given_a_rejection_then_the_decision_carries_the_reason_only() -> None:
     decision = decide_redemption(request("mug"), Account(SHOP, ADA), MUG, "member", T0)
 
-    assert decision == Rejected("insufficient_points")
+    assert decision == Refused("insufficient_points")
 
 
 def test_given_an_approvable_request_then_the_decision_carries_its_price() -> None:

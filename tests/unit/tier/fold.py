@@ -16,9 +16,9 @@ from services.tier.domain import (
     TierChanged,
     TierRules,
     evaluate,
+    evaluate_due,
     evaluation_after,
     evolve,
-    settle,
 )
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -45,16 +45,16 @@ def fold(
     stream_time: datetime | None = None
     for entry in entries:
         stream_time = entry.occurred_at if stream_time is None else max(stream_time, entry.occurred_at)
-        state, made = settle(state, "shop", "c-1", stream_time, lambda _: rules)
+        state, made = evaluate_due(state, "shop", "c-1", stream_time, lambda _: rules)
         changes += made
         applied = evolve(state, entry)
         if applied is not state:
             state, made = evaluate(evaluation_after(entry, applied), applied, rules)
             changes += made
-            state, made = settle(state, "shop", "c-1", stream_time, lambda _: rules)
+            state, made = evaluate_due(state, "shop", "c-1", stream_time, lambda _: rules)
             changes += made
     if until is not None:
-        state, made = settle(state, "shop", "c-1", until, lambda _: rules)
+        state, made = evaluate_due(state, "shop", "c-1", until, lambda _: rules)
         changes += made
     return state, changes
 

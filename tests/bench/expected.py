@@ -1,4 +1,4 @@
-"""The balances a correct pipeline must produce: a pure fold of the input through the domain."""
+"""The test oracle: the balances a correct pipeline must produce, a pure fold of the input through the domain."""
 
 from __future__ import annotations
 
