@@ -1,7 +1,7 @@
 """Reading a merchant's JSON document (a program, a reward) field by field; every refusal names its path.
 
-Pure: the earn and redeem domains both read documents with it and may not import each other.
-A domain's own refusal (`InvalidProgram`, `InvalidReward`) is an `InvalidField`; its entry point is
+Pure: the program (`services.program`) and the reward catalog (`services.redeem.catalog`) both read documents with it.
+A domain's own refusal (`ProgramError`, `InvalidReward`) is an `InvalidField`; its entry point is
 wrapped with `refusals_as`, so a caller only ever sees the domain's own kind. Every number, list and
 time is bounded (by default, the contract's `limits.POINTS`, `limits.ITEMS` and event-time range),
 so nothing a document sets can overflow what the services compute with it.

@@ -24,7 +24,8 @@ import pytest
 
 from services.common import admin
 from services.common.settings import settings
-from services.gateway.migrations import migrate
+from services.schema.migrations import migrate
+from tests import namespaces
 from tests.servers import free_port as free_port  # other test modules import it from here
 from tests.servers import private_kafka, private_postgres  # noqa: F401 (fixtures for every test)
 
@@ -115,7 +116,7 @@ def namespace(kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
     settings.cache_clear()
     admin.create_topics(3, kafka_bootstrap)
     yield prefix
-    admin.delete_namespace(prefix, kafka_bootstrap)
+    namespaces.delete_namespace(prefix, kafka_bootstrap)
     monkeypatch.delenv("TOPIC_NAMESPACE")
     settings.cache_clear()
 

@@ -9,7 +9,7 @@ declare -A COMMANDS=(
   [earn]="-m services.earn"
   [tier]="-m services.tier"
   [redeem]="-m services.redeem"
-  [projector]="-m services.gateway.projector"
+  [projector]="-m services.projector"
   [gateway]="-m services.gateway"  # the API on 8000, its metrics on 9100 (METRICS_PORT)
   [loadgen]="-m services.loadgen --rate ${DEMO_RATE:-20}"
 )

@@ -40,13 +40,3 @@ def check_partition_counts(existing: Mapping[str, object], count: int) -> None:
         have = len(getattr(meta, "partitions", {})) if meta is not None else count
         if have != count:
             raise RuntimeError(f"topic {t.name} has {have} partitions, expected {count} (co-partitioning)")
-
-
-def delete_namespace(namespace: str, bootstrap: str | None = None) -> None:
-    """Deletes every topic of an isolated namespace (used by tests and benchmarks)."""
-    if not namespace:
-        raise ValueError("refusing to delete the topics of the default namespace")
-    admin = kafka.admin(bootstrap)
-    names = [n for n in admin.list_topics(timeout=15).topics if n.startswith(namespace)]
-    for future in admin.delete_topics(names, operation_timeout=30).values() if names else []:
-        future.result()

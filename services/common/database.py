@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
+
+from services.common.settings import database_schema
 
 Conn = asyncpg.Connection | PoolConnectionProxy
 """A connection of its own or one borrowed from a pool: every statement here takes either."""
@@ -17,7 +18,7 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 def configured_schema() -> str | None:
     """DATABASE_SCHEMA: the PostgreSQL schema to use (tests isolate themselves in one)."""
-    return os.environ.get("DATABASE_SCHEMA") or None
+    return database_schema()
 
 
 def quoted(schema: str) -> str:

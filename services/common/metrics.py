@@ -7,13 +7,14 @@ name they use is exported here or by a service.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+from services.common.settings import settings
 
 CONSUMED = Counter("pointstream_events_consumed_total", "Events consumed", ["service", "topic", "type"])
 PRODUCED = Counter("pointstream_events_produced_total", "Events produced", ["service", "topic", "type"])
@@ -45,7 +46,7 @@ POINTS_ISSUED = Counter("pointstream_points_issued_total", "Points credited to c
 def serve(port: int) -> None:
     """METRICS_HOST is the bind address: 127.0.0.1 by default, 0.0.0.0 in a container."""
     if port:
-        start_http_server(port, addr=os.environ.get("METRICS_HOST", "127.0.0.1"))
+        start_http_server(port, addr=settings().metrics_host)
 
 
 def event_time(record: dict[str, Any]) -> float | None:

@@ -33,12 +33,12 @@ from confluent_kafka.admin import AdminClient
 from prometheus_client import Counter
 
 from services import limits
-from services.common import dlq, kafka, logs, metrics
+from services.common import dlq, kafka, logs, metrics, topics
 from services.common.codec import Codec, Decoded, DecodeError
 from services.common.outage import Backoff, Unavailable
 from services.common.sizes import Sizes, TooLarge
 from services.common.statestore import StateStore, StateView
-from services.common.topics import Topic
+from services.common.topics import Topic, UndeclaredWrite
 from services.common.transactions import Transactions
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,15 @@ class ProcessorConfig:
     """Runs before each poll, e.g. to refresh a global table such as the programs."""
 
 
+def undeclared(config: ProcessorConfig) -> None:
+    """Refuses a configuration the topic registry does not declare: inputs, changelog and dead letters."""
+    service = config.service
+    wrong = [t.base for t in config.inputs if not t.consumed_by(service)]
+    wrong += [t.base for t in (config.changelog, topics.DLQ) if not t.writes(service)]
+    if wrong:
+        raise UndeclaredWrite(f"{service} is not declared to use {', '.join(wrong)} (services/common/topics.py)")
+
+
 IDLE_COMMIT_SECONDS = 0.1
 PER_RECORD = (DecodeError, Rejected, TooLarge)
 """Expected refusals of one record, dead-lettered without a stack trace; any other error of a step is a bug."""
@@ -101,12 +110,18 @@ class Processor:
     def __init__(self, config: ProcessorConfig, codec: Codec | None = None) -> None:
         from services.common.settings import settings
 
+        undeclared(config)
         self.config = config
         self.codec = codec or Codec()
         self.running = True
         group = settings().topic_namespace + config.service
         self.consumer = kafka.consumer(group)
-        self.store = StateStore(config.changelog.name, kafka.consumer(None))
+        self.store = StateStore(
+            config.changelog.name,
+            kafka.consumer(None),
+            ends=kafka.consumer(None, **{"isolation.level": "read_uncommitted"}),
+            settle=lambda partitions: self.transactions.settle(config.changelog.name, partitions),
+        )
         self.sizes = Sizes(AdminClient({"bootstrap.servers": settings().kafka_bootstrap}), settings().max_state_bytes)
         transactional_id = f"{group}-{settings().instance_id}"
         self.transactions = Transactions(
@@ -235,6 +250,8 @@ class Processor:
             self._counter(metrics.PRODUCED, name, record_name).inc()
 
     def _encoded(self, out: Output, key: bytes) -> Encoded:
+        if not out.topic.writes(self.config.service, out.name):
+            raise UndeclaredWrite(f"{self.config.service} is not declared to write {out.name} on {out.topic.base}")
         topic, out_key = out.topic.name, out.key or key
         value = self.codec.encode(out.name, out.record, topic)
         self.sizes.check_output(topic, out.name, out_key, value)

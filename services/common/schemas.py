@@ -8,7 +8,6 @@ against the current version as reader).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -18,7 +17,9 @@ from fastavro import parse_schema
 from fastavro.schema import fingerprint as avro_fingerprint
 from fastavro.schema import to_parsing_canonical_form
 
-SCHEMAS_DIR = Path(os.environ.get("POINTSTREAM_SCHEMAS", Path(__file__).resolve().parents[2] / "schemas"))
+from services.common.settings import schemas_dir
+
+SCHEMAS_DIR = schemas_dir()
 
 
 @dataclass(frozen=True)

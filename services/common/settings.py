@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from functools import cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import model_validator
@@ -43,6 +44,12 @@ class Settings(BaseSettings):
     """Stable per process slot: the transactional id of a processor derives from it."""
     metrics_port: int | None = None
     """Prometheus port of a processor; each service has its own default, 0 turns it off."""
+    metrics_host: str = "127.0.0.1"
+    """The address the metrics are served on: 127.0.0.1 by default, 0.0.0.0 in a container."""
+    projector_metrics_port: int = 9105
+    """The projector's metrics port when METRICS_PORT is not set."""
+    database_schema: str = ""
+    """The PostgreSQL schema of the read models and reward stock; empty: the connection's default."""
     shop_api_keys: str = ""
     """Comma-separated `shop_id:key` pairs accepted as shop keys (none by default)."""
     shop_secrets: str = ""
@@ -80,6 +87,22 @@ class Settings(BaseSettings):
 @cache
 def settings() -> Settings:
     return Settings()
+
+
+def database_schema() -> str | None:
+    """DATABASE_SCHEMA as the environment has it now (never cached: a test or a command may set it late)."""
+    return Settings().database_schema or None
+
+
+class Files(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    pointstream_schemas: Path = Path(__file__).resolve().parents[2] / "schemas"
+    """The directory of the Avro schemas (a container puts them elsewhere)."""
+
+
+def schemas_dir() -> Path:
+    return Files().pointstream_schemas
 
 
 def pairs(configured: str) -> dict[str, str]:

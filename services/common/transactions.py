@@ -17,6 +17,7 @@ consumer rewound to the committed offsets. Both now say the same thing, whatever
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -30,6 +31,8 @@ from services.common.outage import Backoff
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 OFFSETS_TIMEOUT_S = 10.0
+SETTLE_KEY = b"\x00settle"
+"""The changelog key of `settle`'s tombstones: no state key starts with NUL."""
 FENCED = {KafkaError._FENCED, KafkaError.PRODUCER_FENCED}
 
 
@@ -130,6 +133,23 @@ class Transactions:
                 if not error.retriable():
                     return False
                 self.backoff.wait("Kafka", error)
+
+    def settle(self, topic: str, partitions: list[int]) -> None:
+        """Commits a transaction of one tombstone (of a key no state uses) per partition of `topic`: its
+        commit marker decides the records this transactional id left undecided there (statestore.py)."""
+
+        def once() -> None:
+            self.producer.begin_transaction()
+            try:
+                for partition in partitions:
+                    self.producer.produce(topic, None, SETTLE_KEY, partition=partition)
+                self.producer.commit_transaction()
+            except KafkaException:
+                with contextlib.suppress(KafkaException):
+                    self.producer.abort_transaction()
+                raise
+
+        self.patiently(once)
 
     def _rewind(self) -> None:
         """Consume again from the last committed offsets."""

@@ -10,8 +10,8 @@ from datetime import datetime
 
 from services import limits
 from services.earn.earnings import Earnings, ShopHours, hour_of, local_day
-from services.earn.program import Program
 from services.earn.validation import ContractViolation
+from services.program import Program
 
 
 @dataclass(frozen=True)

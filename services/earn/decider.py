@@ -20,9 +20,9 @@ from services.earn.earnings import NO_HOURS, Earnings, ShopHours, evolve_shop
 from services.earn.earnings import evolve as evolve_earnings
 from services.earn.events import Event
 from services.earn.orders import decide_order
-from services.earn.program import Program
 from services.earn.refunds import decide_refund
 from services.earn.tasks import decide_task, once_key
+from services.program import Program
 from services.records import PointsEarned, TierChanged
 
 

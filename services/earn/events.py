@@ -3,11 +3,11 @@ for later decisions. Pure."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
 from services.earn.commands import CustomerUpdated
+from services.ids import derived_id
 from services.records import PointsClawedBack, PointsEarned, TierChanged
 
 
@@ -36,4 +36,4 @@ Event = PointsEarned | PointsClawedBack | RefundAwaitingOrder | CustomerUpdated 
 
 def entry_id(shop_id: str, event_id: str, kind: str) -> str:
     """Deterministic, so a replay or a retried transaction writes the same entry (128-bit hex)."""
-    return hashlib.blake2b(f"{shop_id}\x1f{event_id}\x1f{kind}".encode(), digest_size=16).hexdigest()
+    return derived_id(shop_id, event_id, kind)

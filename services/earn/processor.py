@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from services.common import topics
 from services.common.codec import Decoded
@@ -18,33 +17,14 @@ from services.common.statestore import StateView
 from services.earn import decider, messages
 from services.earn.earnings import NO_HOURS
 from services.earn.metrics import Observed
-from services.earn.program import InvalidProgram, Program, parse
 from services.earn.validation import ContractViolation
-
-
-@dataclass
-class Programs:
-    """The parsed program in effect for a shop at an event time; parsed once per version."""
-
-    book: ProgramBook
-    _parsed: dict[tuple[str, int], Program] = field(default_factory=dict)
-
-    def at(self, shop_id: str, when: Any) -> Program:
-        version, rules = self.book.at(shop_id, when)
-        key = (shop_id, version)
-        if key not in self._parsed:
-            try:
-                self._parsed[key] = parse(rules, version)
-            except InvalidProgram as exc:  # validated by the gateway; a bad one must not stop earning
-                raise Rejected(f"program version {version} of shop {shop_id} is invalid: {exc}") from exc
-        return self._parsed[key]
 
 
 @dataclass
 class Earn:
     """Bytes and keys around the earn decider: decode, load what the input needs, decide, store, encode."""
 
-    programs: Programs
+    programs: ProgramBook
     partitions: int
     observed: Observed = field(default_factory=Observed)
 
@@ -103,7 +83,7 @@ class Earn:
             state.put(messages.shop_key(shop_id), messages.dump_shop(after.hours))
 
 
-INPUTS = (topics.ORDERS, topics.TASKS, topics.CUSTOMERS, topics.TIERS)
+INPUTS = topics.inputs_of("earn")
 
 
 def config(
@@ -115,7 +95,7 @@ def config(
     """Without a book, every shop earns by the default program (as the benchmarks do)."""
     from services.common.settings import settings
 
-    earn = Earn(Programs(book or ProgramBook()), partitions or settings().partitions)
+    earn = Earn(book or ProgramBook(), partitions or settings().partitions)
     return ProcessorConfig(
         service="earn",
         inputs=INPUTS,
@@ -131,4 +111,4 @@ def step(key: bytes, decoded: Decoded, state: StateView) -> list[Output]:
     return _DEFAULT.step(key, decoded, state)
 
 
-_DEFAULT = Earn(Programs(ProgramBook()), 6)
+_DEFAULT = Earn(ProgramBook(), 6)

@@ -9,8 +9,8 @@ from services import limits
 from services.earn.commands import OrderPaid, OrderRefunded
 from services.earn.earnings import EarnedOrder, Earnings
 from services.earn.events import Event, RefundAwaitingOrder, entry_id
-from services.earn.program import Program
 from services.earn.validation import ContractViolation, validate_refund
+from services.program import Program
 from services.records import PointsClawedBack
 
 

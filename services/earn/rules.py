@@ -12,7 +12,7 @@ from fractions import Fraction
 from math import lcm
 
 from services.earn.currencies import minor_unit_exponent
-from services.earn.program import Campaign, Program, Segment, SpendBonus, Window
+from services.program import Campaign, Program, Segment, SpendBonus, Window
 
 ONE = Fraction(1)
 

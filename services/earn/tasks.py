@@ -6,8 +6,8 @@ from services.earn.caps import credit, lot_dates, within_lifetime
 from services.earn.commands import TaskCompleted
 from services.earn.earnings import NO_HOURS, Earnings, ShopHours
 from services.earn.events import Event, TaskCounted, entry_id
-from services.earn.program import Program
 from services.earn.validation import validate_task
+from services.program import Program
 from services.records import PointsEarned
 
 

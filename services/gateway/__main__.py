@@ -7,8 +7,6 @@ TRUSTED_PROXIES: by default the peer is the client.
 
 from __future__ import annotations
 
-import os
-
 import uvicorn
 
 from services.common import metrics
@@ -26,7 +24,7 @@ def main() -> None:
                             webhook_secrets=write_settings().shopify_webhook_secrets)  # fmt: skip
     port_of_metrics = settings().metrics_port
     metrics.serve(9100 if port_of_metrics is None else port_of_metrics)
-    host, port = os.environ.get("GATEWAY_HOST", "127.0.0.1"), int(os.environ.get("GATEWAY_PORT", "8000"))
+    host, port = gateway_settings().gateway_host, gateway_settings().gateway_port
     proxies = gateway_settings().trusted_proxies.strip()
     uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False,
                 proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)  # fmt: skip

@@ -9,7 +9,6 @@ second one. Without the header each request is a new command.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -22,10 +21,11 @@ from services.common.codec import Codec
 from services.gateway.idempotency import CLAIM
 from services.gateway.postgres.idempotency import Claim
 from services.gateway.publish import produce_all
+from services.ids import derived_id
 
 
 def event_id(shop_id: str, kind: str, command_id: str) -> str:
-    return hashlib.blake2b(f"{shop_id}\x1f{kind}\x1f{command_id}".encode(), digest_size=16).hexdigest()
+    return derived_id(shop_id, kind, command_id)
 
 
 def new_id() -> str:
@@ -39,9 +39,7 @@ async def command_id(request: Request) -> str:
     claim = request.scope.get("state", {}).get(CLAIM)
     if not isinstance(claim, Claim):
         return new_id()
-    return hashlib.blake2b(
-        "\x1f".join((claim.credential, claim.key, claim.fingerprint)).encode(), digest_size=16
-    ).hexdigest()
+    return derived_id(claim.credential, claim.key, claim.fingerprint)
 
 
 CommandIdDep = Annotated[str, Depends(command_id)]

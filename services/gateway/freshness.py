@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from services.common import topics
-from services.gateway import offsets, positions, projector
+from services.gateway import offsets, positions
 from services.gateway.deps import LedgerPartitionsDep, PoolDep
 from services.gateway.errors import ApiError
 from services.gateway.offsets import Kafka
@@ -27,22 +27,38 @@ POLL_SECONDS = 0.02
 DEFAULT_WAIT_MS = 5_000
 MAX_WAIT_MS = 30_000
 Targets = dict[tuple[str, int], int]
+PROJECTOR = "projector"
 
 
 def upstream() -> dict[str, tuple[Upstream, ...]]:
     """The services that turn a topic's records into records the read models show, by topic name.
 
-    The ledger is read by redeem (which collects clawbacks and repays debts on it) and by tier, so a
-    wait for an order follows it through earn, then through both of them.
+    Derived from the topic registry, from the topics the gateway writes (a write's position) onwards:
+    a reader of such a topic is followed when it writes records the projector reads, and so are its
+    outputs in turn. Readers that keep a topic only for context (earn and redeem on the tiers) make no
+    record of it, so nothing waits for them. The ledger is read by redeem (which collects clawbacks and
+    repays debts on it) and by tier, so a wait for an order follows it through earn, then both of them.
     """
-    ledger, outcomes, tiers = topics.LEDGER.name, topics.REDEMPTION_OUTCOMES.name, topics.TIERS.name
-    earn, redeem, tier = Upstream("earn", (ledger,)), Upstream("redeem", (ledger, outcomes)), Upstream("tier", (tiers,))
-    return {topics.ORDERS.name: (earn,), topics.TASKS.name: (earn,), topics.CUSTOMERS.name: (earn,),
-            topics.REDEMPTION_REQUESTS.name: (redeem,), ledger: (redeem, tier)}  # fmt: skip
+    found: dict[str, tuple[Upstream, ...]] = {}
+    todo = [t for t in topics.ALL if t.writes("gateway")]
+    while todo:
+        topic = todo.pop(0)
+        stages = tuple(stage for use in topic.readers if (stage := _stage(use.service)).outputs)
+        if topic.name in found or not stages:
+            continue
+        found[topic.name] = stages
+        todo += [t for t in topics.ALL if any(t.name in stage.outputs for stage in stages)]
+    return found
+
+
+def _stage(service: str) -> Upstream:
+    """`service`, with the topics it writes records of that the projector reads."""
+    shown = tuple(t.name for t in topics.written_by(service) if any(t.writes(service, r) for r in t.read_by(PROJECTOR)))
+    return Upstream(service, () if service == PROJECTOR else shown)
 
 
 def projected() -> frozenset[str]:
-    return frozenset(t.name for t in projector.PROJECTED)
+    return frozenset(t.name for t in topics.inputs_of(PROJECTOR))
 
 
 async def wait_for(wanted: list[Position], pool: PoolDep, client: Kafka, deadline: float) -> dict[str, int | str]:

@@ -31,10 +31,9 @@ Outcome = Decided | StatusChanged | CommandRejected
 
 
 def record_types() -> dict[str, tuple[str, ...]]:
-    """What each topic carries (topic names depend on the namespace setting, so it is read when called)."""
-    read = (topics.LEDGER, topics.TIERS, topics.PROGRAMS, topics.REDEMPTION_OUTCOMES, topics.REWARDS,
-            topics.REDEMPTION_REQUESTS)  # fmt: skip
-    return {topic.name: topic.records for topic in read}
+    """What each topic the projector reads carries, by the registry (topic names depend on the namespace setting,
+    so it is read when called)."""
+    return {topic.name: topic.records for topic in topics.inputs_of("projector")}
 
 
 def ledger_record(decoded: Decoded, partition: int, offset: int) -> LedgerRecord:

@@ -15,6 +15,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from services.common import topics
 from services.gateway.errors import ApiError
 
 ACK_TIMEOUT_S = 30
@@ -33,8 +34,9 @@ async def produce_all(producer: Producer, records: list[tuple[str, bytes, bytes]
     futures: list[asyncio.Future[str]] = []
     try:
         for topic, key, value in records:
+            topics.check_writes("gateway", topic)
             futures.append(loop.create_future())
-            producer.produce(topic, value, key, on_delivery=_settle(loop, futures[-1]))
+            producer.produce(topic, value, key, on_delivery=_resolver(loop, futures[-1]))
         return list(await asyncio.wait_for(asyncio.gather(*futures), timeout=ACK_TIMEOUT_S))
     except (TimeoutError, BufferError, KafkaException, DeliveryFailed) as exc:
         raise unacknowledged(str(exc) or "timed out") from None
@@ -51,7 +53,7 @@ def producer_settings() -> dict[str, Any]:
     return {"message.timeout.ms": int((ACK_TIMEOUT_S - GIVE_UP_MARGIN_S) * 1000)}
 
 
-def _settle(
+def _resolver(
     loop: asyncio.AbstractEventLoop, future: asyncio.Future[str]
 ) -> Callable[[KafkaError | None, Message], None]:
     """A delivery callback: it runs on the producer's polling thread, so it hands over to the loop."""

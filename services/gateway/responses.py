@@ -186,7 +186,10 @@ class ProgramOut(BaseModel):
     effective_from: datetime | None
     configured_at: datetime | None
     actor: str | None
-    rules: dict[str, Any]
+    rules: dict[str, Any] = Field(description="the document as configured: what the shop set")
+    effective_rules: dict[str, Any] = Field(
+        description="the program the services apply: every setting, those left out at their defaults"
+    )
 
 
 class Queued(BaseModel):

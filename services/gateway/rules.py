@@ -1,4 +1,4 @@
-"""Whether a program document is valid is for the earn service's parser to say, the one that applies it.
+"""Whether a program document is valid is for `services.program.parse_program` to say: every service applies it.
 
 This is the gateway's one place that asks it; routes take the validator as a dependency, so tests
 can put another in its stead. `InvalidRules.field` names the setting at fault (e.g.
@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 
-from services.earn.program import InvalidProgram, parse
+from services.program import ProgramError, parse_program
 
 
 class InvalidRules(ValueError):
@@ -26,8 +26,8 @@ Validator = Callable[[Mapping[str, Any]], None]
 
 def validate(document: Mapping[str, Any]) -> None:
     try:
-        parse(document)
-    except InvalidProgram as exc:
+        parse_program(document)
+    except ProgramError as exc:
         raise InvalidRules(exc.path, exc.message) from None
 
 

@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
+    gateway_host: str = "127.0.0.1"
+    """The address the API listens on (0.0.0.0 in a container)."""
+    gateway_port: int = 8000
     admin_api_keys: str = ""
     """Comma-separated `shop_id:key` pairs accepted as admin keys: a shop's program administration (none by default)."""
     api_key_cache_seconds: Annotated[float, Field(ge=0)] = 15.0

@@ -8,6 +8,7 @@ from typing import Any
 
 from services.common import kafka, topics
 from services.common.codec import Codec
+from services.program import parse_program
 
 RULE_HEAVY: dict[str, Any] = {
     "timezone": "Asia/Shanghai",
@@ -53,7 +54,9 @@ def publish_catalog(shop: str, catalog: dict[str, dict[str, Any]], version: int 
 
 
 def publish(shops: list[str], rules: dict[str, Any], effective_from: datetime | None = None, version: int = 1) -> None:
-    """Publishes `rules` as version `version` of each shop's program (for benchmarks and demos)."""
+    """Publishes `rules` as version `version` of each shop's program (for benchmarks and demos); refuses
+    with `ProgramError`, as the gateway does, a document the services would skip."""
+    parse_program(rules, version)
     codec, producer = Codec(), kafka.producer()
     now = datetime.now(UTC)
     for shop in shops:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from services.program import DEFAULT as PROGRAM
 from services.records import PointsClawedBack, PointsEarned, TierChanged
 from services.redeem.account import Account
 from services.redeem.account import evolve as evolve_account
@@ -49,7 +50,7 @@ from services.redeem.operations import (
 from services.redeem.redemption import Approvable, Duplicate, decide_cancellation, decide_redemption, reject
 from services.redeem.reservations import Reservation, decide_reserved, uses_reservation
 from services.redeem.retention import RETENTION, Retention
-from services.redeem.triggers import settle
+from services.redeem.triggers import with_crossings
 
 BASE_TIER = "member"
 """The tier of a customer no tier change has named yet."""
@@ -62,9 +63,9 @@ class Shop:
     secret: str | bytes = b""
     """Its coupon-code and lottery keys (`services.shop_keys`) seed generated codes and draws; auditors
     recompute them with it."""
-    thresholds: tuple[int, ...] = ()
+    thresholds: tuple[int, ...] = PROGRAM.balance_thresholds
     transfer_limits: TransferLimits = field(default_factory=TransferLimits)
-    lot_lifetime: timedelta = timedelta(days=365)
+    lot_lifetime: timedelta = PROGRAM.lot_lifetime
     """Of a lot an adjustment opens (the program's lot lifetime)."""
     retention: Retention = RETENTION
     """How long handled ids are remembered (REDEEM_DUPLICATES_DAYS)."""
@@ -136,7 +137,7 @@ def handle(command: Input, state: State, context: Context) -> tuple[State, list[
         decided = decide_request(command, state, context)
     else:
         decided = decide_account(command, state.account, shop)
-    account, events = settle(state.account, decided, shop.thresholds, time_of(command), shop.retention)
+    account, events = with_crossings(state.account, decided, shop.thresholds, time_of(command), shop.retention)
     for reversed_ in (e for e in events if isinstance(e, RedemptionReversed)):
         context.stock.release(reversed_.shop_id, reversed_.customer_id, reversed_.redemption_id)  # idempotent
     return replace(state, account=account), list(events)

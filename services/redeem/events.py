@@ -8,10 +8,10 @@ knows the command was handled) and `RedemptionReversed.not_restored`.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.ids import derived_id
 from services.records import PointsClawedBack, PointsEarned
 from services.redeem.lots import LotShare
 
@@ -22,7 +22,7 @@ class ContractViolation(ValueError):
 
 def entry_id(shop_id: str, source: str, kind: str) -> str:
     """Deterministic, so a replay or a retried transaction writes the same entry (128-bit hex)."""
-    return hashlib.blake2b(f"{shop_id}\x1f{source}\x1f{kind}".encode(), digest_size=16).hexdigest()
+    return derived_id(shop_id, source, kind)
 
 
 # Commands

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from services.lot_times import phase
+
 Lots = Mapping[str, "Lot"]
 
 
@@ -35,13 +37,13 @@ class Lot:
     expires_at: datetime
 
     def alive(self, at: datetime) -> bool:
-        return at < self.expires_at
+        return phase(self.available_at, self.expires_at, at) != "gone"
 
     def available(self, at: datetime) -> bool:
-        return self.available_at <= at < self.expires_at
+        return phase(self.available_at, self.expires_at, at) == "available"
 
     def pending(self, at: datetime) -> bool:
-        return at < self.available_at and at < self.expires_at
+        return phase(self.available_at, self.expires_at, at) == "pending"
 
 
 def available(lots: Lots, owed: int, at: datetime) -> int:

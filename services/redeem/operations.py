@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.limits import BALANCE
+from services.program import DEFAULT as PROGRAM
 from services.redeem.account import Account
 from services.redeem.events import (
     AccountCommandRejected,
@@ -42,9 +43,9 @@ from services.redeem.lots import LotShare, spend
 class TransferLimits:
     """A shop's limits on transfers; None is unlimited."""
 
-    max_points: int | None = None
-    max_per_day: int | None = None
-    timezone: str = "UTC"
+    max_points: int | None = PROGRAM.transfers.max_points
+    max_per_day: int | None = PROGRAM.transfers.max_per_day
+    timezone: str = PROGRAM.timezone
     """Where a day begins, for `max_per_day`."""
 
 

@@ -130,20 +130,19 @@ class Redeem:
         return out
 
     def shop(self, shop_id: str, when: datetime) -> decider.Shop:
-        _, rules = self.programs.at(shop_id, when)
-        transfers = rules.get("transfers") or {}
+        program = self.programs.at(shop_id, when)
         return decider.Shop(
             secret=self.secrets.get(shop_id, ""),
-            thresholds=tuple(int(t) for t in rules.get("balance_thresholds") or ()),
+            thresholds=program.balance_thresholds,
             transfer_limits=TransferLimits(
-                transfers.get("max_points"), transfers.get("max_per_day"), rules.get("timezone", "UTC")
+                program.transfers.max_points, program.transfers.max_per_day, program.timezone
             ),
-            lot_lifetime=timedelta(days=int(rules.get("lot_lifetime_days", 365))),
+            lot_lifetime=program.lot_lifetime,
             retention=Retention(duplicates=timedelta(days=settings().redeem_duplicates_days)),
         )
 
 
-INPUTS = (topics.REDEMPTION_REQUESTS, topics.LEDGER, topics.TIERS, topics.EXPIRY_TICKS)
+INPUTS = topics.inputs_of("redeem")
 
 
 def config(

@@ -40,7 +40,9 @@ ONE_PER_REDEMPTION = ("coupon", "lottery")
 
 
 @dataclass(frozen=True)
-class Rejected:
+class Refused:
+    """The redemption is refused for `reason`; `reject` makes the `RedemptionRejected` the log carries."""
+
     reason: str
 
 
@@ -58,7 +60,7 @@ class Duplicate:
     """The request was handled already: nothing to do."""
 
 
-Decision = Rejected | Approvable | Duplicate
+Decision = Refused | Approvable | Duplicate
 
 
 def decide_redemption(
@@ -70,22 +72,22 @@ def decide_redemption(
         raise ContractViolation(f"redemption {request.redemption_id} was already decided under another event_id")
     at, quantity = account.at(now), request.quantity
     if reward is None or not reward.active:
-        return Rejected("unknown_reward")
+        return Refused("unknown_reward")
     if quantity < 1 or (quantity > 1 and reward.kind in ONE_PER_REDEMPTION):
-        return Rejected("invalid_quantity")
+        return Refused("invalid_quantity")
     if account.frozen:
-        return Rejected("frozen")
+        return Refused("frozen")
     if reward.tiers is not None and tier not in reward.tiers:
-        return Rejected("not_eligible")
+        return Refused("not_eligible")
     limit = reward.per_customer_limit
     if limit is not None and account.approved_units.get(reward.reward_id, 0) + quantity > limit:
-        return Rejected("limit_reached")
+        return Refused("limit_reached")
     share = pricing.points_share(reward, quantity, request.cash_minor)
     if share is None:
-        return Rejected("invalid_cash")
+        return Refused("invalid_cash")
     points = pricing.price(reward, quantity, tier, at, share)
     if account.available(at) < points:
-        return Rejected("insufficient_points")
+        return Refused("insufficient_points")
     return Approvable(request.redemption_id, reward.reward_id, quantity, points, request.cash_minor)
 
 

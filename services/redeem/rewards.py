@@ -10,7 +10,7 @@ from typing import Any
 
 from services.common import topics
 from services.common.codec import Decoded
-from services.common.programs import GlobalTable
+from services.common.globaltable import GlobalTable
 from services.redeem.catalog import InvalidReward, Reward, reward_from
 
 log = logging.getLogger(__name__)

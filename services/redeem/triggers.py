@@ -39,7 +39,7 @@ def crossings(
     return crossed
 
 
-def settle(
+def with_crossings(
     account: Account,
     events: Sequence[Event],
     thresholds: Iterable[int],

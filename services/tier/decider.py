@@ -20,12 +20,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from services.records import TierChanged
-from services.tier.domain import CustomerTier, LedgerEntry, evaluate, evaluation_after, settle
+from services.tier.domain import CustomerTier, LedgerEntry, evaluate, evaluate_due, evaluation_after
 from services.tier.domain import evolve as fold_entry
-from services.tier.rules import DEFAULT_RULES, InvalidTierRules, TierRules, rules_from
+from services.tier.rules import TierRules
 
 initial_state = CustomerTier()
 EPOCH, MS = datetime(1970, 1, 1, tzinfo=UTC), timedelta(milliseconds=1)
@@ -71,10 +70,10 @@ def decide(command: Command, state: CustomerTier, context: Context) -> list[Even
                 return []
             evaluation = evaluation_after(entry, applied)
             after, changes = evaluate(evaluation, applied, context.rules(evaluation.now))
-            after, due = settle(after, entry.shop_id, entry.customer_id, stream_time, context.rules)
+            after, due = evaluate_due(after, entry.shop_id, entry.customer_id, stream_time, context.rules)
             return [*changes, *due, Assessed(after)]
         case DowngradesDue(shop_id, customer_id, stream_time):
-            after, due = settle(state, shop_id, customer_id, stream_time, context.rules)
+            after, due = evaluate_due(state, shop_id, customer_id, stream_time, context.rules)
             return [*due, Assessed(after)]
 
 
@@ -111,11 +110,3 @@ def sweep_order(due: Iterable[tuple[tuple[str, str], CustomerTier]]) -> list[tup
 
 def _ms(at: datetime | None) -> int:
     return 0 if at is None else (at - EPOCH) // MS
-
-
-def rules_of(document: dict[str, Any]) -> tuple[TierRules, str | None]:
-    """A program's tier rules; the defaults, and why, when the program's cannot be read."""
-    try:
-        return rules_from(document), None
-    except InvalidTierRules as exc:
-        return DEFAULT_RULES, str(exc)

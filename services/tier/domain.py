@@ -12,7 +12,7 @@ events it made. `state.due` is when the customer must next be evaluated even if 
 - Upgrades are immediate. A downgrade happens only when the points fall below the tier's threshold
   because the window moved past them (reason `window`) or because of a clawback (`clawback`, so a
   refunded order cannot keep the tier it bought), and only after `grace_days` since that moment.
-  It goes to the tier the points give then, in one change. `settle` evaluates at each due moment.
+  It goes to the tier the points give then, in one change. `evaluate_due` evaluates at each due moment.
 - A tier the program no longer names is replaced by the tier the points give (reason `program`).
 - A customer's clock never goes back: an entry older than the last evaluation is evaluated at it.
 - Entries are kept while they qualify; their ids are the duplicates recognised. Bounded: beyond
@@ -34,12 +34,11 @@ from datetime import UTC, date, datetime
 from typing import Literal
 
 from services.records import TierChanged
-from services.tier.rules import DEFAULT_RULES, InvalidTierRules, Tier, TierRules, rules_from
+from services.tier.rules import DEFAULT_RULES, Tier, TierRules
 
 __all__ = [
-    "DEFAULT_RULES", "Cause", "ContractViolation", "CustomerTier", "Entry", "Evaluate", "InvalidTierRules",
-    "LedgerEntry", "Tier", "TierChanged", "TierRules", "evaluate", "evaluation_after", "evolve",
-    "qualifying_points", "rules_from", "settle",
+    "DEFAULT_RULES", "Cause", "ContractViolation", "CustomerTier", "Entry", "Evaluate", "LedgerEntry", "Tier",
+    "TierChanged", "TierRules", "evaluate", "evaluate_due", "evaluation_after", "evolve", "qualifying_points",
 ]  # fmt: skip
 
 Cause = Literal["window", "clawback"]
@@ -174,7 +173,7 @@ def evaluate(command: Evaluate, state: CustomerTier, rules: TierRules) -> tuple[
     return _settled(replace(state, tier=target.name), target, now, rules), [change]
 
 
-def settle(
+def evaluate_due(
     state: CustomerTier, shop_id: str, customer_id: str, until: datetime, rules: Callable[[datetime], TierRules]
 ) -> tuple[CustomerTier, list[TierChanged]]:
     """Evaluates at each moment a downgrade falls due, up to `until` (the sweep driven by stream time)."""

@@ -19,7 +19,6 @@ Known gap: a partition with no new entries sweeps nobody: stream time stands sti
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -37,8 +36,6 @@ from services.tier import decider, messages
 from services.tier.domain import ContractViolation, CustomerTier, TierChanged
 from services.tier.rules import TierRules
 
-log = logging.getLogger(__name__)
-
 TIER_CHANGES = Counter("pointstream_tier_changes_total", "Tier changes", ["shop", "from_tier", "to_tier"])
 DOWNGRADES = Schedule(b"\x00tier\x00downgrade")
 SWEEP_LIMIT = 1000
@@ -53,12 +50,9 @@ class Tiering:
         self.future_tolerance = future_tolerance or timedelta(seconds=settings().future_tolerance_seconds)
 
     def rules(self, shop_id: str, when: datetime) -> TierRules:
-        version, document = self.book.at(shop_id, when)
-        if (rules := self._rules.get((shop_id, version))) is None:
-            rules, unreadable = decider.rules_of(document)
-            if unreadable is not None:
-                log.error("shop %s program version %d: %s; the default tier rules apply", shop_id, version, unreadable)
-            self._rules[(shop_id, version)] = rules
+        program = self.book.at(shop_id, when)
+        if (rules := self._rules.get((shop_id, program.version))) is None:
+            rules = self._rules[(shop_id, program.version)] = TierRules.of(program)
         return rules
 
     def __call__(self, key: bytes, decoded: Decoded, view: StateView) -> list[Output]:
@@ -110,7 +104,7 @@ class Tiering:
 
     @staticmethod
     def _legacy_due(view: StateView, passed: datetime, now: datetime) -> list[tuple[str, str]]:
-        """Customers of the per-day buckets of earlier versions that stream time passed: due ones to settle,
+        """Customers of the per-day buckets of earlier versions that stream time passed: due ones to evaluate,
         the others moved into the schedule; the buckets are deleted."""
         due = []
         for day in range(messages.day_of(passed), messages.day_of(now) + 1):
@@ -140,7 +134,7 @@ class Tiering:
 def config(table: ProgramTable, batch_size: int = 500) -> ProcessorConfig:
     return ProcessorConfig(
         service="tier",
-        inputs=(topics.LEDGER,),
+        inputs=topics.inputs_of("tier"),
         changelog=topics.TIER_STATE,
         step=Tiering(table.book),
         batch_size=batch_size,

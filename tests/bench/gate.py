@@ -17,12 +17,12 @@ from collections import Counter
 from typing import Any
 
 from services.common import topics
-from services.earn.program import parse
-from services.loadgen.expected import expected_balances
 from services.loadgen.program import RULE_HEAVY
 from services.loadgen.program import publish as publish_program
 from services.loadgen.traffic import orders
+from services.program import parse_program
 from tests.bench import harness
+from tests.bench.expected import expected_balances
 
 
 def run_gate(
@@ -31,7 +31,7 @@ def run_gate(
     """With `rules`, every shop runs the rule-heavy program (multipliers, campaigns, bonuses, caps)."""
     rng = random.Random(seed)
     inputs = list(orders(events, seed=seed, duplicate_rate=0.05))
-    expected = expected_balances(inputs, parse(RULE_HEAVY, 1) if rules else None)
+    expected = expected_balances(inputs, parse_program(RULE_HEAVY, 1) if rules else None)
     with harness.isolated_topics(f"gate-{runtime}-", partitions):
         if rules:
             publish_program(sorted({record["shop_id"] for _, record in inputs}), RULE_HEAVY)

@@ -16,6 +16,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from services.common import admin, kafka
 from services.common.codec import Codec
 from services.common.settings import settings
+from tests import namespaces
 
 RUNTIMES = {
     "txn": [sys.executable, "-m", "services.earn"],
@@ -38,7 +39,7 @@ def isolated_topics(label: str, partitions: int) -> Iterator[str]:
     try:
         yield prefix
     finally:
-        admin.delete_namespace(prefix)
+        namespaces.delete_namespace(prefix)
         os.environ.pop("TOPIC_NAMESPACE")
         settings.cache_clear()
 

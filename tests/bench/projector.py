@@ -3,7 +3,7 @@
 The backlog is what earn makes of the benchmark's orders (PointsEarned, folded through the earn
 decider in memory, as `tiers.ledger_of` does), with a PointsRedeemed after every few credits that
 takes points from the customer's lots nearest expiry first, as the redeem service names them. The
-projector runs in this process (the same `Projector` `python -m services.gateway.projector` runs)
+projector runs in this process (the same `Projector` `python -m services.projector` runs)
 from its start to its stored positions at the end of every partition. Rows are what it leaves in
 `ledger_entries`, `lots` and `balances`; compare them with the raw multi-row insert of `slice.raw_postgres`.
 """
@@ -24,8 +24,8 @@ from services.common import topics
 from services.common.codec import Codec
 from services.common.settings import settings
 from services.gateway import postgres
-from services.gateway.migrations import migrate
-from services.gateway.projector import Projector
+from services.projector.projector import Projector
+from services.schema.migrations import migrate
 from tests.bench import harness, tiers
 from tests.bench.slice import _drop
 

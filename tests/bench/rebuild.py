@@ -20,8 +20,8 @@ import asyncpg
 from services.common import topics
 from services.common.codec import Codec
 from services.common.settings import settings
-from services.gateway import rebuild
-from services.gateway.migrations import migrate
+from services.projector import rebuild
+from services.schema.migrations import migrate
 from tests.bench import harness
 
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -27,7 +27,7 @@ import asyncpg
 from services.common import kafka, topics
 from services.common.codec import Codec
 from services.common.settings import settings
-from services.gateway.migrations import migrate
+from services.schema.migrations import migrate
 from tests.bench import harness
 from tests.bench.slice import percentile
 

@@ -20,8 +20,8 @@ from confluent_kafka import Producer
 from services.common import kafka, topics
 from services.common.codec import Codec
 from services.common.settings import settings
-from services.gateway.migrations import migrate
 from services.loadgen.traffic import orders
+from services.schema.migrations import migrate
 from tests.bench import harness
 
 
@@ -35,7 +35,7 @@ def pipeline(label: str) -> Iterator[str]:
     log = open(f".local/logs/bench-{label}.log", "ab")  # noqa: SIM115
     procs = [
         subprocess.Popen([sys.executable, "-m", m], env=env, stdout=log, stderr=log)
-        for m in ("services.earn", "services.gateway.projector")
+        for m in ("services.earn", "services.projector")
     ]
     try:
         yield schema

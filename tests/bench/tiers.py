@@ -16,8 +16,8 @@ from services.common import topics
 from services.common.codec import Codec
 from services.common.settings import settings
 from services.earn import decider, messages
-from services.earn.program import Program
 from services.earn.validation import ContractViolation
+from services.program import Program
 from tests.bench import harness
 
 

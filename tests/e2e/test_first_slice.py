@@ -42,7 +42,7 @@ def test_orders_published_over_http_become_a_balance_and_a_ledger_at_the_gateway
     services: ProcessFactory, gateway: str
 ) -> None:
     services("services.earn")
-    services("services.gateway.projector")
+    services("services.projector")
     batch = [order("e-1", "ada", 12_345), order("e-2", "ada", 5_000, "JPY"), order("e-1", "ada", 12_345)]
     published = httpx.post(f"{gateway}/v1/events", json=batch, headers=KEY, timeout=30)
     assert published.status_code == 202, published.text

@@ -11,7 +11,7 @@ from tests.e2e.test_first_slice import KEY, order
 def test_a_balance_read_with_the_writes_positions_already_shows_the_points(
     services: ProcessFactory, gateway: str
 ) -> None:
-    for service in ("services.earn", "services.redeem", "services.tier", "services.gateway.projector"):
+    for service in ("services.earn", "services.redeem", "services.tier", "services.projector"):
         services(service)
     for round_ in range(3):
         batch = [order(f"ryw-{round_}-{n}", "grace", 2_000) for n in range(5)]  # below silver: no multiplier
@@ -31,7 +31,7 @@ def test_a_balance_read_with_the_writes_positions_already_shows_the_points(
 def test_a_balances_own_position_reads_no_older_view_and_the_ledger_agrees(
     services: ProcessFactory, gateway: str
 ) -> None:
-    for service in ("services.earn", "services.redeem", "services.tier", "services.gateway.projector"):
+    for service in ("services.earn", "services.redeem", "services.tier", "services.projector"):
         services(service)
     published = httpx.post(f"{gateway}/v1/events", json=order("ryw-ledger", "lin", 2_500), headers=KEY, timeout=30)
     wanted = {"min_position": published.json()["positions"][0], "max_wait_ms": 20_000}

@@ -50,7 +50,7 @@ def test_a_customer_redeems_cancels_is_adjusted_frozen_and_transfers_through_eve
     services: ProcessFactory, gateway: str
 ) -> None:
     assert SHOP == "demo"  # the shop of the default admin key
-    for module in ("services.earn", "services.redeem", "services.gateway.projector"):
+    for module in ("services.earn", "services.redeem", "services.projector"):
         services(module)
     reward = httpx.put(
         f"{gateway}/v1/rewards/mug", json={"name": "Mug", "kind": "physical", "points_price": 100, "stock": 1},

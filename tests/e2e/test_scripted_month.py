@@ -87,7 +87,7 @@ def publish(*events: Any, raw: list[tuple[bytes, bytes]] | None = None) -> None:
     producer.flush(10)
 
 
-def settle(timeout_s: float = 90) -> None:
+def wait_until_quiet(timeout_s: float = 90) -> None:
     """Waits until earn and tier have consumed everything, and nothing moved for a while (tier output
     feeds earn)."""
     ns = settings().topic_namespace
@@ -95,7 +95,7 @@ def settle(timeout_s: float = 90) -> None:
     inputs += [(ns + "earn", topics.TIERS.name, True), (ns + "tier", topics.LEDGER.name, True)]
     deadline, quiet, last = time.monotonic() + timeout_s, 0, None
     while quiet < 3:
-        assert time.monotonic() < deadline, "earn and tier did not settle"
+        assert time.monotonic() < deadline, "earn and tier did not go quiet"
         time.sleep(0.5)
         seen = [lag(group, topic, transactional) for group, topic, transactional in inputs]
         quiet = quiet + 1 if all(behind == 0 for behind, _ in seen) and seen == last else 0
@@ -147,22 +147,22 @@ def test_a_month_of_a_small_shop_lands_in_the_ledger_as_the_worked_table_says(sh
         task("a3c", "ada", at(3, 12), "tiktok-dance"),  # not in the program: 0
         paid("b1", "bob", at(1), 35_000),  # 350 + 20 = 370: silver
     )
-    settle()
+    wait_until_quiet()
     # ada: 20000 x (5000 x 0.5 + 15000) / 20000 = 17500 -> 175 points, 375 in the window: silver.
     publish(paid("a4", "ada", at(5), 20_000, ("wine", 5_000), ("cheese", 15_000), currency="EUR"))
-    settle()
+    wait_until_quiet()
     # 00:30 in Paris on the 10th is member day: 100 x 1.5 (silver) x 2 = 300.
     publish(paid("a5", "ada", at(9, 23, 30), 10_000))
-    settle()
+    wait_until_quiet()
     publish(
         refunded("a6", "ada", at(12), "a5", 4_000),  # floor(300 x 4000 / 10000) = 120 back
         refunded("a6b", "ada", at(12, 11), "a5", 1_000),  # 5000 in all: floor(300 x 5000 / 10000) - 120 = 30
         paid("a1", "ada", at(1), 12_000, ("cheese", 12_000)),  # a duplicate: nothing
     )
-    settle()
+    wait_until_quiet()
     # Winter sale and a big basket: 600 x 1.5 (silver) x 1.5 (sale) = 1350, + 100 = 1450: gold.
     publish(paid("a7", "ada", at(16), 60_000))
-    settle()
+    wait_until_quiet()
     # Gold from now on, still in the winter sale: 50 x 2 x 1.5 = 150.
     publish(paid("a8", "ada", at(18), 5_000))
     publish(
@@ -172,7 +172,7 @@ def test_a_month_of_a_small_shop_lands_in_the_ledger_as_the_worked_table_says(sh
     # bob's 370 left the 14-day window on the 15th: his next evaluation takes him back to member.
     publish(task("b2", "bob", at(20), "survey"), refunded("b3", "bob", at(20), "never-seen", 1_000))
     publish(raw=[(b"corner:eve", b"not avro"), *negative_total()])
-    settle()
+    wait_until_quiet()
 
     # Orders and tasks come on different topics: the ledger keeps each topic's order, not one across them.
     assert sorted(ledger_of("ada")) == sorted(

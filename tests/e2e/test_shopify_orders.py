@@ -31,7 +31,7 @@ def balance_after(gateway: str, position: str) -> dict[str, Any]:
 
 
 def test_a_paid_shopify_order_earns_and_its_refund_claws_back_once(services: ProcessFactory, gateway: str) -> None:
-    for service in ("services.earn", "services.redeem", "services.tier", "services.gateway.projector"):
+    for service in ("services.earn", "services.redeem", "services.tier", "services.projector"):
         services(service)
     order = {
         "id": 5001, "currency": "USD", "total_price": "120.50", "processed_at": "2026-11-20T10:00:00Z",

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from services.lot_times import Phase, phase
+
 
 class InvalidEntry(ValueError):
     """A ledger record that breaks the contract; it is reported and not applied."""
@@ -89,6 +91,12 @@ def view(lots: Iterable[Lot], now: datetime, owed: int = 0) -> BalanceView:
     negative until later credits repay them. Expired lots leave the view at once, before an
     `expired` entry exists.
     """
-    live = sorted((lot for lot in lots if lot.expires_at > now and lot.points > 0), key=lambda lot: lot.expires_at)
-    available = sum(lot.points for lot in live if lot.available_at <= now)
+    live = sorted(
+        (lot for lot in lots if lot.points > 0 and _phase(lot, now) != "gone"), key=lambda lot: lot.expires_at
+    )
+    available = sum(lot.points for lot in live if _phase(lot, now) == "available")
     return BalanceView(available - owed, sum(lot.points for lot in live) - available, tuple(live))
+
+
+def _phase(lot: Lot, now: datetime) -> Phase:
+    return phase(lot.available_at, lot.expires_at, now)

@@ -1,8 +1,8 @@
 """The reward catalog as the gateway keeps it (from the compacted `loyalty.rewards`). Pure.
 
-The gateway is the topic's only writer: a reward's new version is the shop's latest of that
-reward plus one. The log (key `{shop}:{reward_id}`) keeps the latest version of each reward, and
-so does the read model: an older version read later never replaces a newer one.
+Numbered and read back like every versioned document (`versions`): a reward's new version is the
+shop's latest of that reward plus one. The log (key `{shop}:{reward_id}`) keeps the latest version
+of each reward, and so does the read model: an older version read later never replaces a newer one.
 """
 
 from __future__ import annotations
@@ -11,6 +11,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from services.gateway.readmodel.versions import Positioned, next_version
+
+__all__ = ["RewardRecord", "RewardVersion", "latest_of_each", "next_version"]
 
 
 @dataclass(frozen=True)
@@ -24,17 +28,7 @@ class RewardVersion:
     """The reward as configured (README: the catalog)."""
 
 
-@dataclass(frozen=True)
-class RewardRecord:
-    """A version as read from the rewards topic, at its position."""
-
-    version: RewardVersion
-    partition: int
-    offset: int
-
-
-def next_version(latest: int | None) -> int:
-    return (latest or 0) + 1
+RewardRecord = Positioned[RewardVersion]
 
 
 def latest_of_each(records: Iterable[RewardRecord]) -> list[RewardVersion]:

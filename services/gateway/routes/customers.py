@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, Path, Query
@@ -21,10 +19,10 @@ from services.gateway.postgres import programs as programs_db
 from services.gateway.readmodel.tiers import DEFAULT_TIER
 from services.gateway.responses import BalanceOut, ExpiringLot, LedgerEntryOut, LedgerPage, TierOut, errors
 from services.gateway.shown_once import ShownOnce
+from services.program import DEFAULT
 from services.tier.progress import standing
-from services.tier.rules import DEFAULT_RULES, InvalidTierRules, TierRules, rules_from
+from services.tier.rules import TierRules
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/customers", tags=["customers"], responses=errors(401, 404, 422))
 CustomerId = Annotated[str, Path(min_length=1, max_length=256)]
 
@@ -103,7 +101,7 @@ async def tier(customer_id: CustomerId, shop: CustomerReaderDep, _: FreshDep, po
         if not await queries.customer_exists(conn, shop, customer_id):
             raise unknown(customer_id)
         configured = await programs_db.in_effect(conn, shop, now)
-        rules = tier_rules(configured.rules if configured is not None else {})
+        rules = TierRules.of(configured.program if configured is not None else DEFAULT)
         starts_at = rules.window_start(now)
         state, entries = await queries.tier(conn, shop, customer_id, starts_at)
     current = standing(state.tier if state is not None else DEFAULT_TIER, entries, now, rules)
@@ -124,12 +122,3 @@ async def tier(customer_id: CustomerId, shop: CustomerReaderDep, _: FreshDep, po
 async def token(customer_id: CustomerId, shop: MinterDep, body: TokenBody | None = None) -> CustomerToken:
     """A customer token (`read` key): it reads this customer's own account and redeems for them, nothing else."""
     return mint(shop, customer_id, body)
-
-
-def tier_rules(document: Mapping[str, Any]) -> TierRules:
-    """Validated when configured; should the tier service read it otherwise, the defaults rather than a 500."""
-    try:
-        return rules_from(document)
-    except InvalidTierRules:
-        log.exception("tier settings of a configured program unreadable; using the defaults")
-        return DEFAULT_RULES

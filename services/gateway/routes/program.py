@@ -1,6 +1,8 @@
 """A shop's program: `PUT /v1/program` publishes a new version (admin key), `GET` reads the latest.
 
-A version is the whole rules document (README: The loyalty program), validated by the parser that applies it. It is
+A version is the whole rules document (README: The loyalty program), validated by the parser that applies it
+(`services.program`); `GET` shows it as configured (`rules`) and as applied, with the defaults filled in
+(`effective_rules`). It is
 numbered the shop's latest + 1 under a per-shop lock, put on the compacted `loyalty.programs` topic
 (key `{shop}:{version}`), and answered 202 once the broker acknowledged it. It takes effect at
 `effective_from` (query or body field), never earlier than now, so a replay picks the same version.
@@ -27,6 +29,7 @@ from services.gateway.publish import produce_all
 from services.gateway.readmodel import programs
 from services.gateway.responses import ProgramAccepted, ProgramOut, errors
 from services.gateway.rules import InvalidRules, ValidatorDep
+from services.program import DEFAULT, render_program
 
 router = APIRouter(prefix="/v1", tags=["program"])
 RulesBody = Annotated[
@@ -72,17 +75,25 @@ async def configure(
 
 @router.get("/program", responses=errors(400, 401, 409))
 async def current(shop: ReaderDep, _: FreshDep, pool: PoolDep) -> ProgramOut:
-    """The latest version, in effect or scheduled; version 0 with no rules while none is configured."""
+    """The latest version, in effect or scheduled; version 0, the built-in program, while none is configured."""
     async with pool.acquire() as conn:
         latest = await programs_db.latest(conn, shop)
     if latest is None:
-        return ProgramOut(version=0, effective_from=None, configured_at=None, actor=None, rules={})
+        return ProgramOut(
+            version=0,
+            effective_from=None,
+            configured_at=None,
+            actor=None,
+            rules={},
+            effective_rules=render_program(DEFAULT),
+        )
     return ProgramOut(
         version=latest.version,
         effective_from=latest.effective_from,
         configured_at=latest.configured_at,
         actor=latest.actor,
         rules=dict(latest.rules),
+        effective_rules=render_program(latest.program),
     )
 
 

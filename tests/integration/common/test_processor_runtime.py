@@ -33,15 +33,15 @@ def test_a_record_that_makes_the_step_fail_goes_to_the_dead_letter_topic_and_lat
     namespace: str,
 ) -> None:
     publish(paid(order("before")), paid(order("boom")), paid(order("after")))
-    processor = Processor(ProcessorConfig("fragile", (topics.ORDERS,), topics.EARN_STATE, fragile_step))
+    processor = Processor(ProcessorConfig("earn", (topics.ORDERS,), topics.EARN_STATE, fragile_step))
     thread = threading.Thread(target=processor.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
-    while sum(max(tp.offset, 0) for tp in harness.committed(namespace + "fragile", topics.ORDERS.name)) < 3:
+    while sum(max(tp.offset, 0) for tp in harness.committed(namespace + "earn", topics.ORDERS.name)) < 3:
         assert time.monotonic() < deadline, "the processor did not get past the failing record"
         time.sleep(0.2)
     processor.stop()
     thread.join(30)
     assert [r["source_event_id"] for _, r, _ in harness.read_all(topics.LEDGER.name)] == ["before", "after"]
     [dead] = [r for _, r, _ in harness.read_all(topics.DLQ.name)]
-    assert (dead["error_type"], dead["reason"], dead["service"]) == ("RuntimeError", "a bug in a rule", "fragile")
+    assert (dead["error_type"], dead["reason"], dead["service"]) == ("RuntimeError", "a bug in a rule", "earn")

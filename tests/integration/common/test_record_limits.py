@@ -41,8 +41,8 @@ def test_an_output_too_large_for_the_broker_is_dead_lettered_and_later_records_f
     ids = ["before", "huge-output", "overflow", "huge-state", "after"]
     near_the_limit = b"\xc3\x01" + b"\xff" * 999_000  # the broker took it; a letter around it would not fit
     publish(*(paid(order(i, customer=i)) for i in ids), (b"shop:raw", near_the_limit))
-    with running(Processor(ProcessorConfig("greedy", (topics.ORDERS,), topics.EARN_STATE, greedy_step))) as processor:
-        wait_until_committed(namespace + "greedy", len(ids) + 1)
+    with running(Processor(ProcessorConfig("earn", (topics.ORDERS,), topics.EARN_STATE, greedy_step))) as processor:
+        wait_until_committed(namespace + "earn", len(ids) + 1)
         for customer in ("huge-output", "overflow", "huge-state"):  # nothing of a dead-lettered record is kept
             key = topics.customer_key("shop", customer)
             assert processor.store.get(partition(key, 3), key) is None

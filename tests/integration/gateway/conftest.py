@@ -18,8 +18,8 @@ from services.common.codec import Codec
 from services.common.settings import settings
 from services.gateway import postgres
 from services.gateway.app import create_app
-from services.gateway.projector import Projector
 from services.gateway.settings import gateway_settings
+from services.projector.projector import Projector
 
 KEYS = {"north": "north-key", "south": "south-key"}
 ADMIN_KEYS = {"north": "north-admin-key", "south": "south-admin-key"}

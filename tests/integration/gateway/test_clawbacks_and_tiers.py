@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from services.common import kafka, topics
 from services.common.codec import Codec
 from services.gateway import messages
-from services.gateway.migrations import migrate
 from services.gateway.readmodel.programs import ProgramVersion
+from services.schema.migrations import migrate
 from tests.integration.gateway.conftest import (
     AT,
     clawed_back,

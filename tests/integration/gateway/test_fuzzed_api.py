@@ -29,13 +29,15 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from services import limits
-from services.common import admin, kafka
+from services.common import kafka
 from services.common.codec import Codec, Decoded
 from services.common.processor import Rejected
 from services.common.programs import ProgramBook, ProgramVersion
 from services.common.statestore import StateStore, StateView
-from services.earn.processor import Earn, Programs
-from services.gateway.migrations import migrate
+from services.earn.processor import Earn
+from services.program import parse_program
+from services.schema.migrations import migrate
+from tests import namespaces
 from tests.conftest import LOGS, free_port, wait_ready
 from tests.integration.gateway import hostile_parameters
 from tests.unit.memory import EmptyChangelog
@@ -61,7 +63,7 @@ def gateway_url(kafka_bootstrap: str, database_url: str, namespace_of_module: st
                         "ADMIN_API_KEYS": f"fuzz:{ADMIN_KEY}", "SHOP_SECRETS": "fuzz:fuzz-secret",
                         "RATE_LIMIT_PER_SECOND": "0", "AUTH_FAILURES_PER_SECOND": "0", "METRICS_PORT": "0",
                         "KAFKA_BOOTSTRAP": kafka_bootstrap}  # fmt: skip
-    subprocess.run([sys.executable, "-m", "services.common.cli", "topics", "create", "--partitions", "3"],
+    subprocess.run([sys.executable, "-m", "services.cli", "topics", "create", "--partitions", "3"],
                    env=env, check=True, capture_output=True)  # fmt: skip
     asyncio.run(migrate(database_url, schema))
     LOGS.mkdir(parents=True, exist_ok=True)
@@ -74,7 +76,7 @@ def gateway_url(kafka_bootstrap: str, database_url: str, namespace_of_module: st
     finally:
         process.kill()
         process.wait()
-        admin.delete_namespace(namespace, kafka_bootstrap)
+        namespaces.delete_namespace(namespace, kafka_bootstrap)
         asyncio.run(_drop(database_url, schema))
 
 
@@ -190,11 +192,11 @@ def earned_by(key: bytes, decoded: Decoded) -> None:
     """Earn's step on a fresh customer, with the program that multiplies most, and its outputs encoded."""
     program = {"points_per_unit": "1000", "tiers": [{"name": "member", "threshold": 0, "multiplier": "1000"}]}
     book = ProgramBook()
-    book.add(ProgramVersion("fuzz", 1, datetime(2000, 1, 1, tzinfo=UTC), program))
+    book.add(ProgramVersion("fuzz", datetime(2000, 1, 1, tzinfo=UTC), parse_program(program, 1)))
     store = StateStore("earn", cast(Consumer, EmptyChangelog()))
     store.restore([0])
     try:
-        outputs = Earn(Programs(book), 1).step(key, decoded, StateView(store, 0, {}))
+        outputs = Earn(book, 1).step(key, decoded, StateView(store, 0, {}))
     except Rejected:
         return  # dead-lettered with its reason: the partition goes on
     codec = Codec()

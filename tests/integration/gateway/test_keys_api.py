@@ -10,7 +10,7 @@ import jwt
 import pytest
 from fastapi import FastAPI
 
-from services.common import cli
+from services.cli import pointstream as cli
 from services.gateway.settings import gateway_settings
 from tests.integration.gateway.conftest import admin, auth, bearer, customer_token, fetch, stored_key
 

@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from services.common import cli, kafka, topics
+from services.cli import pointstream as cli
+from services.common import kafka, topics
 from services.common.codec import Codec
-from services.gateway import rebuild
+from services.projector import rebuild
 from tests.integration.gateway.conftest import AT, admin, auth, project_everything
 from tests.integration.gateway.test_http_api import read_back
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from services.common import topics
 from services.gateway.rules import InvalidRules, get_validator
+from services.program import DEFAULT, parse_program, render_program
 from tests.integration.gateway.conftest import admin, auth, fetch, project_everything
 from tests.integration.gateway.test_http_api import read_back
 
@@ -28,7 +29,27 @@ RULES = {
 async def test_a_shop_without_a_program_has_version_zero_with_the_defaults(api: httpx.AsyncClient) -> None:
     response = await api.get("/v1/program", headers=auth("north"))
     assert response.status_code == 200, response.text
-    assert response.json() == {"version": 0, "effective_from": None, "configured_at": None, "actor": None, "rules": {}}
+    assert response.json() == {
+        "version": 0, "effective_from": None, "configured_at": None, "actor": None, "rules": {},
+        "effective_rules": render_program(DEFAULT),
+    }  # fmt: skip
+    assert response.json()["effective_rules"]["tiers"][1] == {"name": "silver", "threshold": 1000, "multiplier": "1.5"}
+
+
+async def test_the_program_shows_what_was_configured_and_what_applies_with_the_defaults_filled_in(
+    api: httpx.AsyncClient,
+) -> None:
+    configured = {"daily_cap": 500, "tier_window": {"grace_days": 7}, "tasks": {"quiz": {"points": 30}}}
+    assert (await api.put("/v1/program", json=configured, headers=admin("north"))).status_code == 202
+    shown = (await api.get("/v1/program", headers=auth("north"))).json()
+    assert shown["rules"] == configured
+    effective = shown["effective_rules"]
+    assert effective == render_program(parse_program(configured))
+    assert effective["daily_cap"] == 500
+    assert effective["tier_window"] == {"mode": "rolling", "days": 365, "grace_days": 7}
+    assert (effective["tasks"]["quiz"], effective["tasks"]["signup"]) == ({"points": 30}, {"points": 50})
+    assert effective["lot_lifetime_days"] == 365
+    assert parse_program(effective) == parse_program(configured)
 
 
 async def test_each_put_publishes_the_next_version_on_the_programs_topic_once_kafka_has_it(

@@ -8,10 +8,11 @@ from datetime import timedelta
 from prometheus_client import REGISTRY
 
 from services.common import topics
-from services.gateway import postgres, transaction
+from services.gateway import postgres
 from services.gateway.partitioner import partition
 from services.gateway.readmodel import LedgerRecord
-from services.gateway.transaction import Consumed
+from services.projector import transaction
+from services.projector.transaction import Consumed
 from tests.integration.gateway.conftest import AT, earned, fetch, produce_ledger, project_everything, run
 
 

@@ -59,7 +59,7 @@ def test_a_projector_killed_mid_stream_ends_with_the_fold_of_the_log_and_no_entr
     expected_rows, expected_balances, expected_positions = fold_of(log)
     seen, rng = 0, random.Random()
     for _ in range(KILLS):
-        proc = services("services.gateway.projector")
+        proc = services("services.projector")
         deadline = time.monotonic() + 15
         while (now := count_entries(database_url, db_schema)) <= seen:
             assert time.monotonic() < deadline, "the projector made no progress"
@@ -69,7 +69,7 @@ def test_a_projector_killed_mid_stream_ends_with_the_fold_of_the_log_and_no_entr
         proc.wait()
         assert now < COUNT, "the projector finished before it could be killed mid-stream"
         seen = count_entries(database_url, db_schema)
-    services("services.gateway.projector")
+    services("services.projector")
     deadline = time.monotonic() + 30
     while count_entries(database_url, db_schema) < COUNT:
         assert time.monotonic() < deadline, f"only {count_entries(database_url, db_schema)} of {COUNT} projected"

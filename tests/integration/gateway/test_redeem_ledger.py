@@ -15,8 +15,8 @@ import httpx
 from prometheus_client import REGISTRY
 
 from services.common import topics
-from services.gateway.migrations import migrate
 from services.gateway.readmodel.rewards import RewardVersion
+from services.schema.migrations import migrate
 from tests.integration.gateway.conftest import AT, auth, earned, fetch, produce_ledger, project_everything
 from tests.integration.gateway.records import (
     adjusted,

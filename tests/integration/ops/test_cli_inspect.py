@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.common.cli import main
+from services.cli.pointstream import main
 from services.gateway import inspection
 from tests.integration.gateway.conftest import api, app, auth, earned, produce_ledger, project_everything, shop_keys
 from tests.integration.gateway.records import adjusted, expired, redeemed, restored, transferred

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from confluent_kafka import TopicPartition
 
+from services.cli.pointstream import main
 from services.common import kafka, logscan, topics
-from services.common.cli import main
 from services.common.codec import Codec
 from services.common.replay import Filter, replay
 

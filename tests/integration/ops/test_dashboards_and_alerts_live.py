@@ -30,7 +30,7 @@ PROCESSORS = {
     "earn": "services.earn",
     "tier": "services.tier",
     "redeem": "services.redeem",
-    "projector": "services.gateway.projector",
+    "projector": "services.projector",
 }
 GRAFANA = {"__rate_interval": "15s", "__interval": "5s", "__range": "2m"}
 """What Grafana puts in its own variables for a 1 s scrape interval and a short time range."""

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import asyncpg
 import pytest
 
-from services.gateway.migrations import migrate
+from services.schema.migrations import migrate
 from tests.servers import PrivatePostgres
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from services.common import topics
 from services.common.settings import settings
-from services.loadgen.expected import expected_balances
 from services.loadgen.traffic import orders
 from tests.bench import harness
+from tests.bench.expected import expected_balances
 from tests.bench.gate import verdict
 from tests.servers import PrivateKafka
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from prometheus_client import REGISTRY
 
 from services.common import topics
-from services.gateway.projector import Projector
+from services.projector.projector import Projector
 from tests.bench import harness
 from tests.integration.gateway.conftest import earned, fetch, produce_ledger, project_everything, run
 from tests.servers import PrivatePostgres

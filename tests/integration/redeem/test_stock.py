@@ -13,8 +13,8 @@ import asyncpg
 import pytest
 
 from services.common.database import connect, create_pool
-from services.gateway import migrations
 from services.redeem import stock
+from services.schema import migrations
 
 T = TypeVar("T")
 

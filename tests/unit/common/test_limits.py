@@ -16,7 +16,7 @@ from services import limits
 from services.common import topics
 from services.common.schemas import contract
 
-MIGRATIONS = Path(limits.__file__).parent / "gateway" / "migrations"
+MIGRATIONS = Path(limits.__file__).parent / "schema"
 BTREE_ENTRY = 2704
 """The largest btree index entry PostgreSQL stores (a third of an 8 kB page, less headers)."""
 AT = datetime(2026, 11, 20, tzinfo=UTC)

@@ -7,7 +7,7 @@ processed again on stale state.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
@@ -59,7 +59,7 @@ class Consumer:
 
 
 def transactions(*producers: Producer) -> tuple[Transactions, Consumer, list[str]]:
-    queue, consumer, reloads = list(producers), Consumer(), list[str]()
+    queue, consumer, reloads = list[Any](producers), Consumer(), list[str]()
     txn = Transactions(
         "earn", lambda: queue.pop(0), consumer, Backoff("earn", sleep=lambda _: None), lambda: reloads.append("reload")
     )
@@ -96,7 +96,8 @@ def test_a_commit_of_unknown_outcome_settles_through_a_new_producer_and_reloads_
     fresh = Producer([], [])
     txn, consumer, reloads = transactions(broken, fresh)
     commit_then_retry(txn)
-    assert txn.producer is fresh and fresh.calls == ["init"], "init_transactions settles what the old one left"
+    assert txn.producer is cast(Any, fresh)
+    assert fresh.calls == ["init"], "init_transactions settles what the old one left"
     assert reloads == ["reload"], "the state is read again from the changelog"
     assert [tp.offset for tp in consumer.seeks] == [7]
 
@@ -106,7 +107,7 @@ def test_a_fatal_error_renews_the_producer_and_reloads_the_state() -> None:
     fresh = Producer([], [])
     txn, _, reloads = transactions(broken, fresh)
     commit_then_retry(txn)
-    assert txn.producer is fresh
+    assert txn.producer is cast(Any, fresh)
     assert reloads == ["reload"]
 
 

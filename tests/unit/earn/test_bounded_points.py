@@ -17,10 +17,10 @@ from services.earn import messages
 from services.earn.caps import credit
 from services.earn.earnings import Earnings, ShopHours, evolve_shop
 from services.earn.orders import decide_order
-from services.earn.program import InvalidProgram, parse
 from services.earn.rules import Line
 from services.earn.tasks import decide_task
 from services.earn.validation import ContractViolation
+from services.program import ProgramError, parse_program
 from services.records import PointsEarned
 from services.redeem.catalog import InvalidReward, reward_from
 from tests.unit.earn.support import MEMBER_DAY, order, task
@@ -63,7 +63,7 @@ lines = st.lists(
 def test_given_any_order_and_program_within_the_limits_then_the_credit_encodes_or_the_order_is_refused(
     document: dict[str, Any], total: int, currency: str, order_lines: list[Line], tier: str
 ) -> None:
-    program = parse(document)
+    program = parse_program(document)
     paid = order(total, currency, at=MEMBER_DAY, lines=order_lines)
     refusal: str | None = None
     try:
@@ -81,20 +81,22 @@ def test_given_any_order_and_program_within_the_limits_then_the_credit_encodes_o
 
 
 def test_an_order_at_the_largest_total_on_a_rich_program_is_refused_not_rounded_or_overflowed() -> None:
-    program = parse({"points_per_unit": "1000", "tiers": [{"name": "member", "threshold": 0, "multiplier": "2.5"}]})
+    program = parse_program(
+        {"points_per_unit": "1000", "tiers": [{"name": "member", "threshold": 0, "multiplier": "2.5"}]}
+    )
     with pytest.raises(ContractViolation, match="more than the 1,000,000,000,000 points one entry may carry"):
         decide_order(order(limits.AMOUNT, "JPY", at=MEMBER_DAY), Earnings(), program)
 
 
 def test_a_credit_that_would_take_a_customer_beyond_what_one_may_earn_in_all_is_refused() -> None:
     near = Earnings(lifetime_earned=limits.BALANCE - 100)
-    [fits] = decide_order(order(10_000), near, parse({}))
+    [fits] = decide_order(order(10_000), near, parse_program({}))
     assert isinstance(fits, PointsEarned)
     assert fits.points == 100
     with pytest.raises(ContractViolation, match="a customer may earn in all"):
-        decide_order(order(10_100), near, parse({}))
+        decide_order(order(10_100), near, parse_program({}))
     with pytest.raises(ContractViolation, match="a customer may earn in all"):
-        decide_task(task("signup"), replace(near, lifetime_earned=limits.BALANCE - 1), parse({}))
+        decide_task(task("signup"), replace(near, lifetime_earned=limits.BALANCE - 1), parse_program({}))
 
 
 @given(
@@ -111,7 +113,7 @@ def test_the_hourly_count_stops_at_a_bound_and_decides_as_the_exact_count_would(
         shop = evolve_shop(shop, replace(EARNED, points=points, occurred_at=at))
         exact += points
     assert shop.issued.get("2026-05-04T12", 0) <= limits.BALANCE
-    held = credit(next_points, at, Earnings(), parse({}), shop, budget).held is not None
+    held = credit(next_points, at, Earnings(), parse_program({}), shop, budget).held is not None
     assert held == (next_points > 0 and exact + next_points > budget)
 
 
@@ -142,8 +144,8 @@ EARNED = PointsEarned(
 def test_a_program_number_list_or_name_beyond_the_limits_is_refused_naming_the_field(
     document: dict[str, Any], path: str
 ) -> None:
-    with pytest.raises(InvalidProgram) as refused:
-        parse(document)
+    with pytest.raises(ProgramError) as refused:
+        parse_program(document)
     assert refused.value.path == path
     assert len(str(refused.value)) < 300, "the refusal does not echo the value"
 

@@ -16,7 +16,7 @@ from services.common.codec import Decoded
 from services.common.processor import Rejected
 from services.common.programs import ProgramBook
 from services.common.statestore import StateStore, StateView
-from services.earn.processor import Earn, Programs
+from services.earn.processor import Earn
 from tests.unit.earn.support import MONDAY
 from tests.unit.tier.test_tier_step import fresh_store
 
@@ -53,7 +53,7 @@ def largest_record(store: StateStore) -> int:
 
 
 def test_ten_thousand_reviews_of_other_skus_leave_every_record_small_and_each_review_paid_once() -> None:
-    store, earn = fresh_store(), Earn(Programs(ProgramBook()), 1)
+    store, earn = fresh_store(), Earn(ProgramBook(), 1)
     for n in range(10_000):
         step(earn, store, review(n, f"sku-{n}"))
     assert largest_record(store) < 2_000
@@ -64,7 +64,7 @@ def test_ten_thousand_reviews_of_other_skus_leave_every_record_small_and_each_re
 
 
 def test_an_order_takes_at_most_its_limit_of_refunds_waiting_or_applied() -> None:
-    store, earn = fresh_store(), Earn(Programs(ProgramBook()), 1)
+    store, earn = fresh_store(), Earn(ProgramBook(), 1)
     for n in range(limits.REFUNDS_PER_ORDER):
         step(earn, store, refunded(n, "early"))
     with pytest.raises(Rejected, match="refunds are already waiting for order early"):
@@ -91,7 +91,7 @@ def one_of(kind: str, n: int, x: int) -> Decoded:
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["review", "share", "order", "refund"]), st.integers(0, 50)), max_size=400))
 def test_given_any_sequence_no_state_record_grows_past_a_bound(sequence: list[tuple[str, int]]) -> None:
-    store, earn = fresh_store(), Earn(Programs(ProgramBook()), 1)
+    store, earn = fresh_store(), Earn(ProgramBook(), 1)
     for n, (kind, x) in enumerate(sequence):
         with contextlib.suppress(Rejected):  # dead-lettered
             step(earn, store, one_of(kind, n, x))

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from services.earn.caps import hourly_budget
 from services.earn.commands import OrderPaid
 from services.earn.earnings import ShopHours, evolve_shop
-from services.earn.program import CircuitBreaker, Program, parse
+from services.program import CircuitBreaker, Program, parse_program
 from services.records import PointsEarned
 from tests.unit.earn.support import DEFAULT, MONDAY, fold, order, task
 
-LIMITED = parse({"circuit_breaker": {"max_points_per_hour": 1_000}})
+LIMITED = parse_program({"circuit_breaker": {"max_points_per_hour": 1_000}})
 NOON = MONDAY  # 12:00 UTC
 
 
@@ -41,14 +41,14 @@ def orders_at(*points_and_minutes: tuple[int, int]) -> list[OrderPaid]:
 def test_given_a_shop_limit_then_each_partition_gets_its_share_rounded_up(
     limit: int | None, partitions: int, budget: int | None
 ) -> None:
-    program = parse({} if limit is None else {"circuit_breaker": {"max_points_per_hour": limit}})
+    program = parse_program({} if limit is None else {"circuit_breaker": {"max_points_per_hour": limit}})
 
     assert hourly_budget(program, partitions) == budget
 
 
 @given(st.integers(1, 10**12), st.integers(1, 256))
 def test_given_any_limit_then_the_partitions_share_it_exactly_rounded_up(limit: int, partitions: int) -> None:
-    program = parse({"circuit_breaker": {"max_points_per_hour": limit}})
+    program = parse_program({"circuit_breaker": {"max_points_per_hour": limit}})
 
     assert hourly_budget(program, partitions) == -(-limit // partitions)
 
@@ -99,7 +99,7 @@ def test_given_a_credit_bigger_than_the_whole_budget_then_it_is_held() -> None:
 
 
 def test_given_tasks_then_they_spend_the_same_budget() -> None:
-    program = parse({"circuit_breaker": {"max_points_per_hour": 100}})
+    program = parse_program({"circuit_breaker": {"max_points_per_hour": 100}})
 
     folded = fold([task("signup"), task("referral_purchase", "o-7"), task("review", "SKU-1")], program, budget=100)
 
@@ -107,7 +107,7 @@ def test_given_tasks_then_they_spend_the_same_budget() -> None:
 
 
 def test_given_a_return_window_longer_than_the_hold_then_a_held_credit_waits_for_the_return_window() -> None:
-    program = parse({"return_window_days": 14, "circuit_breaker": {"max_points_per_hour": 10, "hold_days": 7}})
+    program = parse_program({"return_window_days": 14, "circuit_breaker": {"max_points_per_hour": 10, "hold_days": 7}})
 
     held = fold(orders_at((20, 0)), program, budget=10).earned[0]
 
@@ -116,7 +116,7 @@ def test_given_a_return_window_longer_than_the_hold_then_a_held_credit_waits_for
 
 
 def test_given_a_hold_longer_than_the_return_window_then_a_held_credit_waits_for_the_hold() -> None:
-    program = parse({"return_window_days": 1, "circuit_breaker": {"max_points_per_hour": 10, "hold_days": 3}})
+    program = parse_program({"return_window_days": 1, "circuit_breaker": {"max_points_per_hour": 10, "hold_days": 3}})
 
     held = fold(orders_at((20, 0)), program, budget=10).earned[0]
 
@@ -136,7 +136,7 @@ def test_given_the_budget_spent_then_a_zero_point_credit_is_not_held() -> None:
 
 
 def test_given_a_capped_credit_then_only_what_is_credited_counts_against_the_budget() -> None:
-    program = parse({"daily_cap": 500, "circuit_breaker": {"max_points_per_hour": 600}})
+    program = parse_program({"daily_cap": 500, "circuit_breaker": {"max_points_per_hour": 600}})
 
     folded = fold(orders_at((800, 0)), program, budget=600)
 

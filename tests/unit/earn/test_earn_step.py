@@ -13,7 +13,8 @@ from services.common.processor import Rejected
 from services.common.programs import ProgramBook, ProgramVersion
 from services.common.statestore import StateStore
 from services.earn import messages
-from services.earn.processor import Earn, Programs
+from services.earn.processor import Earn
+from services.program import parse_program
 from tests.unit.earn.support import MONDAY
 from tests.unit.memory import memory_store, send, stored
 
@@ -39,7 +40,7 @@ def run(earn: Earn, store: StateStore, *inputs: Decoded, key: bytes = KEY) -> li
 
 
 def default_earn() -> Earn:
-    return Earn(Programs(ProgramBook()), 1)
+    return Earn(ProgramBook(), 1)
 
 
 def test_an_order_earns_a_credit_and_a_refund_claws_back_its_share() -> None:
@@ -105,10 +106,9 @@ def test_an_input_under_another_customer_s_key_or_breaking_the_contract_is_refus
 
 def test_the_shop_s_hourly_count_is_kept_only_while_its_program_has_a_circuit_breaker() -> None:
     book = ProgramBook()
-    book.add(
-        ProgramVersion("guarded", 1, MONDAY - timedelta(days=1), {"circuit_breaker": {"max_points_per_hour": 150}})
-    )
-    store, earn = memory_store(), Earn(Programs(book), 1)
+    guard = parse_program({"circuit_breaker": {"max_points_per_hour": 150}}, 1)
+    book.add(ProgramVersion("guarded", MONDAY - timedelta(days=1), guard))
+    store, earn = memory_store(), Earn(book, 1)
     guarded = {"shop_id": "guarded", "customer_id": CUSTOMER}
     key = topics.customer_key("guarded", CUSTOMER)
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from services.earn.commands import Command
 from services.earn.events import entry_id
-from services.earn.program import parse
+from services.program import parse_program
 from tests.unit.earn.support import MONDAY, SHOP, earn, fold, order, task
 
 
@@ -19,7 +19,7 @@ def test_given_the_default_program_then_a_credit_is_available_at_once_and_expire
 
 
 def test_given_a_return_window_then_a_credit_is_pending_until_it_ends() -> None:
-    program = parse({"return_window_days": 14, "lot_lifetime_days": 90})
+    program = parse_program({"return_window_days": 14, "lot_lifetime_days": 90})
 
     credit = earn([order(1_000)], program)
 
@@ -28,7 +28,7 @@ def test_given_a_return_window_then_a_credit_is_pending_until_it_ends() -> None:
 
 
 def test_given_a_task_then_its_credit_is_a_lot_with_the_same_dates() -> None:
-    program = parse({"return_window_days": 14, "lot_lifetime_days": 90})
+    program = parse_program({"return_window_days": 14, "lot_lifetime_days": 90})
 
     credit = earn([task("signup")], program)
 
@@ -57,4 +57,4 @@ def test_given_different_shops_then_the_same_event_id_names_different_entries() 
 
 
 def test_given_a_program_version_then_the_credit_records_it() -> None:
-    assert earn([order(1_000)], parse({}, version=4)).rule_version == 4
+    assert earn([order(1_000)], parse_program({}, version=4)).rule_version == 4

@@ -10,9 +10,9 @@ import pytest
 
 from services.earn.earnings import Earnings, evolve
 from services.earn.orders import decide_order
-from services.earn.program import parse
 from services.earn.rules import Line
 from services.earn.validation import ContractViolation
+from services.program import parse_program
 from tests.unit.earn.support import (
     DEFAULT,
     MEMBER_DAY,
@@ -65,7 +65,7 @@ def test_given_the_default_rate_when_an_order_is_paid_then_it_earns_one_point_pe
 def test_given_a_fractional_points_per_unit_then_the_points_are_the_floor_of_the_exact_product(
     points_per_unit: str | int, currency: str, total_minor: int, points: int
 ) -> None:
-    program = parse({"points_per_unit": points_per_unit})
+    program = parse_program({"points_per_unit": points_per_unit})
 
     assert earn([order(total_minor, currency)], program).points == points
 
@@ -91,7 +91,7 @@ def test_given_an_order_with_negative_money_or_no_quantity_then_it_breaks_the_co
 
 # Step 1: category and SKU weights
 
-WEIGHTS = parse(
+WEIGHTS = parse_program(
     {
         "category_multipliers": {"books": 2, "groceries": "0.5", "gift-cards": 0},
         "sku_multipliers": {"BOOK-RARE": 3, "BOOK-REMAINDER": "0.25"},
@@ -151,7 +151,7 @@ def test_given_only_free_lines_then_the_weight_is_one() -> None:
 
 
 def test_given_fractions_at_every_step_then_points_are_floored_once_at_the_end() -> None:
-    program = parse({"category_multipliers": {"tea": "1.5"}})
+    program = parse_program({"category_multipliers": {"tea": "1.5"}})
     lines = [Line("T-1", "tea", 1, 100)]
 
     # 1.00 x 1.5 x 2.5 (diamond) = 3.75 -> 3; rounding after each step would give floor(1.5) x 2.5 = 2.5 -> 2
@@ -161,7 +161,7 @@ def test_given_fractions_at_every_step_then_points_are_floored_once_at_the_end()
 
 
 def test_given_a_weighted_base_with_a_fraction_of_a_cent_then_the_fraction_is_kept_until_the_floor() -> None:
-    program = parse({"category_multipliers": {"tea": "1.5"}, "points_per_unit": 3})
+    program = parse_program({"category_multipliers": {"tea": "1.5"}, "points_per_unit": 3})
     lines = [Line("T-1", "tea", 1, 1), Line("X-1", "other", 2, 1)]  # weight (1.5 + 2) / 3 = 7/6
 
     credit = earn([order(100, lines=lines)], program)
@@ -232,7 +232,7 @@ def test_given_another_day_then_there_is_no_member_day() -> None:
 def test_given_the_shop_s_time_zone_then_the_member_day_is_the_10th_there(
     timezone: str, at: datetime, points: int
 ) -> None:
-    assert earn([order(1_000, at=at)], parse({"timezone": timezone})).points == points
+    assert earn([order(1_000, at=at)], parse_program({"timezone": timezone})).points == points
 
 
 def test_given_the_member_day_and_a_tier_then_the_multipliers_multiply() -> None:
@@ -258,13 +258,13 @@ MS = timedelta(milliseconds=1)
     ids=["just before it starts", "as it starts", "just before it ends", "as it ends"],
 )
 def test_given_a_campaign_window_then_it_starts_inclusive_and_ends_exclusive(at: datetime, points: int) -> None:
-    program = parse({"campaigns": [SUMMER]})
+    program = parse_program({"campaigns": [SUMMER]})
 
     assert earn([order(1_000, at=at)], program).points == points
 
 
 def test_given_two_campaigns_on_the_same_day_then_both_multiply() -> None:
-    program = parse(
+    program = parse_program(
         {
             "campaigns": [
                 {"name": "member-day", "multiplier": 2, "days_of_month": [10]},
@@ -284,7 +284,7 @@ def test_given_two_campaigns_on_the_same_day_then_both_multiply() -> None:
 
 
 def campaign(**targeting: Any) -> Any:
-    return parse({"timezone": "Asia/Shanghai", "campaigns": [{"name": "target", "multiplier": 2, **targeting}]})
+    return parse_program({"timezone": "Asia/Shanghai", "campaigns": [{"name": "target", "multiplier": 2, **targeting}]})
 
 
 def test_given_a_campaign_for_gold_customers_then_only_gold_customers_get_it() -> None:
@@ -375,7 +375,7 @@ def test_given_a_segment_with_several_conditions_then_all_must_hold() -> None:
 
 # Step 4: bonuses
 
-BIG_BASKET = parse(
+BIG_BASKET = parse_program(
     {
         "spend_bonuses": [
             {
@@ -411,7 +411,7 @@ def test_given_a_spend_threshold_campaign_then_an_order_of_at_least_500_in_its_w
 
 
 def test_given_a_spend_threshold_then_it_is_compared_with_what_was_paid_not_the_weighted_base() -> None:
-    program = parse(
+    program = parse_program(
         {"category_multipliers": {"gift-cards": 0}, "spend_bonuses": [{"name": "b", "min_amount": 500, "points": 100}]}
     )
 
@@ -425,7 +425,7 @@ def test_given_a_bonus_on_a_member_day_then_the_bonus_is_added_after_the_multipl
 
 
 def test_given_a_first_order_bonus_then_only_the_first_order_gets_it() -> None:
-    program = parse({"first_order_bonus": 200})
+    program = parse_program({"first_order_bonus": 200})
 
     folded = fold([order(1_000, order_id="a"), order(1_000, order_id="b")], program)
 
@@ -440,7 +440,7 @@ def test_given_no_first_order_bonus_configured_then_the_first_order_earns_only_i
 
 # Step 5: the daily cap
 
-CAPPED = parse({"daily_cap": 100})
+CAPPED = parse_program({"daily_cap": 100})
 
 
 def test_given_a_daily_cap_then_points_beyond_it_are_recorded_as_capped() -> None:
@@ -464,7 +464,7 @@ def test_given_a_daily_cap_then_the_next_day_starts_again() -> None:
 
 
 def test_given_a_daily_cap_then_bonuses_count_toward_it() -> None:
-    program = parse({"daily_cap": 100, "first_order_bonus": 50})
+    program = parse_program({"daily_cap": 100, "first_order_bonus": 50})
 
     credit = earn([order(8_000)], program)
 
@@ -475,7 +475,7 @@ def test_given_a_daily_cap_then_bonuses_count_toward_it() -> None:
 def test_given_a_daily_cap_then_days_are_counted_in_the_shop_s_time_zone(
     timezone: str, second: tuple[int, int]
 ) -> None:
-    program = parse({"daily_cap": 100, "timezone": timezone})
+    program = parse_program({"daily_cap": 100, "timezone": timezone})
     late_evening = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)  # 22:00 on the 4th in Shanghai
     after_midnight = datetime(2026, 5, 4, 17, 0, tzinfo=UTC)  # 01:00 on the 5th in Shanghai, same UTC day
 

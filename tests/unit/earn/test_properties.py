@@ -23,10 +23,10 @@ from services.earn.caps import hourly_budget
 from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted
 from services.earn.earnings import Earnings, ShopHours, evolve, evolve_shop, local_day
 from services.earn.messages import dump_earnings, dump_order, load_earnings, load_order, order_key, outputs
-from services.earn.processor import Earn, Programs
-from services.earn.program import Program, parse
+from services.earn.processor import Earn
 from services.earn.rules import Line
 from services.earn.validation import ContractViolation
+from services.program import Program, parse_program
 from services.records import PointsEarned, TierChanged
 from tests.unit.earn.support import CUSTOMER, SHOP, decide, fold, tier
 from tests.unit.memory import memory_store, send, stored
@@ -39,7 +39,7 @@ SPAN_MS = 6 * 24 * 3_600_000
 
 PROGRAMS = {
     "default": Program(),
-    "everything": parse(
+    "everything": parse_program(
         {
             "timezone": "Asia/Shanghai",
             "points_per_unit": "1.25",
@@ -59,7 +59,9 @@ PROGRAMS = {
         },
         version=3,
     ),
-    "stingy": parse({"points_per_unit": "0.0137", "timezone": "America/Los_Angeles", "daily_cap": 1}, version=9),
+    "stingy": parse_program(
+        {"points_per_unit": "0.0137", "timezone": "America/Los_Angeles", "daily_cap": 1}, version=9
+    ),
 }
 programs = st.sampled_from(sorted(PROGRAMS)).map(PROGRAMS.__getitem__)
 
@@ -222,9 +224,9 @@ def test_given_any_input_delivered_again_then_nothing_changes(data: st.DataObjec
 # (e): the processor's own step, keeping the state as bytes, decides as the fold does
 
 
-class OneProgram(Programs):
+class OneProgram(ProgramBook):
     def __init__(self, program: Program) -> None:
-        super().__init__(ProgramBook())
+        super().__init__()
         self.program = program
 
     def at(self, shop_id: str, when: Any) -> Program:
@@ -361,7 +363,9 @@ def test_given_any_order_then_its_points_are_the_floor_of_the_exact_product(
     to_tier: str,
     at: datetime,
 ) -> None:
-    program = parse({"category_multipliers": categories, "sku_multipliers": skus, "points_per_unit": points_per_unit})
+    program = parse_program(
+        {"category_multipliers": categories, "sku_multipliers": skus, "points_per_unit": points_per_unit}
+    )
     paid = OrderPaid("paid-1", SHOP, CUSTOMER, at, "o-1", currency, total, tuple(bought))
 
     credit = fold([tier(to_tier, at), paid], program).earned[0]

@@ -8,9 +8,9 @@ import pytest
 
 from services.earn.earnings import Earnings, evolve
 from services.earn.events import RefundAwaitingOrder, entry_id
-from services.earn.program import parse
 from services.earn.refunds import decide_refund, owed
 from services.earn.validation import ContractViolation
+from services.program import parse_program
 from services.records import PointsClawedBack, PointsEarned
 from tests.unit.earn.support import DEFAULT, MONDAY, SHOP, fold, order, refund
 
@@ -62,19 +62,19 @@ def test_given_an_order_that_earned_nothing_when_refunded_then_a_zero_point_claw
 
 
 def test_given_a_capped_order_then_a_refund_claws_back_only_what_was_credited() -> None:
-    folded = fold([order(15_000), refund(15_000)], parse({"daily_cap": 100}))
+    folded = fold([order(15_000), refund(15_000)], parse_program({"daily_cap": 100}))
 
     assert [c.points for c in folded.clawbacks] == [100]
 
 
 def test_given_an_order_with_a_bonus_then_a_full_refund_claws_back_the_bonus_too() -> None:
-    folded = fold([order(1_000), refund(1_000)], parse({"first_order_bonus": 200}))
+    folded = fold([order(1_000), refund(1_000)], parse_program({"first_order_bonus": 200}))
 
     assert [c.points for c in folded.clawbacks] == [210]
 
 
 def test_given_a_half_refund_of_an_order_with_a_bonus_then_half_of_all_it_earned_comes_back() -> None:
-    folded = fold([order(1_000), refund(500)], parse({"first_order_bonus": 201}))
+    folded = fold([order(1_000), refund(500)], parse_program({"first_order_bonus": 201}))
 
     assert [c.points for c in folded.clawbacks] == [105]  # floor(211 / 2)
 
@@ -168,7 +168,7 @@ def test_given_a_refund_that_waited_when_a_later_part_arrives_after_the_order_th
 
 def test_given_the_program_changed_since_the_order_then_the_refund_claws_back_what_the_entry_recorded() -> None:
     state = fold([order(10_000)]).state  # 100 points under version 0
-    richer = parse({"points_per_unit": 5, "clawback_may_go_negative": True}, version=2)
+    richer = parse_program({"points_per_unit": 5, "clawback_may_go_negative": True}, version=2)
 
     (clawed,) = decide_refund(refund(10_000), state, richer)
 
@@ -182,7 +182,7 @@ def test_given_the_program_changed_since_the_order_then_the_refund_claws_back_wh
 def test_given_the_shop_s_setting_then_the_clawback_says_whether_the_balance_may_go_negative(
     document: dict[str, bool], may_go_negative: bool
 ) -> None:
-    program = parse(document)
+    program = parse_program(document)
 
     (clawed,) = fold([order(1_000), refund(1_000)], program).clawbacks
 

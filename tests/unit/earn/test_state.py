@@ -18,10 +18,10 @@ from services.earn.messages import (
     load_shop,
     points_earned,
 )
-from services.earn.program import parse
+from services.program import parse_program
 from tests.unit.earn.support import MONDAY, earn, fold, order, profile, refund, task, tier
 
-RICH = parse({"daily_cap": 500, "timezone": "Europe/Paris"})
+RICH = parse_program({"daily_cap": 500, "timezone": "Europe/Paris"})
 
 
 def rich_state() -> Earnings:

@@ -9,9 +9,9 @@ import pytest
 from services.earn.commands import TaskCompleted
 from services.earn.earnings import Earnings, evolve
 from services.earn.events import TaskCounted
-from services.earn.program import TaskRule, parse
 from services.earn.tasks import decide_task
 from services.earn.validation import ContractViolation
+from services.program import TaskRule, parse_program
 from services.records import PointsEarned
 from tests.unit.earn.support import DEFAULT, MONDAY, earn, fold, task
 
@@ -79,7 +79,7 @@ def test_given_six_shares_in_a_day_then_five_pay_and_the_sixth_records_the_limit
 
 
 def test_given_the_share_limit_reached_then_the_next_local_day_pays_again() -> None:
-    program = parse({"timezone": "America/New_York"})
+    program = parse_program({"timezone": "America/New_York"})
     evening = datetime(2026, 5, 4, 22, 0, tzinfo=UTC)  # 18:00 on the 4th in New York
     shares = [task("share", at=evening + timedelta(minutes=i)) for i in range(5)]
     still_the_4th = task("share", at=datetime(2026, 5, 5, 3, 59, tzinfo=UTC))  # 23:59 on the 4th
@@ -112,7 +112,7 @@ def test_given_a_birthday_then_it_pays_once_a_year_and_again_the_next_year() -> 
 
 
 def test_given_a_birthday_then_the_year_is_the_shop_s_local_year() -> None:
-    program = parse({"timezone": "Asia/Tokyo"})
+    program = parse_program({"timezone": "Asia/Tokyo"})
     new_year_in_tokyo = datetime(2026, 12, 31, 16, 0, tzinfo=UTC)  # 01:00 on 1 January 2027 in Tokyo
 
     folded = fold(
@@ -132,7 +132,7 @@ def test_given_an_unknown_task_then_a_zero_point_entry_says_why() -> None:
 
 
 def test_given_a_shop_defined_task_then_it_pays_its_points() -> None:
-    program = parse({"tasks": {"quiz": {"points": 30, "per_day": 2}}})
+    program = parse_program({"tasks": {"quiz": {"points": 30, "per_day": 2}}})
 
     folded = fold([task("quiz", at=MONDAY + timedelta(minutes=i)) for i in range(3)], program)
 
@@ -140,11 +140,11 @@ def test_given_a_shop_defined_task_then_it_pays_its_points() -> None:
 
 
 def test_given_a_default_task_changed_by_the_shop_then_it_pays_the_shop_s_points() -> None:
-    assert earn([task("review", "SKU-1")], parse({"tasks": {"review": {"points": 25}}})).points == 25
+    assert earn([task("review", "SKU-1")], parse_program({"tasks": {"review": {"points": 25}}})).points == 25
 
 
 def test_given_a_task_turned_off_then_it_pays_nothing() -> None:
-    credit = earn([task("survey")], parse({"tasks": {"survey": {"points": 0}}}))
+    credit = earn([task("survey")], parse_program({"tasks": {"survey": {"points": 0}}}))
 
     assert (credit.points, credit.capped_points) == (0, 0)
 
@@ -176,7 +176,7 @@ def test_given_a_task_without_a_name_then_it_breaks_the_contract() -> None:
 
 
 def test_given_a_daily_cap_then_a_task_beyond_it_is_recorded_as_capped() -> None:
-    folded = fold([task("signup"), task("review", "SKU-1")], parse({"daily_cap": 55}))
+    folded = fold([task("signup"), task("review", "SKU-1")], parse_program({"daily_cap": 55}))
 
     assert [(c.points, c.capped_points) for c in folded.earned] == [(50, 0), (5, 5)]
 
@@ -190,7 +190,7 @@ def test_given_tasks_then_they_are_not_orders() -> None:
 
 
 def test_given_a_default_task_changed_to_15_points_then_it_keeps_its_limit_of_5_a_day() -> None:
-    program = parse({"tasks": {"share": {"points": 15}}})
+    program = parse_program({"tasks": {"share": {"points": 15}}})
     assert program.tasks["share"] == TaskRule(15, per_day=5)
 
 

@@ -25,7 +25,7 @@ SERVICE_MODULES = (
     "services.earn.processor",
     "services.tier.processor",
     "services.redeem.processor",
-    "services.gateway.projector",
+    "services.projector",
     "services.gateway.httpmetrics",
     "services.gateway.program_metrics",
     "services.loadgen.__main__",

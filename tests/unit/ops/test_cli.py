@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from services.common import cli, replay
-from services.gateway import rebuild
+from services.cli import pointstream as cli
+from services.common import replay
 from services.loadgen import live
+from services.projector import rebuild
 
 
 def test_every_command_is_listed_in_the_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from services.gateway import migrations, rebuild
+from services.projector import rebuild
+from services.schema import migrations
 
 CREATED = re.compile(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", re.IGNORECASE)
 
@@ -17,7 +18,7 @@ def tables_created() -> set[str]:
 def test_every_table_of_the_schema_is_either_rebuilt_or_kept_on_purpose() -> None:
     unclassified = tables_created() - set(rebuild.PROJECTIONS) - set(rebuild.KEPT)
     assert not unclassified, (
-        f"classify {sorted(unclassified)} in services/gateway/rebuild.py: PROJECTIONS if the projector writes it "
+        f"classify {sorted(unclassified)} in services/projector/rebuild.py: PROJECTIONS if the projector writes it "
         "from the logs (a rebuild empties it), KEPT if anything else writes it (a rebuild must not touch it)"
     )
 

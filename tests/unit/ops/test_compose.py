@@ -125,8 +125,9 @@ def test_every_variable_set_for_a_service_is_one_it_reads(name: str) -> None:
 @pytest.mark.parametrize("name", [*APPS, "init"])
 def test_settings_whose_default_is_this_machine_are_set_to_the_containers(name: str) -> None:
     local = {field.upper() for field, info in Settings.model_fields.items() if "127.0.0.1" in str(info.default)}
-    assert local == {"KAFKA_BOOTSTRAP"}
+    assert local == {"KAFKA_BOOTSTRAP", "METRICS_HOST"}
     assert local | {"DATABASE_URL"} <= set(env(name))
+    assert env(name)["METRICS_HOST"] == "0.0.0.0"
     assert env(name)["KAFKA_BOOTSTRAP"] == "kafka:9092"
     database = urlsplit(env(name)["DATABASE_URL"])
     postgres = env("postgres")

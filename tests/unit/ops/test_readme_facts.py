@@ -16,6 +16,17 @@ def test_readme_names_every_topic_of_the_registry(topic: str) -> None:
 
 
 def test_every_document_the_readme_links_to_is_in_the_repository() -> None:
-    for linked in ("docs/architecture.md", "docs/operations.md", "docs/decisions/0001-stream-runtime.md"):
+    for linked in (
+        "docs/architecture.md",
+        "docs/operations.md",
+        "docs/decisions/0001-stream-runtime.md",
+        "docs/decisions/0003-shared-writers.md",
+    ):
         assert linked in README or linked.split("/")[-1] in README
         assert (ROOT / linked).exists(), linked
+
+
+def test_readmes_topic_table_is_the_registrys() -> None:
+    """README's table of writers and readers is printed by `python -m services.common.topics`."""
+    begin, end = "<!-- topics:begin -->\n", "\n<!-- topics:end -->"
+    assert README[README.index(begin) + len(begin) : README.index(end)] == topics.table()

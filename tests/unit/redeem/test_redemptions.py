@@ -10,7 +10,7 @@ from services.redeem.account import Account, evolve
 from services.redeem.events import ContractViolation, PointsRedeemed, RedemptionApproved, RedemptionRejected, entry_id
 from services.redeem.lots import LotShare
 from services.redeem.pricing import coupon_code, draw, shipping_id
-from services.redeem.redemption import Approvable, Duplicate, Rejected, approve, decide_redemption
+from services.redeem.redemption import Approvable, Duplicate, Refused, approve, decide_redemption
 from tests.unit.redeem.support import (
     ADA,
     DAY,
@@ -301,7 +301,7 @@ def test_given_a_redemption_id_already_decided_under_another_event_then_it_break
 def test_given_a_rejection_then_the_decision_carries_the_reason_only() -> None:
     decision = decide_redemption(request("mug"), Account(SHOP, ADA), MUG, "member", T0)
 
-    assert decision == Rejected("insufficient_points")
+    assert decision == Refused("insufficient_points")
 
 
 def test_given_an_approvable_request_then_the_decision_carries_its_price() -> None:

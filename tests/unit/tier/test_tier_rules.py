@@ -1,25 +1,31 @@
-"""Tier rules from the program document: defaults for what is missing, a path for what is wrong."""
+"""Tier rules: the tier service's view of the shop's program (its tiers, window and time zone)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from fractions import Fraction
 from typing import Any
 
 import pytest
 
-from services.tier.domain import DEFAULT_RULES, InvalidTierRules, Tier, TierRules, rules_from
+from services.program import ProgramError, parse_program
+from services.tier.domain import DEFAULT_RULES, Tier, TierRules
+
+
+def rules_of(document: dict[str, Any]) -> TierRules:
+    return TierRules.of(parse_program(document))
 
 
 def test_an_empty_program_gives_the_default_tiers_window_and_time_zone() -> None:
-    rules = rules_from({})
-    assert rules == DEFAULT_RULES
+    rules = rules_of({})
+    assert rules == DEFAULT_RULES == TierRules()
     assert [(t.name, t.threshold) for t in rules.tiers] == [
         ("member", 0), ("silver", 1_000), ("gold", 5_000), ("diamond", 20_000),
     ]  # fmt: skip
     assert (rules.mode, rules.days, rules.grace_days, rules.timezone) == ("rolling", 365, 0, "UTC")
 
 
-def test_a_full_tier_program_is_read_and_its_multipliers_are_left_to_earning() -> None:
+def test_a_full_tier_program_is_read_with_its_window_and_time_zone() -> None:
     document = {
         "tiers": [
             {"name": "bronze", "threshold": 0, "multiplier": "1"},
@@ -29,13 +35,13 @@ def test_a_full_tier_program_is_read_and_its_multipliers_are_left_to_earning() -
         "timezone": "Asia/Shanghai",
         "points_per_unit": "1",
     }
-    assert rules_from(document) == TierRules(
-        (Tier("bronze", 0), Tier("platinum", 300)), "calendar_year", 365, 30, "Asia/Shanghai"
+    assert rules_of(document) == TierRules(
+        (Tier("bronze", 0), Tier("platinum", 300, Fraction(3))), "calendar_year", 365, 30, "Asia/Shanghai"
     )
 
 
 def test_a_partial_window_keeps_the_defaults_of_what_it_leaves_out() -> None:
-    assert rules_from({"tier_window": {"grace_days": 7}}) == TierRules(grace_days=7)
+    assert rules_of({"tier_window": {"grace_days": 7}}) == TierRules(grace_days=7)
 
 
 def tiers(*thresholds: Any) -> dict[str, Any]:
@@ -45,7 +51,7 @@ def tiers(*thresholds: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("document", "path"),
     [
-        (tiers(), "tiers"),
+        (tiers(), "tiers[0].threshold"),
         ({"tiers": "gold"}, "tiers"),
         (tiers(100, 1_000), "tiers[0].threshold"),
         (tiers(0, 1_000, 1_000), "tiers[2].threshold"),
@@ -53,7 +59,7 @@ def tiers(*thresholds: Any) -> dict[str, Any]:
         (tiers(0, 1_000.5), "tiers[1].threshold"),
         (tiers(0, "1000"), "tiers[1].threshold"),
         (tiers(0, True), "tiers[1].threshold"),
-        ({"tiers": [{"name": "member", "threshold": 0}, {"name": "member", "threshold": 10}]}, "tiers[1].name"),
+        ({"tiers": [{"name": "member", "threshold": 0}, {"name": "member", "threshold": 10}]}, "tiers"),
         ({"tiers": [{"name": "", "threshold": 0}]}, "tiers[0].name"),
         ({"tiers": [{"threshold": 0}]}, "tiers[0].name"),
         ({"tiers": [["member", 0]]}, "tiers[0]"),
@@ -67,16 +73,13 @@ def tiers(*thresholds: Any) -> dict[str, Any]:
         ({"timezone": 8}, "timezone"),
     ],
 )
-def test_invalid_tier_rules_are_refused_with_the_path_of_the_wrong_value(document: dict[str, Any], path: str) -> None:
-    with pytest.raises(InvalidTierRules) as refused:
-        rules_from(document)
+def test_invalid_tier_settings_are_refused_with_the_path_of_the_wrong_value(
+    document: dict[str, Any], path: str
+) -> None:
+    with pytest.raises(ProgramError) as refused:
+        parse_program(document)
     assert refused.value.path == path
     assert str(refused.value).startswith(f"{path}: ")
-
-
-def test_a_program_that_is_not_an_object_is_refused() -> None:
-    with pytest.raises(InvalidTierRules):
-        rules_from([])  # type: ignore[arg-type]
 
 
 def test_points_reach_the_highest_tier_whose_threshold_they_meet() -> None:

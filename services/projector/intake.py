@@ -17,7 +17,7 @@ from prometheus_client import Counter
 
 from services.common import logs
 from services.common.codec import Codec, Decoded, DecodeError
-from services.gateway.transaction import Consumed, Positioned
+from services.projector.transaction import Consumed, Positioned
 
 log = logging.getLogger(__name__)
 RECORDS = Counter("pointstream_projector_records_total", "Records of the projected logs by outcome", ["outcome"])

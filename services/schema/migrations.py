@@ -1,4 +1,4 @@
-"""Versioned SQL migrations of the read models: `NNNN_name.sql`, applied once each, in order.
+"""Versioned SQL migrations of the shared schema: `NNNN_name.sql` beside this module, applied once each, in order.
 
 `migrate` is what `pointstream migrate` runs. Each file runs in its own transaction together with
 its row in `schema_migrations`; an advisory lock keeps concurrent migrators from interleaving.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from services.gateway import postgres
+from services.common import database as postgres
 
 DIRECTORY = Path(__file__).parent
 LOCK = 7_346_221

@@ -27,7 +27,7 @@ from tqdm import tqdm
 from services.common import kafka, logscan
 from services.common.settings import settings
 from services.gateway import postgres
-from services.gateway.projector import Projector
+from services.projector.projector import Projector
 
 PROJECTIONS = (
     "ledger_entries", "balances", "lots", "tiers", "programs", "redemptions", "account_commands", "rewards",

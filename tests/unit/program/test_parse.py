@@ -8,28 +8,28 @@ from typing import Any
 
 import pytest
 
-from services.earn.program import (
+from services.program import (
     DEFAULT_TASKS,
     MEMBER_DAY,
     Campaign,
     CircuitBreaker,
-    InvalidProgram,
     Program,
+    ProgramError,
     Segment,
     SpendBonus,
     TaskRule,
     Tier,
     Window,
-    parse,
+    parse_program,
 )
 
 
 def test_given_an_empty_document_when_parsed_then_it_is_the_built_in_program() -> None:
-    assert parse({}) == Program()
+    assert parse_program({}) == Program()
 
 
 def test_given_no_settings_then_the_defaults_are_those_of_the_design() -> None:
-    program = parse({})
+    program = parse_program({})
 
     assert program.version == 0
     assert program.timezone == "UTC"
@@ -53,7 +53,7 @@ def test_given_no_settings_then_the_defaults_are_those_of_the_design() -> None:
 
 
 def test_given_no_tasks_then_the_default_tasks_pay_what_the_design_says() -> None:
-    assert parse({}).tasks == {
+    assert parse_program({}).tasks == {
         "signup": TaskRule(50),
         "profile_completed": TaskRule(20),
         "review": TaskRule(10),
@@ -65,11 +65,11 @@ def test_given_no_tasks_then_the_default_tasks_pay_what_the_design_says() -> Non
 
 
 def test_given_a_version_when_parsed_then_the_program_carries_it() -> None:
-    assert parse({}, version=7).version == 7
+    assert parse_program({}, version=7).version == 7
 
 
 def test_given_decimal_strings_and_integers_then_they_are_read_as_exact_fractions() -> None:
-    program = parse(
+    program = parse_program(
         {"points_per_unit": "0.1", "category_multipliers": {"books": "1.5", "gift-cards": 0, "tea": 3}},
     )
 
@@ -78,7 +78,7 @@ def test_given_decimal_strings_and_integers_then_they_are_read_as_exact_fraction
 
 
 def test_given_a_full_document_when_parsed_then_every_rule_is_read() -> None:
-    program = parse(
+    program = parse_program(
         {
             "timezone": "Asia/Shanghai",
             "points_per_unit": "2.5",
@@ -135,18 +135,18 @@ def test_given_a_full_document_when_parsed_then_every_rule_is_read() -> None:
 
 
 def test_given_campaigns_when_the_shop_lists_them_then_they_replace_the_member_day() -> None:
-    assert parse({"campaigns": []}).campaigns == ()
-    assert MEMBER_DAY not in parse({"campaigns": [{"name": "x", "multiplier": 3}]}).campaigns
+    assert parse_program({"campaigns": []}).campaigns == ()
+    assert MEMBER_DAY not in parse_program({"campaigns": [{"name": "x", "multiplier": 3}]}).campaigns
 
 
 def test_given_tasks_when_the_shop_names_some_then_they_merge_with_the_defaults() -> None:
-    program = parse({"tasks": {"quiz": {"points": 30, "per_day": 2}, "review": {"points": 15}}})
+    program = parse_program({"tasks": {"quiz": {"points": 30, "per_day": 2}, "review": {"points": 15}}})
 
     assert program.tasks == {**DEFAULT_TASKS, "review": TaskRule(15), "quiz": TaskRule(30, per_day=2)}
 
 
 def test_given_a_task_set_to_zero_points_then_it_stays_in_the_program_paying_nothing() -> None:
-    assert parse({"tasks": {"survey": {"points": 0}}}).tasks["survey"] == TaskRule(0)
+    assert parse_program({"tasks": {"survey": {"points": 0}}}).tasks["survey"] == TaskRule(0)
 
 
 def test_given_a_tier_not_in_the_program_then_its_multiplier_is_one() -> None:
@@ -318,8 +318,8 @@ BAD_DOCUMENTS: list[tuple[str, dict[str, Any], str]] = [
     ("document", "path"), [(doc, path) for _, doc, path in BAD_DOCUMENTS], ids=[name for name, _, _ in BAD_DOCUMENTS]
 )
 def test_given_a_bad_field_when_parsed_then_invalid_program_names_its_path(document: dict[str, Any], path: str) -> None:
-    with pytest.raises(InvalidProgram) as raised:
-        parse(document)
+    with pytest.raises(ProgramError) as raised:
+        parse_program(document)
 
     assert raised.value.path == path
     assert str(raised.value).startswith(f"{path}: ")
@@ -327,18 +327,18 @@ def test_given_a_bad_field_when_parsed_then_invalid_program_names_its_path(docum
 
 
 def test_given_a_document_that_is_not_an_object_then_the_whole_document_is_at_fault() -> None:
-    with pytest.raises(InvalidProgram) as raised:
-        parse([])  # type: ignore[arg-type]
+    with pytest.raises(ProgramError) as raised:
+        parse_program([])  # type: ignore[arg-type]
 
     assert raised.value.path == "$"
 
 
 def test_given_an_unknown_setting_then_the_message_lists_the_known_ones() -> None:
-    with pytest.raises(InvalidProgram, match=r"known: .*daily_cap"):
-        parse({"dailycap": 10})
+    with pytest.raises(ProgramError, match=r"known: .*daily_cap"):
+        parse_program({"dailycap": 10})
 
 
 def test_given_a_number_with_a_huge_exponent_then_it_is_refused_at_once() -> None:
-    with pytest.raises(InvalidProgram, match="decimal number") as refused:
-        parse({"points_per_unit": "1e-10000000"})
+    with pytest.raises(ProgramError, match="decimal number") as refused:
+        parse_program({"points_per_unit": "1e-10000000"})
     assert refused.value.path == "points_per_unit"

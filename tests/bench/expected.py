@@ -1,4 +1,5 @@
-"""The balances a correct pipeline must produce: a pure fold of the input through the earn decider."""
+"""The test oracle: the balances a correct pipeline must produce, a pure fold of the input through the earn
+decider."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from services.earn import decider, messages
-from services.earn.program import Program
 from services.earn.validation import ContractViolation
+from services.program import Program
 
 
 def expected_balances(

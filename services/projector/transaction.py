@@ -11,13 +11,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from services.gateway import postgres, projections, readmodel
+from services.gateway import postgres, readmodel
 from services.gateway.messages import Outcome as OutcomeRecord
 from services.gateway.readmodel import LedgerRecord
 from services.gateway.readmodel.programs import ProgramRecord
 from services.gateway.readmodel.redemptions import Requested
 from services.gateway.readmodel.rewards import RewardRecord
 from services.gateway.readmodel.tiers import TierChange
+from services.projector import projections
 
 
 class Positioned(Protocol):

@@ -2,7 +2,7 @@
 
 Each command is a `register_*` function adding its parser and handler; the handlers are thin and
 import their logic when they run, so one command's dependencies never slow or break another:
-topics, migrate, rebuild (`services.gateway.rebuild`), replay-dlq (`services.common.replay`),
+topics, migrate, rebuild (`services.projector.rebuild`), replay-dlq (`services.common.replay`),
 inspect (`services.gateway.inspection`), loadgen (`services.loadgen.live`).
 """
 
@@ -29,7 +29,7 @@ def topics_create(args: argparse.Namespace) -> None:
 
 
 def migrate(args: argparse.Namespace) -> None:
-    from services.gateway.migrations import migrate as apply
+    from services.schema.migrations import migrate as apply
 
     applied = asyncio.run(apply(settings().database_url))
     print(f"migrations: {len(applied)} applied" if applied else "migrations: up to date")
@@ -37,7 +37,7 @@ def migrate(args: argparse.Namespace) -> None:
 
 def rebuild(args: argparse.Namespace) -> None:
     from services.gateway import postgres
-    from services.gateway import rebuild as rebuilding
+    from services.projector import rebuild as rebuilding
 
     done = rebuilding.rebuild(settings().database_url, postgres.configured_schema(), force=args.force)
     if done.unclassified:

@@ -1,13 +1,14 @@
-"""The gateway projector: the loyalty logs -> PostgreSQL read models, exactly once.
+"""The projector: the loyalty logs -> PostgreSQL read models, exactly once.
 
-`python -m services.gateway.projector` reads loyalty.ledger, loyalty.tiers, loyalty.programs,
-loyalty.redemption-requests (only the redemption requests), loyalty.redemption-outcomes and
-loyalty.rewards. Each batch (up to 1,000 records or 50 ms, from any of them) is one PostgreSQL
-transaction holding its rows and the partitions' next offsets; on start and on every assignment
-the consumer seeks to those stored positions, never to Kafka's committed offsets, so a
-SIGKILL at any moment loses or repeats nothing. The positions are locked for the transaction, so
-two instances sharing a partition during a rebalance cannot both apply it. Static group
-membership (INSTANCE_ID) lets a restarted instance take its partitions back at once.
+`python -m services.projector` reads what the topic registry gives it (`topics.inputs_of("projector")`):
+loyalty.ledger, loyalty.tiers, loyalty.programs, loyalty.redemption-requests (only the redemption
+requests), loyalty.redemption-outcomes and loyalty.rewards. Each batch (up to 1,000 records or
+50 ms, from any of them) is one PostgreSQL transaction holding its rows and the partitions' next
+offsets; on start and on every assignment the consumer seeks to those stored positions, never to
+Kafka's committed offsets, so a SIGKILL at any moment loses or repeats nothing. The positions are
+locked for the transaction, so two instances sharing a partition during a rebalance cannot both
+apply it. Static group membership (INSTANCE_ID) lets a restarted instance take its partitions back
+at once.
 
 Records it cannot read are counted and logged, then skipped (`intake`): input is dead-lettered
 upstream, so an unreadable record is a bug to see, not a reason to stop the read side; so are
@@ -29,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -43,9 +43,11 @@ from services.common.codec import Codec
 from services.common.outage import Backoff, Unavailable, database_outage, row_refused
 from services.common.settings import settings
 from services.common.sizes import Sizes
-from services.gateway import messages, migrations, postgres, transaction
-from services.gateway.intake import RECORDS, Intake
-from services.gateway.transaction import Consumed
+from services.gateway import messages, postgres
+from services.projector import transaction
+from services.projector.intake import RECORDS, Intake
+from services.projector.transaction import Consumed
+from services.schema import migrations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,9 +56,8 @@ BATCH_SECONDS = Histogram(
     "Time to project one batch into PostgreSQL",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
-PROJECTED = (topics.LEDGER, topics.TIERS, topics.PROGRAMS, topics.REDEMPTION_REQUESTS, topics.REDEMPTION_OUTCOMES,
-             topics.REWARDS)  # fmt: skip
-"""What the projector reads, in the order `project` unpacks them."""
+PROJECTED = topics.inputs_of("projector")
+"""What the projector reads, as the topic registry declares it."""
 CATCH_UP_SECONDS = 0.1
 LAG = Gauge("pointstream_projector_lag_records", "Ledger records not yet projected", ["partition"])
 
@@ -154,14 +155,13 @@ class Projector:
     async def _apply(self, batch: list[Message], skip: bool = False) -> None:
         """One PostgreSQL transaction: the batch's rows and positions (only its positions when `skip`)."""
         started = time.perf_counter()
-        ledger_topic, tiers_topic, programs_topic, requests_topic, outcomes_topic, rewards_topic = self.topics
         take = self.intake.consumed
-        ledger = take(ledger_topic, batch, messages.ledger_record)
-        tiers = take(tiers_topic, batch, messages.tier_change)
-        programs = take(programs_topic, batch, messages.program_record)
-        requests = take(requests_topic, batch, messages.redemption_request)
-        outcomes: Consumed[messages.Outcome] = take(outcomes_topic, batch, messages.outcome)
-        rewards = take(rewards_topic, batch, messages.reward_record)
+        ledger = take(topics.LEDGER.name, batch, messages.ledger_record)
+        tiers = take(topics.TIERS.name, batch, messages.tier_change)
+        programs = take(topics.PROGRAMS.name, batch, messages.program_record)
+        requests = take(topics.REDEMPTION_REQUESTS.name, batch, messages.redemption_request)
+        outcomes: Consumed[messages.Outcome] = take(topics.REDEMPTION_OUTCOMES.name, batch, messages.outcome)
+        rewards = take(topics.REWARDS.name, batch, messages.reward_record)
         if skip:  # a record dead-lettered: only the positions past it
             ledger, tiers, programs = ledger.passed(), tiers.passed(), programs.passed()
             requests, outcomes, rewards = requests.passed(), outcomes.passed(), rewards.passed()
@@ -213,23 +213,3 @@ class Projector:
             _, high = self.consumer.get_watermark_offsets(tp, cached=True)
             if tp.offset >= 0 and high >= 0:
                 LAG.labels(str(tp.partition)).set(max(0, high - tp.offset))
-
-
-def main() -> None:
-    import signal
-
-    from services.common.credential_check import refuse_weak_credentials
-    from services.common.logs import configure_logging
-
-    configure_logging("projector")
-    refuse_weak_credentials("the projector", settings(), secrets=False)
-    port = settings().metrics_port
-    metrics.serve(int(os.environ.get("PROJECTOR_METRICS_PORT", "9105")) if port is None else port)
-    projector = Projector(settings().database_url, postgres.configured_schema())
-    signal.signal(signal.SIGTERM, lambda *_: projector.stop())
-    signal.signal(signal.SIGINT, lambda *_: projector.stop())
-    projector.run()
-
-
-if __name__ == "__main__":
-    main()
