@@ -43,6 +43,9 @@ lint: install ## ruff, mypy and the import boundaries; changes nothing
 	@$(VENV)/bin/mypy
 	@$(VENV)/bin/lint-imports
 
+hooks: install ## run the lint checks before each git commit (pre-commit, .pre-commit-config.yaml)
+	@$(VENV)/bin/pre-commit install
+
 fmt: install ## fix formatting and the lint findings ruff can fix
 	@$(VENV)/bin/ruff format .
 	@$(VENV)/bin/ruff check --fix .
@@ -58,4 +61,4 @@ bench: up ## throughput and latency against the raw Kafka ceiling; writes bench/
 clean: stop ## stop everything and delete local data (Kafka log, database, Prometheus)
 	@rm -rf .local
 
-.PHONY: help install up run stop status test unit lint fmt gate bench clean
+.PHONY: help install up run stop status test unit lint hooks fmt gate bench clean

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 from functools import lru_cache
 
-CUSTOMER_TOKEN = "pointstream/customer-token/v1"
+CUSTOMER_TOKEN = "pointstream/customer-token/v1"  # noqa: S105 - a derivation label, not a secret
 """Signs customer tokens (JWT, HS256)."""
 LOTTERY = "pointstream/lottery/v1"
 """Seeds lottery draws."""

@@ -45,5 +45,6 @@ async def connect(database_url: str, schema: str | None = None) -> asyncpg.Conne
 async def create_pool(database_url: str, schema: str | None = None, **kwargs: Any) -> asyncpg.Pool:
     url = required(database_url)
     pool = await asyncpg.create_pool(url, server_settings=_server_settings(schema), **kwargs)
-    assert pool is not None  # only None when created without awaiting
+    if pool is None:  # only None when created without awaiting
+        raise RuntimeError("asyncpg created no pool")
     return pool

@@ -43,6 +43,20 @@ def parse_timestamp(value: Any, field: str) -> datetime:
     return parsed
 
 
+def _field_value(body: dict[str, Any], field: dict[str, Any]) -> Any:
+    """The body's value of one schema field, its default when absent; timestamps parsed."""
+    fname = field["name"]
+    if fname in body:
+        value = body[fname]
+    elif "default" in field:
+        value = field["default"]
+    else:
+        raise InvalidEvent(f"{fname} is required", fname)
+    if _is_timestamp(field["type"]) and value is not None:
+        return parse_timestamp(value, fname)
+    return value
+
+
 def from_json(codec: Codec, body: Any) -> tuple[str, dict[str, Any]]:
     """Returns (record name, Avro record) or raises InvalidEvent."""
     if not isinstance(body, dict):
@@ -51,18 +65,7 @@ def from_json(codec: Codec, body: Any) -> tuple[str, dict[str, Any]]:
     if name not in INPUT_TYPES:
         raise InvalidEvent(f"type must be one of {', '.join(INPUT_TYPES)}", "type")
     schema = codec.schema(name)
-    record: dict[str, Any] = {}
-    for field in schema.definition["fields"]:
-        fname = field["name"]
-        if fname in body:
-            value = body[fname]
-        elif "default" in field:
-            value = field["default"]
-        else:
-            raise InvalidEvent(f"{fname} is required", fname)
-        if _is_timestamp(field["type"]) and value is not None:
-            value = parse_timestamp(value, fname)
-        record[fname] = value
+    record = {field["name"]: _field_value(body, field) for field in schema.definition["fields"]}
     unknown = set(body) - {f["name"] for f in schema.definition["fields"]} - {"type"}
     if unknown:
         names = sorted(field_name[:100] for field_name in unknown)

@@ -53,7 +53,8 @@ def access(state: State) -> Access:
                 ratelimit.Limit(configured.customer_token_mints_per_second, configured.customer_token_mint_burst)
             ),
         )
-    assert isinstance(state.access, Access)
+    if not isinstance(state.access, Access):
+        raise TypeError("the application's access state is not set up")
     return state.access
 
 

@@ -90,7 +90,8 @@ class LedgerEntryOut(BaseModel):
     entry_id: str
     kind: str = Field(
         description="`earned`, `clawback_claimed` (a refund's claim: 0 points; `claimed` says how many it asks back), "
-        "`clawed_back` (what the claim collected), `redeemed`, `restored`, `expired`, `adjusted` or `transferred`"
+        "`clawed_back` (what the claim collected), `redeemed`, `restored`, `expired`, `adjusted`, `transferred` or "
+        "`owed_repaid` (a credit that repaid points owed)"
     )
     points: int = Field(description="signed: what the entry changed the balance by")
     balance_after: int

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -82,7 +83,7 @@ def main() -> None:
     unique_entries = len({(key, record["event_id"]) for key, record in events})
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": subprocess.getoutput("nproc"), "python": platform.python_version()},
+        "machine": {"cpus": str(os.cpu_count()), "python": platform.python_version()},
         "events": args.events,
         "partitions": args.partitions,
     }

@@ -10,8 +10,6 @@ from services.gateway import apikeys
 from services.gateway.apikeys import ApiKey
 from services.gateway.postgres import Conn
 
-COLUMNS = "key_id, shop_id, scopes, label, created_at, revoked_at"
-
 
 def key_of(row: asyncpg.Record) -> ApiKey:
     return ApiKey(row["key_id"], row["shop_id"], frozenset(row["scopes"]), row["label"], row["created_at"],
@@ -20,30 +18,38 @@ def key_of(row: asyncpg.Record) -> ApiKey:
 
 async def create(conn: Conn | asyncpg.Pool, key: ApiKey, key_sha256: str) -> ApiKey:
     row = await conn.fetchrow(
-        f"""INSERT INTO api_keys (key_id, shop_id, key_sha256, scopes, label) VALUES ($1, $2, $3, $4, $5)
-            RETURNING {COLUMNS}""",
+        """INSERT INTO api_keys (key_id, shop_id, key_sha256, scopes, label) VALUES ($1, $2, $3, $4, $5)
+            RETURNING key_id, shop_id, scopes, label, created_at, revoked_at""",
         key.key_id, key.shop_id, key_sha256, sorted(key.scopes), key.label,
     )  # fmt: skip
-    assert row is not None
+    if row is None:
+        raise RuntimeError("INSERT ... RETURNING returned no row")
     return key_of(row)
 
 
 async def by_digest(conn: Conn | asyncpg.Pool, key_sha256: str) -> ApiKey | None:
     """The key with that digest, revoked or not."""
-    row = await conn.fetchrow(f"SELECT {COLUMNS} FROM api_keys WHERE key_sha256 = $1", key_sha256)
+    row = await conn.fetchrow(
+        "SELECT key_id, shop_id, scopes, label, created_at, revoked_at FROM api_keys WHERE key_sha256 = $1", key_sha256
+    )
     return None if row is None else key_of(row)
 
 
 async def of_shop(conn: Conn | asyncpg.Pool, shop_id: str) -> list[ApiKey]:
-    rows = await conn.fetch(f"SELECT {COLUMNS} FROM api_keys WHERE shop_id = $1 ORDER BY created_at, key_id", shop_id)
+    rows = await conn.fetch(
+        """SELECT key_id, shop_id, scopes, label, created_at, revoked_at FROM api_keys WHERE shop_id = $1
+           ORDER BY created_at, key_id""",
+        shop_id,
+    )
     return [key_of(row) for row in rows]
 
 
 async def revoke(conn: Conn | asyncpg.Pool, key_id: str, shop_id: str | None = None) -> ApiKey | None:
     """Revokes the key (of `shop_id`, if given), once: revoking again keeps the first time. None if unknown."""
     row = await conn.fetchrow(
-        f"""UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
-            WHERE key_id = $1 AND ($2::text IS NULL OR shop_id = $2) RETURNING {COLUMNS}""",
+        """UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
+            WHERE key_id = $1 AND ($2::text IS NULL OR shop_id = $2)
+            RETURNING key_id, shop_id, scopes, label, created_at, revoked_at""",
         key_id, shop_id,
     )  # fmt: skip
     return None if row is None else key_of(row)

@@ -17,16 +17,15 @@ from services.gateway.readmodel.redemptions import Key, Redemption
 
 LOCK_CLASS = 7_346_224
 """Advisory-lock class of redemption requests (the key within it is the shop and the redemption id)."""
-COLUMNS = (
-    "shop_id, redemption_id, customer_id, reward_id, quantity, cash_minor, status, reason, code, prize, shipping_id,"
-    " points, points_restored, requested_at, updated_at, position"
+UPSERT = """
+INSERT INTO redemptions (
+  shop_id, redemption_id, customer_id, reward_id, quantity, cash_minor, status, reason, code, prize,
+  shipping_id, points, points_restored, requested_at, updated_at, position
+) SELECT * FROM unnest(
+  $1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::text[], $8::text[],
+  $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::timestamptz[], $15::timestamptz[],
+  $16::text[]
 )
-TYPES = (
-    "$1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::text[], $8::text[], $9::text[],"
-    " $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::timestamptz[], $15::timestamptz[], $16::text[]"
-)
-UPSERT = f"""
-INSERT INTO redemptions ({COLUMNS}) SELECT * FROM unnest({TYPES})
 ON CONFLICT (shop_id, redemption_id) DO UPDATE SET customer_id = EXCLUDED.customer_id,
   reward_id = EXCLUDED.reward_id, quantity = COALESCE(EXCLUDED.quantity, redemptions.quantity),
   cash_minor = COALESCE(EXCLUDED.cash_minor, redemptions.cash_minor), status = EXCLUDED.status,
@@ -34,8 +33,15 @@ ON CONFLICT (shop_id, redemption_id) DO UPDATE SET customer_id = EXCLUDED.custom
   points = EXCLUDED.points, points_restored = EXCLUDED.points_restored,
   requested_at = COALESCE(EXCLUDED.requested_at, redemptions.requested_at), updated_at = EXCLUDED.updated_at,
   position = EXCLUDED.position"""
-REQUESTED = f"""
-INSERT INTO redemptions ({COLUMNS}) SELECT * FROM unnest({TYPES})
+REQUESTED = """
+INSERT INTO redemptions (
+  shop_id, redemption_id, customer_id, reward_id, quantity, cash_minor, status, reason, code, prize,
+  shipping_id, points, points_restored, requested_at, updated_at, position
+) SELECT * FROM unnest(
+  $1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::text[], $8::text[],
+  $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::timestamptz[], $15::timestamptz[],
+  $16::text[]
+)
 ON CONFLICT (shop_id, redemption_id) DO UPDATE SET quantity = COALESCE(redemptions.quantity, EXCLUDED.quantity),
   cash_minor = COALESCE(redemptions.cash_minor, EXCLUDED.cash_minor),
   requested_at = COALESCE(redemptions.requested_at, EXCLUDED.requested_at)"""
@@ -48,7 +54,10 @@ async def lock(conn: Conn, shop_id: str, redemption_id: str) -> None:
 
 async def current(conn: Conn, keys: Iterable[Key]) -> dict[Key, Redemption]:
     rows = await conn.fetch(
-        f"""SELECT {COLUMNS} FROM redemptions
+        """SELECT
+              shop_id, redemption_id, customer_id, reward_id, quantity, cash_minor, status, reason, code,
+              prize, shipping_id, points, points_restored, requested_at, updated_at, position
+            FROM redemptions
             JOIN unnest($1::text[], $2::text[]) AS k(shop_id, redemption_id) USING (shop_id, redemption_id)""",
         *columns(sorted(set(keys)), 2),
     )
@@ -57,7 +66,12 @@ async def current(conn: Conn, keys: Iterable[Key]) -> dict[Key, Redemption]:
 
 async def one(conn: Conn | asyncpg.Pool, shop_id: str, redemption_id: str) -> Redemption | None:
     row = await conn.fetchrow(
-        f"SELECT {COLUMNS} FROM redemptions WHERE shop_id = $1 AND redemption_id = $2", shop_id, redemption_id
+        """SELECT
+             shop_id, redemption_id, customer_id, reward_id, quantity, cash_minor, status, reason, code,
+             prize, shipping_id, points, points_restored, requested_at, updated_at, position
+           FROM redemptions WHERE shop_id = $1 AND redemption_id = $2""",
+        shop_id,
+        redemption_id,
     )
     return None if row is None else Redemption(**dict(row))
 

@@ -118,7 +118,8 @@ def _transferred(b: Balance, lots: Mapping[str, HeldLot], r: LedgerRecord) -> St
         raise InvalidEntry("a transfer in opens each lot once")
     changed = {}
     for share in r.shares:
-        assert share.expires_at is not None
+        if share.expires_at is None:  # checked above; narrows the type
+            raise InvalidEntry("a transfer in opens one lot per share, each with points and an expiry date")
         b, changed[share.lot_id] = _open(b, share.lot_id, share.points, r.occurred_at, share.expires_at)
     after = replace(b, balance=b.balance + r.points, transferred_in=b.transferred_in + r.points)
     return Step(after, changed, LedgerRow(r, after.balance, r.points))

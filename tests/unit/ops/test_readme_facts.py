@@ -1,10 +1,12 @@
-"""Facts README states that the code defines: a topic added to the registry is named in README too."""
+"""Facts README states that the code defines: a topic, a ledger kind or a balance field added is named in README too."""
 
 from __future__ import annotations
 
 import pytest
 
 from services.common import topics
+from services.gateway.readmodel.records import KINDS
+from services.gateway.responses import BalanceOut, LedgerEntryOut
 from tests.unit.ops.deployfiles import ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -30,3 +32,15 @@ def test_readmes_topic_table_is_the_registrys() -> None:
     """README's table of writers and readers is printed by `python -m services.common.topics`."""
     begin, end = "<!-- topics:begin -->\n", "\n<!-- topics:end -->"
     assert README[README.index(begin) + len(begin) : README.index(end)] == topics.table()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_readme_and_the_api_document_name_every_ledger_kind(kind: str) -> None:
+    assert f"`{kind}`" in README
+    assert f"`{kind}`" in (LedgerEntryOut.model_fields["kind"].description or "")
+
+
+def test_readme_shows_every_field_of_a_balance() -> None:
+    example = README[README.index("/v1/customers/ada/balance") :][:800]
+    for field in BalanceOut.model_fields:
+        assert f'"{field}":' in example, field
