@@ -181,7 +181,25 @@ def evolve(account: Account, event: Event, retention: Retention = RETENTION) -> 
     return pruned(after, retention, touched=getattr(event, "redemption_id", None))
 
 
+MOVEMENTS = (
+    PointsEarned,
+    ClawbackCollected,
+    OwedRepaid,
+    PointsExpired,
+    PointsAdjusted,
+    PointsTransferred,
+    BalanceThresholdCrossed,
+)
+"""Events that move points in or out of the lots; the others record what was decided about
+redemptions and the account."""
+
+
 def _apply(a: Account, event: Event) -> Account:
+    return _moved(a, event) if isinstance(event, MOVEMENTS) else _decided(a, event)
+
+
+def _moved(a: Account, event: Event) -> Account:
+    """Credits, debits, expiry, adjustments, transfers and the threshold sides they move."""
     t = a.totals
     match event:
         case PointsEarned():  # opened whole: an OwedRepaid that follows repays what is owed
@@ -206,6 +224,25 @@ def _apply(a: Account, event: Event) -> Account:
             )
         case OwedRepaid():
             return replace(a, lots=debit(a.lots, event.lots), owed=a.owed - event.points)
+        case PointsExpired():
+            return replace(
+                a,
+                lots=debit(a.lots, [LotShare(event.lot_id, event.points)]),
+                totals=replace(t, expired=t.expired + event.points),
+            )
+        case PointsAdjusted():
+            return _adjusted(_seen(a, event), event)
+        case PointsTransferred():
+            return _transferred(_seen(a, event), event)
+        case BalanceThresholdCrossed():
+            return replace(a, sides={**a.sides, event.threshold: event.direction == "up"})
+    raise TypeError(f"not an event of the redeem service: {event!r}")  # pragma: no cover
+
+
+def _decided(a: Account, event: Event) -> Account:
+    """Redemptions and account decisions: what they record beside the points."""
+    t = a.totals
+    match event:
         case PointsRedeemed():
             record = Redemption(event.reward_id, event.points, 0, event.lots, approved_at=event.occurred_at)
             return replace(
@@ -237,22 +274,10 @@ def _apply(a: Account, event: Event) -> Account:
             units = {**a.approved_units, record.reward_id: a.approved_units.get(record.reward_id, 0) - record.quantity}
             cancelled = {**a.redemptions, event.redemption_id: replace(record, cancelled=True)}
             return replace(_seen(a, event), redemptions=cancelled, approved_units=units)
-        case PointsExpired():
-            return replace(
-                a,
-                lots=debit(a.lots, [LotShare(event.lot_id, event.points)]),
-                totals=replace(t, expired=t.expired + event.points),
-            )
-        case PointsAdjusted():
-            return _adjusted(_seen(a, event), event)
-        case PointsTransferred():
-            return _transferred(_seen(a, event), event)
         case AccountStatusChanged():
             return replace(_seen(a, event), frozen=event.frozen)
         case AccountCommandRejected():
             return _refused(a, event)
-        case BalanceThresholdCrossed():
-            return replace(a, sides={**a.sides, event.threshold: event.direction == "up"})
     raise TypeError(f"not an event of the redeem service: {event!r}")  # pragma: no cover
 
 
@@ -279,8 +304,8 @@ def _credit(
 def _adjusted(account: Account, event: PointsAdjusted) -> Account:
     totals = replace(account.totals, adjusted=account.totals.adjusted + event.points)
     if event.points > 0:
-        assert event.available_at is not None
-        assert event.expires_at is not None
+        if event.available_at is None or event.expires_at is None:
+            raise ValueError("a credit adjustment opens a lot: it needs its available and expiry times")
         account = _credit(account, event.lots[0].lot_id, event.points, event.available_at, event.expires_at)
         return replace(account, totals=totals)
     lots = debit(account.lots, event.lots)
@@ -295,6 +320,7 @@ def _transferred(account: Account, event: PointsTransferred) -> Account:
         sent = account.at(event.occurred_at)
         return replace(account, lots=lots, totals=totals, transfers=(*account.transfers, sent))
     for share in event.lots:
-        assert share.expires_at is not None
+        if share.expires_at is None:
+            raise ValueError("a transfer in opens one lot per share, each with its expiry")
         account = _credit(account, share.lot_id, share.points, event.occurred_at, share.expires_at)
     return replace(account, totals=replace(t, transferred_in=t.transferred_in + event.points))

@@ -150,7 +150,8 @@ def decide_request(request: RedemptionRequested, state: State, context: Context)
     if isinstance(decision, Duplicate):
         return []
     if isinstance(decision, Approvable):
-        assert reward is not None  # approvable
+        if reward is None:  # decide_redemption approves only a known reward
+            raise ValueError(f"redemption {request.redemption_id} approvable without its reward")
         reservation = context.stock.reserve(
             request.shop_id, request.customer_id, reward, request.redemption_id, decision.quantity
         )

@@ -63,6 +63,19 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+def _load_collection(origin: Any, args: tuple[Any, ...], raw: Any) -> Any:
+    if origin in (frozenset, set):
+        return frozenset(_load(args[0], v) for v in raw)
+    if origin is tuple:
+        return tuple(_load(args[0], v) for v in raw)
+    if origin in (dict, Mapping, typing.Mapping) or (isinstance(origin, type) and issubclass(origin, Mapping)):
+        key, value = args
+        if isinstance(raw, list):  # a set of ids, stored before each had a time (retention.upgraded)
+            raw = dict.fromkeys(raw)
+        return {_load(key, k) if key is not str else k: _load(value, v) for k, v in raw.items()}
+    return raw
+
+
 def _load(hint: Any, raw: Any) -> Any:
     if raw is None:
         return None
@@ -74,15 +87,8 @@ def _load(hint: Any, raw: Any) -> Any:
         return hint(**{name: _load(hints[name], value) for name, value in raw.items() if name in hints})
     if hint is datetime:
         return moment(raw)
-    if origin in (frozenset, set):
-        return frozenset(_load(args[0], v) for v in raw)
-    if origin is tuple:
-        return tuple(_load(args[0], v) for v in raw)
-    if origin in (dict, Mapping, typing.Mapping) or (origin is not None and issubclass(origin, Mapping)):
-        key, value = args
-        if isinstance(raw, list):  # a set of ids, stored before each had a time (retention.upgraded)
-            raw = dict.fromkeys(raw)
-        return {_load(key, k) if key is not str else k: _load(value, v) for k, v in raw.items()}
+    if origin is not None:
+        return _load_collection(origin, args, raw)
     if hint is int and isinstance(raw, str):
         return int(raw)
     if hint is bool and isinstance(raw, str):

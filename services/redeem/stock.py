@@ -47,7 +47,8 @@ async def reserve(
         "SELECT granted, code_index, taken FROM reserve_reward($1, $2, $3, $4, $5, $6, $7)",
         shop_id, customer_id, partition, reward_id, redemption_id, quantity, stock,
     )  # fmt: skip
-    assert row is not None  # the function always answers
+    if row is None:  # the function always answers
+        raise RuntimeError("reserve_reward answered no row")
     return Reservation(row["granted"], row["code_index"], row["taken"])
 
 

@@ -163,9 +163,7 @@ def evaluate(command: Evaluate, state: CustomerTier, rules: TierRules) -> tuple[
     elif points >= current.threshold:
         return _settled(state, current, now, rules), []
     else:
-        fell = state.falls_at is not None and state.falls_at <= now
-        falls_at, reason = (state.falls_at, state.fall_reason) if fell else (now, command.cause)
-        assert falls_at is not None
+        falls_at, reason = _fall(state, now, command.cause)
         if now < falls_at + rules.grace:
             return replace(state, falls_at=falls_at, fall_reason=reason, due=falls_at + rules.grace), []
     previous = state.tier or rules.base.name
@@ -207,3 +205,10 @@ def _next_fall(entries: tuple[Entry, ...], now: datetime, threshold: int, rules:
         if last_at_moment and moment > now and remaining < threshold:
             return moment
     return None
+
+
+def _fall(state: CustomerTier, now: datetime, cause: Cause) -> tuple[datetime, Cause]:
+    """When the customer fell below the tier, and why: an earlier fall stands until the grace ends."""
+    if state.falls_at is not None and state.falls_at <= now:
+        return state.falls_at, state.fall_reason
+    return now, cause

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -77,62 +78,86 @@ def world() -> World:
     return World(shop=SHOP_SETTINGS, rewards=CATALOG, tiers={ADA: "gold"})
 
 
+@dataclass
+class _History:
+    lots: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    redemptions: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _credit(draw: st.DrawFn, h: _History, at: datetime, when: datetime, who: str, n: int) -> Input:
+    lot = f"lot-{n}"
+    h.lots[who].append(lot)
+    pending, lifetime = draw(st.sampled_from([0, 0, 3])), draw(st.sampled_from([5, 20, 60]))
+    points = draw(st.integers(0, 300))
+    return earned(points, at=when, lot=lot, pending=pending * DAY, lifetime=lifetime * DAY, customer=who)
+
+
+def _claim(draw: st.DrawFn, h: _History, at: datetime, when: datetime, who: str, n: int) -> Input:
+    own = draw(st.sampled_from([None, "lot-unknown", *h.lots[who]]))
+    return clawback(
+        draw(st.integers(0, 200)), lot=own, at=when, may_go_negative=draw(st.booleans()), entry=f"claim-{n}",
+        customer=who,
+    )  # fmt: skip
+
+
+def _redeem(draw: st.DrawFn, h: _History, at: datetime, when: datetime, who: str, n: int) -> Input:
+    reward_id = draw(st.sampled_from([*CATALOG, *CATALOG, "gone"]))
+    cashes = [None, 0, 250, 500, 2_000] if reward_id == "cash" else [None] * 9 + [100]
+    cash = draw(st.sampled_from(cashes))
+    redemption = f"red-{n}"
+    h.redemptions[who].append(redemption)
+    quantity = draw(st.sampled_from([1, 1, 1, 2, 3, 0]))
+    return request(
+        reward_id, quantity=quantity, cash_minor=cash, at=when, redemption=redemption, event_id=f"req-{n}",
+        customer=who,
+    )  # fmt: skip
+
+
+def _cancel(draw: st.DrawFn, h: _History, at: datetime, when: datetime, who: str, n: int) -> Input:
+    redemption = draw(st.sampled_from(["red-unknown", *h.redemptions[who] * 3]))
+    return cancel(redemption, at=when, event_id=f"cancel-{n}", customer=who)
+
+
+def _adjust(draw: st.DrawFn, h: _History, at: datetime, when: datetime, who: str, n: int) -> Input:
+    points = draw(st.integers(-150, 150))
+    return adjust(points, at=when, may_go_negative=draw(st.booleans()), event_id=f"adj-{n}", customer=who)
+
+
+def _transfer(draw: st.DrawFn, h: _History, at: datetime, when: datetime, who: str, n: int) -> Input:
+    to = draw(st.sampled_from([c for c in CUSTOMERS if c != who] * 5 + [who]))
+    return transfer(draw(st.integers(-5, 200)), to=to, at=when, event_id=f"tr-{n}", customer=who)
+
+
+def _tick(draw: st.DrawFn, h: _History, at: datetime, when: datetime, who: str, n: int) -> Input:
+    return tick(at)
+
+
+def _freeze(draw: st.DrawFn, h: _History, at: datetime, when: datetime, who: str, n: int) -> Input:
+    return freeze(draw(st.booleans()), at=when, event_id=f"freeze-{n}", customer=who)
+
+
+KINDS = ["credit"] * 4 + ["claim", "redeem", "redeem", "redeem", "cancel", "cancel", "adjust", "transfer",
+                         "transfer", "tick", "freeze", "again"]  # fmt: skip
+COMMANDS = {"credit": _credit, "claim": _claim, "redeem": _redeem, "cancel": _cancel, "adjust": _adjust,
+            "transfer": _transfer, "tick": _tick, "freeze": _freeze}  # fmt: skip
+
+
 @st.composite
 def histories(draw: st.DrawFn) -> list[Input]:
-    at, ids = T0, itertools.count()
-    lots: dict[str, list[str]] = defaultdict(list)
-    redemptions: dict[str, list[str]] = defaultdict(list)
+    at, ids, history = T0, itertools.count(), _History()
     commands: list[Input] = []
     for _ in range(draw(st.integers(1, 40))):
         at += timedelta(hours=draw(st.integers(0, 72)))
         when = at - timedelta(hours=draw(st.integers(0, 48))) if draw(st.integers(0, 9)) == 0 else at  # late
         who = draw(st.sampled_from(CUSTOMERS))
         n = next(ids)
-        kind = draw(st.sampled_from(["credit"] * 4 + ["claim", "redeem", "redeem", "redeem", "cancel", "cancel",
-                                     "adjust", "transfer", "transfer", "tick", "freeze", "again"]))  # fmt: skip
-        command: Input
-        if kind == "credit":
-            lot = f"lot-{n}"
-            lots[who].append(lot)
-            pending, lifetime = draw(st.sampled_from([0, 0, 3])), draw(st.sampled_from([5, 20, 60]))
-            points = draw(st.integers(0, 300))
-            command = earned(points, at=when, lot=lot, pending=pending * DAY, lifetime=lifetime * DAY, customer=who)
-        elif kind == "claim":
-            own = draw(st.sampled_from([None, "lot-unknown", *lots[who]]))
-            command = clawback(
-                draw(st.integers(0, 200)), lot=own, at=when, may_go_negative=draw(st.booleans()), entry=f"claim-{n}",
-                customer=who,
-            )  # fmt: skip
-        elif kind == "redeem":
-            reward_id = draw(st.sampled_from([*CATALOG, *CATALOG, "gone"]))
-            cashes = [None, 0, 250, 500, 2_000] if reward_id == "cash" else [None] * 9 + [100]
-            cash = draw(st.sampled_from(cashes))
-            redemption = f"red-{n}"
-            redemptions[who].append(redemption)
-            quantity = draw(st.sampled_from([1, 1, 1, 2, 3, 0]))
-            command = request(
-                reward_id, quantity=quantity, cash_minor=cash, at=when, redemption=redemption, event_id=f"req-{n}",
-                customer=who,
-            )  # fmt: skip
-        elif kind == "cancel":
-            redemption = draw(st.sampled_from(["red-unknown", *redemptions[who] * 3]))
-            command = cancel(redemption, at=when, event_id=f"cancel-{n}", customer=who)
-        elif kind == "adjust":
-            points = draw(st.integers(-150, 150))
-            command = adjust(points, at=when, may_go_negative=draw(st.booleans()), event_id=f"adj-{n}", customer=who)
-        elif kind == "transfer":
-            to = draw(st.sampled_from([c for c in CUSTOMERS if c != who] * 5 + [who]))
-            command = transfer(draw(st.integers(-5, 200)), to=to, at=when, event_id=f"tr-{n}", customer=who)
-        elif kind == "tick":
-            command = tick(at)
-        elif kind == "freeze":
-            command = freeze(draw(st.booleans()), at=when, event_id=f"freeze-{n}", customer=who)
-        else:
-            earlier = [c for c in commands if not isinstance(c, ExpiryTick)]
-            if not earlier:
-                continue
-            command = draw(st.sampled_from(earlier))
-        commands.append(command)
+        kind = draw(st.sampled_from(KINDS))
+        if kind != "again":
+            commands.append(COMMANDS[kind](draw, history, at, when, who, n))
+            continue
+        earlier = [c for c in commands if not isinstance(c, ExpiryTick)]
+        if earlier:
+            commands.append(draw(st.sampled_from(earlier)))
     return commands
 
 
