@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.earn.rules import Line
+from services.earn.points import Line
 from services.records import TierChanged
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from services import limits
 from services.earn.commands import CustomerUpdated
 from services.earn.events import Event, RefundAwaitingOrder, TaskCounted
-from services.earn.rules import Profile
+from services.earn.points import Profile
 from services.program import Program
 from services.records import PointsClawedBack, PointsEarned, TierChanged
 

@@ -13,7 +13,7 @@ from services.common.timestamps import millis, moment
 from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted
 from services.earn.earnings import EarnedOrder, Earnings, ShopHours
 from services.earn.events import Event, RefundAwaitingOrder
-from services.earn.rules import Line
+from services.earn.points import Line
 from services.records import PointsClawedBack, PointsEarned, TierChanged, from_record, points_earned_record, to_record
 
 

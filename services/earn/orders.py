@@ -13,8 +13,8 @@ from services.earn.caps import credit, lot_dates, within_lifetime
 from services.earn.commands import OrderPaid
 from services.earn.earnings import NO_HOURS, Earnings, ShopHours, evolve
 from services.earn.events import Event, entry_id
+from services.earn.points import order_points
 from services.earn.refunds import clawback
-from services.earn.rules import order_points
 from services.earn.validation import ContractViolation, validate_order
 from services.program import Program
 from services.records import PointsEarned

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from services.records import TierChanged
 from services.tier.domain import CustomerTier, LedgerEntry, evaluate, evaluate_due, evaluation_after
 from services.tier.domain import evolve as fold_entry
-from services.tier.rules import TierRules
+from services.tier.ladder import TierRules
 
 initial_state = CustomerTier()
 EPOCH, MS = datetime(1970, 1, 1, tzinfo=UTC), timedelta(milliseconds=1)

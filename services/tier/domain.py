@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime
 from typing import Literal
 
 from services.records import TierChanged
-from services.tier.rules import DEFAULT_RULES, Tier, TierRules
+from services.tier.ladder import DEFAULT_RULES, Tier, TierRules
 
 __all__ = [
     "DEFAULT_RULES", "Cause", "ContractViolation", "CustomerTier", "Entry", "Evaluate", "LedgerEntry", "Tier",

@@ -34,7 +34,7 @@ from services.common.statestore import StateView
 from services.common.timestamps import millis, moment, no_later_than
 from services.tier import decider, messages
 from services.tier.domain import ContractViolation, CustomerTier, TierChanged
-from services.tier.rules import TierRules
+from services.tier.ladder import TierRules
 
 TIER_CHANGES = Counter("pointstream_tier_changes_total", "Tier changes", ["shop", "from_tier", "to_tier"])
 DOWNGRADES = Schedule(b"\x00tier\x00downgrade")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.tier.domain import CustomerTier, LedgerEntry, evolve, qualifying_points
-from services.tier.rules import TierRules
+from services.tier.ladder import TierRules
 
 
 @dataclass(frozen=True)

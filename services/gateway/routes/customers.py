@@ -20,8 +20,8 @@ from services.gateway.readmodel.tiers import DEFAULT_TIER
 from services.gateway.responses import BalanceOut, ExpiringLot, LedgerEntryOut, LedgerPage, TierOut, errors
 from services.gateway.shown_once import ShownOnce
 from services.program import DEFAULT
+from services.tier.ladder import TierRules
 from services.tier.progress import standing
-from services.tier.rules import TierRules
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"], responses=errors(401, 404, 422))
 CustomerId = Annotated[str, Path(min_length=1, max_length=256)]

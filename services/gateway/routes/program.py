@@ -25,10 +25,10 @@ from services.gateway.deps import CodecDep, PoolDep, ProducerDep
 from services.gateway.errors import ApiError
 from services.gateway.freshness import FreshDep
 from services.gateway.postgres import programs as programs_db
+from services.gateway.program_check import InvalidRules, ValidatorDep
 from services.gateway.publish import produce_all
 from services.gateway.readmodel import programs
 from services.gateway.responses import ProgramAccepted, ProgramOut, errors
-from services.gateway.rules import InvalidRules, ValidatorDep
 from services.program import DEFAULT, render_program
 
 router = APIRouter(prefix="/v1", tags=["program"])

@@ -11,7 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.common import topics
-from services.gateway.rules import InvalidRules, get_validator
+from services.gateway.program_check import InvalidRules, get_validator
 from services.program import DEFAULT, parse_program, render_program
 from tests.integration.gateway.conftest import admin, auth, fetch, project_everything
 from tests.integration.gateway.test_http_api import read_back

@@ -11,7 +11,7 @@ from services.earn import decider
 from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted
 from services.earn.earnings import Earnings, ShopHours
 from services.earn.events import Event
-from services.earn.rules import Line
+from services.earn.points import Line
 from services.earn.validation import ContractViolation
 from services.program import Program
 from services.records import PointsClawedBack, PointsEarned, TierChanged

@@ -17,7 +17,7 @@ from services.earn import messages
 from services.earn.caps import credit
 from services.earn.earnings import Earnings, ShopHours, evolve_shop
 from services.earn.orders import decide_order
-from services.earn.rules import Line
+from services.earn.points import Line
 from services.earn.tasks import decide_task
 from services.earn.validation import ContractViolation
 from services.program import ProgramError, parse_program

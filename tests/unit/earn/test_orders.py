@@ -10,7 +10,7 @@ import pytest
 
 from services.earn.earnings import Earnings, evolve
 from services.earn.orders import decide_order
-from services.earn.rules import Line
+from services.earn.points import Line
 from services.earn.validation import ContractViolation
 from services.program import parse_program
 from tests.unit.earn.support import (

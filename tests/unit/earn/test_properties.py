@@ -23,8 +23,8 @@ from services.earn.caps import hourly_budget
 from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted
 from services.earn.earnings import Earnings, ShopHours, evolve, evolve_shop, local_day
 from services.earn.messages import dump_earnings, dump_order, load_earnings, load_order, order_key, outputs
+from services.earn.points import Line
 from services.earn.processor import Earn
-from services.earn.rules import Line
 from services.earn.validation import ContractViolation
 from services.program import Program, parse_program
 from services.records import PointsEarned, TierChanged

@@ -9,6 +9,7 @@ import pytest
 from services.common.codec import Codec
 from services.gateway import messages
 from services.gateway.errors import ApiError
+from services.gateway.program_check import InvalidRules, validate
 from services.gateway.readmodel.programs import (
     ProgramRecord,
     ProgramVersion,
@@ -18,7 +19,6 @@ from services.gateway.readmodel.programs import (
     to_millis,
 )
 from services.gateway.routes.program import split
-from services.gateway.rules import InvalidRules, validate
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, 123_456, tzinfo=UTC)
 

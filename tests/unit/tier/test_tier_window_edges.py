@@ -7,7 +7,7 @@ from typing import Any
 
 from services.program import parse_program
 from services.tier.domain import Entry, qualifying_points
-from services.tier.rules import TierRules
+from services.tier.ladder import TierRules
 
 
 def rules_of(document: dict[str, Any]) -> TierRules:
