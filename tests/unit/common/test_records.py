@@ -1,4 +1,5 @@
-"""Each record described once (`services.records`) agrees with its Avro schema: the schemas are the contract.
+"""Each record described once (`services.records`, and each service's own commands and events) agrees with
+its Avro schema: the schemas are the contract.
 
 Same fields in the same order; each Python type the one the Avro type decodes to; optional (`X | None`)
 exactly where the schema allows null; a default, where the dataclass has one, the schema's. An array is
@@ -83,3 +84,49 @@ def test_a_tier_change_survives_the_wire_exactly() -> None:
     decoded = codec.decode(codec.encode("TierChanged", records.to_record(change)))
 
     assert records.from_record(records.TierChanged, decoded.record) == change
+
+
+DOMAIN_ONLY = {
+    "RedemptionApproved": {"source_event_id"},
+    "RedemptionRejected": {"source_event_id"},
+    "RedemptionReversed": {"source_event_id", "not_restored"},
+    "AccountCommandRejected": {"source_event_id"},
+    "AccountStatusChanged": {"source_event_id"},
+}
+"""Bookkeeping a decision carries that its record does not (the command it answers): `messages` leaves it out."""
+WIRE_ONLY = {
+    "RedemptionRequested": {"shipping_address"},
+    "CustomerUpdated": {"shop_id", "customer_id"},
+    "OrderRefunded": {"lines"},
+}
+"""Schema fields a service's dataclass does not read (the address stays with the gateway's personal data; the
+key says whose profile it is; a refund's lines are the shop's record, the amount decides)."""
+
+
+def wire_dataclasses() -> list[type[Any]]:
+    """Every dataclass of the services named after a schema: commands read from the wire, events written to it."""
+    from services.earn import commands as earn_commands
+    from services.redeem import events as redeem_events
+
+    found = [
+        cls
+        for module in (earn_commands, redeem_events)
+        for cls in vars(module).values()
+        if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__
+    ]
+    return [cls for cls in found if (SCHEMAS_DIR / f"{cls.__name__}.avsc").exists()]
+
+
+@pytest.mark.parametrize("cls", wire_dataclasses(), ids=lambda cls: f"{cls.__module__}.{cls.__name__}")
+def test_every_service_dataclass_of_a_record_has_its_schema_s_fields_and_types(cls: type[Any]) -> None:
+    """The services map records to these dataclasses by field name, so a field is the schema's or named above."""
+    schema = {f["name"]: f["type"] for f in load(SCHEMAS_DIR / f"{cls.__name__}.avsc").definition["fields"]}
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+
+    assert names - set(schema) == DOMAIN_ONLY.get(cls.__name__, set())
+    assert set(schema) - names == WIRE_ONLY.get(cls.__name__, set())
+    for name in names & set(schema):
+        kind, optional = declared(hints[name])
+        expected = python_type(schema[name])
+        assert (tuple if kind is frozenset else kind, optional) == expected, name  # an array may be a set
