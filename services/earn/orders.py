@@ -9,15 +9,14 @@ from __future__ import annotations
 from math import floor
 
 from services import limits
-from services.earn.caps import credit, lot_dates, within_lifetime
 from services.earn.commands import OrderPaid
+from services.earn.credits import Earned, credit_entry
 from services.earn.earnings import NO_HOURS, Earnings, ShopHours, evolve
-from services.earn.events import Event, entry_id
+from services.earn.events import Event
 from services.earn.points import order_points
 from services.earn.refunds import clawback
 from services.earn.validation import ContractViolation, validate_order
 from services.program import Program
-from services.records import PointsEarned
 
 
 def decide_order(
@@ -35,31 +34,22 @@ def decide_order(
             f"order {order.order_id} would earn more than the {limits.POINTS:,} points one entry may carry "
             f"(about 2^{computed.total.bit_length() - 1}): refused rather than rounded down"
         )
-    granted = within_lifetime(credit(computed.total, order.occurred_at, state, program, shop, budget), state)
-    entry = entry_id(order.shop_id, order.event_id, "earned")
-    available_at, expires_at = lot_dates(order.occurred_at, program, granted.held)
-    earned = PointsEarned(
-        entry_id=entry,
-        shop_id=order.shop_id,
-        customer_id=order.customer_id,
-        occurred_at=order.occurred_at,
-        points=granted.points,
-        source_event_id=order.event_id,
-        source_type="OrderPaid",
-        order_id=order.order_id,
-        reason=f"order {order.order_id}",
-        lot_id=entry,
-        available_at=available_at,
-        expires_at=expires_at,
-        rule_version=program.version,
-        tier=state.tier,
-        multipliers=computed.multipliers,
-        weighted_minor=floor(computed.weighted_minor),
-        base_points=computed.base_points,
-        bonuses=computed.bonuses,
-        capped_points=granted.capped,
-        order_total_minor=order.total_minor,
-        held=granted.held,
+    earned = credit_entry(
+        order,
+        Earned(
+            points=computed.total,
+            reason=f"order {order.order_id}",
+            base_points=computed.base_points,
+            order_id=order.order_id,
+            order_total_minor=order.total_minor,
+            multipliers=computed.multipliers,
+            weighted_minor=floor(computed.weighted_minor),
+            bonuses=computed.bonuses,
+        ),
+        state,
+        program,
+        shop,
+        budget,
     )
     events: list[Event] = [earned]
     if not (waiting := state.awaiting_order.get(order.order_id, ())):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from services.earn.caps import credit, lot_dates, within_lifetime
 from services.earn.commands import TaskCompleted
+from services.earn.credits import Earned, credit_entry
 from services.earn.earnings import NO_HOURS, Earnings, ShopHours
-from services.earn.events import Event, TaskCounted, entry_id
+from services.earn.events import Event, TaskCounted
 from services.earn.validation import validate_task
 from services.program import Program
-from services.records import PointsEarned
 
 
 def task_counted(task: TaskCompleted, program: Program) -> tuple[TaskCounted, int | None, str]:
@@ -58,26 +57,7 @@ def decide_task(
         points, refused = (0, rule_points) if why_not else (rule_points, 0)
         reason = f"task {task.task}{about}" + (f": {why_not}" if why_not else "")
         used = None if why_not else used
-    granted = within_lifetime(credit(points, task.occurred_at, state, program, shop, budget), state)
-    entry = entry_id(task.shop_id, task.event_id, "earned")
-    available_at, expires_at = lot_dates(task.occurred_at, program, granted.held)
-    earned = PointsEarned(
-        entry_id=entry,
-        shop_id=task.shop_id,
-        customer_id=task.customer_id,
-        occurred_at=task.occurred_at,
-        points=granted.points,
-        source_event_id=task.event_id,
-        source_type="TaskCompleted",
-        order_id=None,
-        reason=reason,
-        lot_id=entry,
-        available_at=available_at,
-        expires_at=expires_at,
-        rule_version=program.version,
-        tier=state.tier,
-        base_points=points,
-        capped_points=granted.capped + refused,
-        held=granted.held,
+    earned = credit_entry(
+        task, Earned(points=points, reason=reason, refused=refused, base_points=points), state, program, shop, budget
     )
     return [earned] if used is None else [earned, used]
