@@ -17,7 +17,7 @@ from services.gateway.readmodel.redemptions import Key, Redemption
 
 LOCK_CLASS = 7_346_224
 """Advisory-lock class of redemption requests (the key within it is the shop and the redemption id)."""
-UPSERT = """
+INSERT_ROWS = """
 INSERT INTO redemptions (
   shop_id, redemption_id, customer_id, reward_id, quantity, cash_minor, status, reason, code, prize,
   shipping_id, points, points_restored, requested_at, updated_at, position
@@ -26,25 +26,25 @@ INSERT INTO redemptions (
   $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::timestamptz[], $15::timestamptz[],
   $16::text[]
 )
-ON CONFLICT (shop_id, redemption_id) DO UPDATE SET customer_id = EXCLUDED.customer_id,
+"""
+"""The rows of `_columns`; what a conflict does is the statement's own."""
+UPSERT = (
+    INSERT_ROWS
+    + """ON CONFLICT (shop_id, redemption_id) DO UPDATE SET customer_id = EXCLUDED.customer_id,
   reward_id = EXCLUDED.reward_id, quantity = COALESCE(EXCLUDED.quantity, redemptions.quantity),
   cash_minor = COALESCE(EXCLUDED.cash_minor, redemptions.cash_minor), status = EXCLUDED.status,
   reason = EXCLUDED.reason, code = EXCLUDED.code, prize = EXCLUDED.prize, shipping_id = EXCLUDED.shipping_id,
   points = EXCLUDED.points, points_restored = EXCLUDED.points_restored,
   requested_at = COALESCE(EXCLUDED.requested_at, redemptions.requested_at), updated_at = EXCLUDED.updated_at,
   position = EXCLUDED.position"""
-REQUESTED = """
-INSERT INTO redemptions (
-  shop_id, redemption_id, customer_id, reward_id, quantity, cash_minor, status, reason, code, prize,
-  shipping_id, points, points_restored, requested_at, updated_at, position
-) SELECT * FROM unnest(
-  $1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::text[], $8::text[],
-  $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::timestamptz[], $15::timestamptz[],
-  $16::text[]
 )
-ON CONFLICT (shop_id, redemption_id) DO UPDATE SET quantity = COALESCE(redemptions.quantity, EXCLUDED.quantity),
+REQUESTED = (
+    INSERT_ROWS
+    + """ON CONFLICT (shop_id, redemption_id) DO UPDATE SET
+  quantity = COALESCE(redemptions.quantity, EXCLUDED.quantity),
   cash_minor = COALESCE(redemptions.cash_minor, EXCLUDED.cash_minor),
   requested_at = COALESCE(redemptions.requested_at, EXCLUDED.requested_at)"""
+)
 
 
 async def lock(conn: Conn, shop_id: str, redemption_id: str) -> None:
