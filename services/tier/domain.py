@@ -34,12 +34,7 @@ from datetime import UTC, date, datetime
 from typing import Literal
 
 from services.records import TierChanged
-from services.tier.ladder import DEFAULT_RULES, Tier, TierRules
-
-__all__ = [
-    "DEFAULT_RULES", "Cause", "ContractViolation", "CustomerTier", "Entry", "Evaluate", "LedgerEntry", "Tier",
-    "TierChanged", "TierRules", "evaluate", "evaluate_due", "evaluation_after", "evolve", "qualifying_points",
-]  # fmt: skip
+from services.tier.ladder import Tier, TierRules
 
 Cause = Literal["window", "clawback"]
 ENTRIES = 1_000

@@ -13,8 +13,8 @@ from typing import Any
 import orjson
 
 from services.common.timestamps import millis, moment
-from services.records import to_record
-from services.tier.domain import CustomerTier, Entry, LedgerEntry, TierChanged
+from services.records import TierChanged, to_record
+from services.tier.domain import CustomerTier, Entry, LedgerEntry
 
 DAY_MS = 86_400_000
 STREAM_TIME = b"\x00tier\x00stream-time"

@@ -32,8 +32,9 @@ from services.common.schedule import Schedule
 from services.common.settings import settings
 from services.common.statestore import StateView
 from services.common.timestamps import millis, moment, no_later_than
+from services.records import TierChanged
 from services.tier import decider, messages
-from services.tier.domain import ContractViolation, CustomerTier, TierChanged
+from services.tier.domain import ContractViolation, CustomerTier
 from services.tier.ladder import TierRules
 
 TIER_CHANGES = Counter("pointstream_tier_changes_total", "Tier changes", ["shop", "from_tier", "to_tier"])

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from services.records import TierChanged
 from services.tier import decider
-from services.tier.domain import DEFAULT_RULES, CustomerTier, LedgerEntry, TierChanged, TierRules
+from services.tier.domain import CustomerTier, LedgerEntry
+from services.tier.ladder import DEFAULT_RULES, TierRules
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

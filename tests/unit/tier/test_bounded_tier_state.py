@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from services.common.programs import ProgramBook
 from services.tier import domain, messages
-from services.tier.domain import DEFAULT_RULES, Entry, bounded, qualifying_points
+from services.tier.domain import Entry, bounded, qualifying_points
+from services.tier.ladder import DEFAULT_RULES
 from services.tier.processor import Tiering
 from tests.unit.tier.fold import DAY, T0
 from tests.unit.tier.test_tier_step import apply, credit, fresh_store

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.tier import decider, messages
-from services.tier.domain import DEFAULT_RULES, LedgerEntry, Tier, TierRules, qualifying_points
+from services.tier.domain import LedgerEntry, qualifying_points
+from services.tier.ladder import DEFAULT_RULES, Tier, TierRules
 from tests.unit.tier.fold import T0, clawed, earned, fold
 
 RULES = st.sampled_from(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from services.program import ProgramError, parse_program
-from services.tier.domain import DEFAULT_RULES, Tier, TierRules
+from services.tier.ladder import DEFAULT_RULES, Tier, TierRules
 
 
 def rules_of(document: dict[str, Any]) -> TierRules:

@@ -13,7 +13,7 @@ from services.common.processor import Output, Rejected
 from services.common.programs import ProgramBook, ProgramVersion
 from services.common.statestore import StateStore
 from services.program import parse_program
-from services.tier import domain
+from services.records import TierChanged
 from services.tier.processor import Tiering
 from tests.unit.memory import memory_store, send
 from tests.unit.tier.fold import DAY, T0
@@ -108,7 +108,7 @@ def test_a_clawback_record_names_the_credit_it_takes_from() -> None:
 
 
 def test_every_tier_change_is_keyed_by_its_own_customer_whatever_record_it_was_made_for() -> None:
-    change = domain.TierChanged("shop", "gone", T0, "silver", "member", "window", 0)
+    change = TierChanged("shop", "gone", T0, "silver", "member", "window", 0)
     assert Tiering._output(change).key == b"shop:gone"
 
 

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.tier.domain import (
-    DEFAULT_RULES,
-    Evaluate,
-    Tier,
-    TierChanged,
-    TierRules,
-    evaluate,
-    qualifying_points,
-)
+from services.records import TierChanged
+from services.tier.domain import Evaluate, evaluate, qualifying_points
+from services.tier.ladder import DEFAULT_RULES, Tier, TierRules
 from services.tier.progress import standing
 from tests.unit.tier.fold import DAY, MS, T0, clawed, earned, fold, moves
 
