@@ -36,8 +36,8 @@ def migrate(args: argparse.Namespace) -> None:
 
 
 def rebuild(args: argparse.Namespace) -> None:
-    from services.gateway import postgres
     from services.projector import rebuild as rebuilding
+    from services.readmodels import postgres
 
     done = rebuilding.rebuild(settings().database_url, postgres.configured_schema(), force=args.force)
     if done.unclassified:

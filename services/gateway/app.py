@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from services.common import kafka, topics
 from services.common.codec import Codec
 from services.common.settings import settings
-from services.gateway import errors, idempotency_doc, offsets, postgres, program_metrics, publish
+from services.gateway import errors, idempotency_doc, offsets, program_metrics, publish
 from services.gateway.authentication import Authenticate
 from services.gateway.deps import Resources
 from services.gateway.httpmetrics import RequestMetrics
@@ -37,6 +37,7 @@ from services.gateway.routes import (
     webhooks,
 )
 from services.gateway.settings import gateway_settings
+from services.readmodels import postgres
 from services.schema import migrations
 
 

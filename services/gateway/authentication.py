@@ -25,8 +25,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from services.gateway import apikeys, errors, ratelimit
 from services.gateway.credentials import STATE, Credential, bearer, identify
 from services.gateway.errors import ApiError
-from services.gateway.postgres import keys as keys_db
 from services.gateway.settings import gateway_settings
+from services.gateway.tables import keys as keys_db
 
 OWN_SIGNATURE = "/v1/webhooks/shopify/"
 

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from pydantic import BaseModel, Field
 
-from services.gateway.postgres.rewards import Stocked
+from services.readmodels.postgres.rewards import Stocked
 from services.redeem.catalog import InvalidReward, Reward, reward_from
 
 __all__ = ["Catalog", "InvalidReward", "RewardAccepted", "RewardOut", "reward_from", "shown"]

@@ -19,8 +19,8 @@ from fastapi import Depends, Request
 from services.common import topics
 from services.common.codec import Codec
 from services.gateway.idempotency import CLAIM
-from services.gateway.postgres.idempotency import Claim
 from services.gateway.publish import produce_all
+from services.gateway.tables.idempotency import Claim
 from services.ids import derived_id
 
 

@@ -29,8 +29,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway import errors, shown_once
 from services.gateway.credentials import STATE, Credential
-from services.gateway.postgres import idempotency as store
 from services.gateway.requestbody import read_body, replaying
+from services.gateway.tables import idempotency as store
 from services.gateway.write_settings import write_settings
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -2,7 +2,7 @@
 
 Reads the customer's partition of loyalty.ledger (murmur2 of `shop:customer`, as every producer
 places it) from its beginning to its end now, keeps the customer's records and folds them with
-the read model's own fold (`readmodel.project`), so it shows what the read model should hold,
+the read model's own fold (`folds.project`), so it shows what the read model should hold,
 whatever PostgreSQL holds: a way to check a balance an operator doubts.
 """
 
@@ -15,8 +15,9 @@ from typing import Any
 from services.common import logscan, topics
 from services.common.codec import Codec, DecodeError
 from services.common.settings import settings
-from services.gateway import messages, partitioner, readmodel
-from services.gateway.readmodel import Balance, BalanceView, HeldLot, LedgerRow, Lot
+from services.gateway import partitioner
+from services.readmodels import folds, messages
+from services.readmodels.folds import Balance, BalanceView, HeldLot, LedgerRow, Lot
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,13 @@ def inspect(shop_id: str, customer_id: str, now: datetime) -> Inspection:
                     unreadable += 1
     finally:
         consumer.close()
-    folded = readmodel.project({}, set(), records)
+    folded = folds.project({}, set(), records)
     lots = tuple(sorted(folded.lots.get((shop_id, customer_id), {}).values(), key=lambda lot: lot.expires_at))
     balance = folded.balances.get((shop_id, customer_id), Balance())
     live = [Lot(lot.remaining, lot.available_at, lot.expires_at) for lot in lots if lot.remaining > 0]
     rejected = tuple((record.offset, why) for record, why in folded.rejected)
     return Inspection(shop_id, customer_id, partition, span.end, folded.rows, lots, balance,
-                      readmodel.view(live, now, balance.owed), folded.duplicates, rejected, unreadable)  # fmt: skip
+                      folds.view(live, now, balance.owed), folded.duplicates, rejected, unreadable)  # fmt: skip
 
 
 def as_json(found: Inspection) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 from services.gateway.apikeys import SCOPES, ApiKey
 
 if TYPE_CHECKING:
-    from services.gateway.postgres import Conn
+    from services.readmodels.postgres import Conn
 
 T = TypeVar("T")
 
@@ -39,7 +39,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def with_database(work: Callable[[Conn], Awaitable[T]]) -> T:
     """Runs `work` on a connection to DATABASE_URL (the database is imported here, as the CLI's commands do)."""
     from services.common.settings import settings
-    from services.gateway import postgres
+    from services.readmodels import postgres
 
     async def run() -> T:
         conn = await postgres.connect(settings().database_url, postgres.configured_schema())
@@ -58,7 +58,7 @@ def line(key: ApiKey) -> str:
 
 
 def created(args: argparse.Namespace) -> None:
-    from services.gateway.postgres import keys as keys_db
+    from services.gateway.tables import keys as keys_db
 
     key, secret = with_database(lambda conn: keys_db.issue(conn, args.shop, sorted(set(args.scopes)), args.label))
     print(line(key))
@@ -67,14 +67,14 @@ def created(args: argparse.Namespace) -> None:
 
 
 def listed(args: argparse.Namespace) -> None:
-    from services.gateway.postgres import keys as keys_db
+    from services.gateway.tables import keys as keys_db
 
     keys = with_database(lambda conn: keys_db.of_shop(conn, args.shop))
     print("\n".join(line(key) for key in keys) if keys else f"no keys for shop {args.shop!r}")
 
 
 def revoked(args: argparse.Namespace) -> None:
-    from services.gateway.postgres import keys as keys_db
+    from services.gateway.tables import keys as keys_db
 
     key = with_database(lambda conn: keys_db.revoke(conn, args.key_id))
     if key is None:

@@ -28,7 +28,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def shown(args: argparse.Namespace) -> None:
-    from services.gateway.postgres import personal_data
+    from services.readmodels.postgres import personal_data
 
     found = with_database(lambda conn: personal_data.addresses(conn, args.shop, args.customer))
     done = with_database(lambda conn: personal_data.erasures(conn, args.shop, args.customer))
@@ -37,7 +37,7 @@ def shown(args: argparse.Namespace) -> None:
 
 
 def erased(args: argparse.Namespace) -> None:
-    from services.gateway.postgres import personal_data
+    from services.readmodels.postgres import personal_data
 
     now = datetime.now(UTC)
     erasure = with_database(lambda conn: personal_data.erase(conn, args.shop, args.customer, args.actor, now))

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import asyncpg
 from prometheus_client import Gauge
 
-from services.gateway.readmodel.tiers import DEFAULT_TIER
+from services.readmodels.folds.tiers import DEFAULT_TIER
 
 log = logging.getLogger(__name__)
 MEMBERS = Gauge("pointstream_members", "Customers per tier, from the read models", ["shop", "tier"])

@@ -8,9 +8,9 @@ from typing import Literal
 
 import asyncpg
 
-from services.gateway.postgres import Conn
-from services.gateway.readmodel import Lot
-from services.gateway.readmodel.tiers import DEFAULT_TIER, TierState
+from services.readmodels.folds import Lot
+from services.readmodels.folds.tiers import DEFAULT_TIER, TierState
+from services.readmodels.postgres import Conn
 from services.tier.domain import LedgerEntry
 
 TIER_KIND: dict[str, Literal["earned", "clawed_back"]] = {"earned": "earned", "clawback_claimed": "clawed_back"}

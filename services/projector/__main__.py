@@ -8,8 +8,8 @@ from services.common import metrics
 from services.common.credential_check import refuse_weak_credentials
 from services.common.logs import configure_logging
 from services.common.settings import settings
-from services.gateway import postgres
 from services.projector.projector import Projector
+from services.readmodels import postgres
 
 
 def main() -> None:

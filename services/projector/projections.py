@@ -8,32 +8,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.gateway import postgres, readmodel
-from services.gateway.messages import Outcome
-from services.gateway.postgres import accounts as accounts_db
-from services.gateway.postgres import ledger as ledger_db
-from services.gateway.postgres import personal_data
-from services.gateway.postgres import programs as programs_db
-from services.gateway.postgres import redemptions as redemptions_db
-from services.gateway.postgres import rewards as rewards_db
-from services.gateway.postgres import tiers as tiers_db
-from services.gateway.readmodel import LedgerRecord, accounts
-from services.gateway.readmodel import redemptions as redemption_model
-from services.gateway.readmodel import tiers as tier_model
-from services.gateway.readmodel.accounts import CommandRejected, StatusChanged
-from services.gateway.readmodel.programs import ProgramRecord, last_of_each
-from services.gateway.readmodel.redemptions import Decided, Requested
-from services.gateway.readmodel.rewards import RewardRecord, latest_of_each
-from services.gateway.readmodel.tiers import TierChange
+from services.readmodels import folds, postgres
+from services.readmodels.folds import LedgerRecord, accounts
+from services.readmodels.folds import redemptions as redemption_model
+from services.readmodels.folds import tiers as tier_model
+from services.readmodels.folds.accounts import CommandRejected, StatusChanged
+from services.readmodels.folds.programs import ProgramRecord, last_of_each
+from services.readmodels.folds.redemptions import Decided, Requested
+from services.readmodels.folds.rewards import RewardRecord, latest_of_each
+from services.readmodels.folds.tiers import TierChange
+from services.readmodels.messages import Outcome
+from services.readmodels.postgres import accounts as accounts_db
+from services.readmodels.postgres import ledger as ledger_db
+from services.readmodels.postgres import personal_data
+from services.readmodels.postgres import programs as programs_db
+from services.readmodels.postgres import redemptions as redemptions_db
+from services.readmodels.postgres import rewards as rewards_db
+from services.readmodels.postgres import tiers as tiers_db
 
 
-async def ledger(conn: postgres.Conn, topic: str, records: Sequence[LedgerRecord]) -> readmodel.Projection:
+async def ledger(conn: postgres.Conn, topic: str, records: Sequence[LedgerRecord]) -> folds.Projection:
     if not records:
-        return readmodel.Projection()
+        return folds.Projection()
     known = await ledger_db.known_entries(conn, [r.entry_id for r in records])
     current = await ledger_db.balances(conn, {r.customer for r in records})
-    lots = await ledger_db.lots(conn, readmodel.named_lots(records))
-    projection = readmodel.project(current, known, records, lots)
+    lots = await ledger_db.lots(conn, folds.named_lots(records))
+    projection = folds.project(current, known, records, lots)
     await ledger_db.write(conn, topic, projection)
     return projection
 

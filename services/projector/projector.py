@@ -43,10 +43,10 @@ from services.common.codec import Codec
 from services.common.outage import Backoff, Unavailable, database_outage, row_refused
 from services.common.settings import settings
 from services.common.sizes import Sizes
-from services.gateway import messages, postgres
 from services.projector import transaction
 from services.projector.intake import RECORDS, Intake
 from services.projector.transaction import Consumed
+from services.readmodels import messages, postgres
 from services.schema import migrations
 
 log = logging.getLogger(__name__)

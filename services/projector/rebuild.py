@@ -26,8 +26,8 @@ from tqdm import tqdm
 
 from services.common import kafka, logscan
 from services.common.settings import settings
-from services.gateway import postgres
 from services.projector.projector import Projector
+from services.readmodels import postgres
 
 PROJECTIONS = (
     "ledger_entries", "balances", "lots", "tiers", "programs", "redemptions", "account_commands", "rewards",

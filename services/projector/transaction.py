@@ -11,14 +11,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from services.gateway import postgres, readmodel
-from services.gateway.messages import Outcome as OutcomeRecord
-from services.gateway.readmodel import LedgerRecord
-from services.gateway.readmodel.programs import ProgramRecord
-from services.gateway.readmodel.redemptions import Requested
-from services.gateway.readmodel.rewards import RewardRecord
-from services.gateway.readmodel.tiers import TierChange
 from services.projector import projections
+from services.readmodels import folds, postgres
+from services.readmodels.folds import LedgerRecord
+from services.readmodels.folds.programs import ProgramRecord
+from services.readmodels.folds.redemptions import Requested
+from services.readmodels.folds.rewards import RewardRecord
+from services.readmodels.folds.tiers import TierChange
+from services.readmodels.messages import Outcome as OutcomeRecord
 
 
 class Positioned(Protocol):
@@ -51,7 +51,7 @@ class Consumed(Generic[R]):
 
 @dataclass(frozen=True)
 class Outcome:
-    ledger: readmodel.Projection = field(default_factory=readmodel.Projection)
+    ledger: folds.Projection = field(default_factory=folds.Projection)
     tiers: int = 0
     """Customers whose tier row changed."""
     programs: int = 0

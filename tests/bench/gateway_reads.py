@@ -36,7 +36,8 @@ import httpx
 from services.common import kafka, topics
 from services.common.codec import Codec
 from services.common.settings import settings
-from services.gateway import partitioner, postgres, queries
+from services.gateway import partitioner, queries
+from services.readmodels import postgres
 from tests.bench import harness
 from tests.bench.projector import fresh_schema, project_to_end
 from tests.bench.slice import percentile

@@ -23,8 +23,8 @@ from confluent_kafka import TopicPartition
 from services.common import topics
 from services.common.codec import Codec
 from services.common.settings import settings
-from services.gateway import postgres
 from services.projector.projector import Projector
+from services.readmodels import postgres
 from services.schema.migrations import migrate
 from tests.bench import harness, tiers
 from tests.bench.slice import _drop

@@ -9,17 +9,18 @@ import asyncpg
 from fastapi import APIRouter, Path, Query
 
 from services.common import topics
-from services.gateway import cursors, partitioner, queries, readmodel
+from services.gateway import cursors, partitioner, queries
 from services.gateway.auth import CustomerReaderDep, MinterDep
 from services.gateway.customer_tokens import CustomerToken, TokenBody, mint
 from services.gateway.deps import LedgerPartitionsDep, PoolDep
 from services.gateway.errors import ApiError
 from services.gateway.freshness import FreshDep
-from services.gateway.postgres import programs as programs_db
-from services.gateway.readmodel.tiers import DEFAULT_TIER
 from services.gateway.responses import BalanceOut, ExpiringLot, LedgerEntryOut, LedgerPage, TierOut, errors
 from services.gateway.shown_once import ShownOnce
 from services.program import DEFAULT
+from services.readmodels import folds
+from services.readmodels.folds.tiers import DEFAULT_TIER
+from services.readmodels.postgres import programs as programs_db
 from services.tier.ladder import TierRules
 from services.tier.progress import standing
 
@@ -45,7 +46,7 @@ async def balance(
         snapshot = await queries.balance(conn, shop, customer_id, topics.LEDGER.name, partition, now)
     if snapshot is None:
         raise unknown(customer_id)
-    lots = readmodel.view(snapshot.lots, now, snapshot.owed)
+    lots = folds.view(snapshot.lots, now, snapshot.owed)
     return BalanceOut(
         customer_id=customer_id,
         available=lots.available,

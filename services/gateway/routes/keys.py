@@ -17,9 +17,9 @@ from services.gateway.auth import AdminDep
 from services.gateway.authentication import access
 from services.gateway.deps import PoolDep
 from services.gateway.errors import ApiError
-from services.gateway.postgres import keys as keys_db
 from services.gateway.responses import errors
 from services.gateway.shown_once import ShownOnce
+from services.gateway.tables import keys as keys_db
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=errors(401, 403, 429))
 KeyId = Annotated[str, Path(min_length=1, max_length=64)]

@@ -17,8 +17,8 @@ from pydantic import BaseModel, Field
 
 from services.gateway.auth import AdminDep
 from services.gateway.deps import PoolDep
-from services.gateway.postgres import personal_data
 from services.gateway.responses import errors
+from services.readmodels.postgres import personal_data
 
 router = APIRouter(prefix="/v1/customers", tags=["personal data"], responses=errors(401, 403))
 CustomerId = Annotated[str, Path(min_length=1, max_length=256)]

@@ -19,17 +19,17 @@ from fastapi import APIRouter, Body, Query
 
 from services.common import topics
 from services.common.jsonio import InvalidEvent, parse_timestamp
-from services.gateway import messages
 from services.gateway.auth import AdminDep, ReaderDep
 from services.gateway.deps import CodecDep, PoolDep, ProducerDep
 from services.gateway.errors import ApiError
 from services.gateway.freshness import FreshDep
-from services.gateway.postgres import programs as programs_db
 from services.gateway.program_check import InvalidRules, ValidatorDep
 from services.gateway.publish import produce_all
-from services.gateway.readmodel import programs
 from services.gateway.responses import ProgramAccepted, ProgramOut, errors
 from services.program import DEFAULT, render_program
+from services.readmodels import messages
+from services.readmodels.folds import programs
+from services.readmodels.postgres import programs as programs_db
 
 router = APIRouter(prefix="/v1", tags=["program"])
 RulesBody = Annotated[

@@ -25,10 +25,10 @@ from services.gateway.commands import CommandIdDep
 from services.gateway.deps import CodecDep, PoolDep, ProducerDep
 from services.gateway.errors import ApiError
 from services.gateway.freshness import FreshDep
-from services.gateway.postgres import personal_data
-from services.gateway.postgres import redemptions as redemptions_db
-from services.gateway.readmodel.redemptions import Redemption, same_request
 from services.gateway.responses import RedemptionOut, RedemptionQueued, errors
+from services.readmodels.folds.redemptions import Redemption, same_request
+from services.readmodels.postgres import personal_data
+from services.readmodels.postgres import redemptions as redemptions_db
 
 router = APIRouter(prefix="/v1/redemptions", tags=["redemptions"])
 RedemptionId = Annotated[str, Path(min_length=1, max_length=128)]

@@ -16,17 +16,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path
 
 from services.common import topics
-from services.gateway import messages
 from services.gateway.auth import AdminDep, CatalogReaderDep
 from services.gateway.catalog import Catalog, InvalidReward, RewardAccepted, RewardOut, reward_from, shown
 from services.gateway.deps import CodecDep, PoolDep, ProducerDep
 from services.gateway.errors import ApiError
 from services.gateway.freshness import FreshDep
-from services.gateway.postgres import rewards as rewards_db
 from services.gateway.publish import produce_all
-from services.gateway.readmodel.programs import to_millis
-from services.gateway.readmodel.rewards import RewardVersion, next_version
 from services.gateway.responses import errors
+from services.readmodels import messages
+from services.readmodels.folds.programs import to_millis
+from services.readmodels.folds.rewards import RewardVersion, next_version
+from services.readmodels.postgres import rewards as rewards_db
 
 router = APIRouter(prefix="/v1/rewards", tags=["rewards"])
 RewardId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]

@@ -30,9 +30,9 @@ from services.gateway import shopify
 from services.gateway.deps import CodecDep, PoolDep, ProducerDep
 from services.gateway.errors import ApiError
 from services.gateway.inputs import TOPIC_OF, from_json
-from services.gateway.postgres import webhooks as orders
 from services.gateway.publish import produce_all
 from services.gateway.responses import errors
+from services.gateway.tables import webhooks as orders
 from services.gateway.write_settings import shop_domain, webhook_secret
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])

@@ -16,10 +16,10 @@ from fastapi import FastAPI
 from services.common import kafka, topics
 from services.common.codec import Codec
 from services.common.settings import settings
-from services.gateway import postgres
 from services.gateway.app import create_app
 from services.gateway.settings import gateway_settings
 from services.projector.projector import Projector
+from services.readmodels import postgres
 
 KEYS = {"north": "north-key", "south": "south-key"}
 ADMIN_KEYS = {"north": "north-admin-key", "south": "south-admin-key"}

@@ -12,8 +12,8 @@ from typing import Any
 
 from services.common import kafka, topics
 from services.common.codec import Codec
-from services.gateway import messages
-from services.gateway.readmodel.rewards import RewardVersion
+from services.readmodels import messages
+from services.readmodels.folds.rewards import RewardVersion
 from tests.integration.gateway.conftest import AT
 
 Named = tuple[str, dict[str, Any]]

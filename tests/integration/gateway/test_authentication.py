@@ -8,8 +8,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.gateway.postgres import keys as keys_db
 from services.gateway.settings import gateway_settings
+from services.gateway.tables import keys as keys_db
 from tests.integration.gateway.conftest import admin, auth, bearer, fetch, stored_key
 
 BROKEN = b'{"from_customer_id": "ada", '

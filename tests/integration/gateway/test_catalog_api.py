@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import httpx
 
 from services.common import topics
-from services.gateway.readmodel.rewards import RewardVersion
+from services.readmodels.folds.rewards import RewardVersion
 from tests.integration.gateway.conftest import admin, auth, fetch, project_everything
 from tests.integration.gateway.records import produce_rewards
 from tests.integration.gateway.test_http_api import read_back

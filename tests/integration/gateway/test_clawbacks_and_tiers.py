@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from services.common import kafka, topics
 from services.common.codec import Codec
-from services.gateway import messages
-from services.gateway.readmodel.programs import ProgramVersion
+from services.readmodels import messages
+from services.readmodels.folds.programs import ProgramVersion
 from services.schema.migrations import migrate
 from tests.integration.gateway.conftest import (
     AT,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.gateway import postgres, program_metrics
+from services.gateway import program_metrics
 from services.lot_times import phase
+from services.readmodels import postgres
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)

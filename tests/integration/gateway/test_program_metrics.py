@@ -8,7 +8,8 @@ from datetime import timedelta
 import asyncpg
 from prometheus_client import REGISTRY
 
-from services.gateway import postgres, program_metrics
+from services.gateway import program_metrics
+from services.readmodels import postgres
 from tests.integration.gateway.conftest import (
     AT,
     earned,

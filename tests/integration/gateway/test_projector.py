@@ -8,11 +8,11 @@ from datetime import timedelta
 from prometheus_client import REGISTRY
 
 from services.common import topics
-from services.gateway import postgres
 from services.gateway.partitioner import partition
-from services.gateway.readmodel import LedgerRecord
 from services.projector import transaction
 from services.projector.transaction import Consumed
+from services.readmodels import postgres
+from services.readmodels.folds import LedgerRecord
 from tests.integration.gateway.conftest import AT, earned, fetch, produce_ledger, project_everything, run
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from services.common import topics
 from services.common.codec import Codec
 from services.gateway import partitioner
-from services.gateway.readmodel import LedgerRecord, project
+from services.readmodels.folds import LedgerRecord, project
 from tests.conftest import ProcessFactory
 from tests.integration.gateway.conftest import earned, fetch, produce_ledger, run
 

@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from services.common import topics
-from services.gateway.readmodel.rewards import RewardVersion
 from services.projector import rebuild
 from services.projector.projector import Projector
+from services.readmodels.folds.rewards import RewardVersion
 from tests.integration.gateway.conftest import (
     AT,
     admin,

@@ -15,7 +15,7 @@ import httpx
 from prometheus_client import REGISTRY
 
 from services.common import topics
-from services.gateway.readmodel.rewards import RewardVersion
+from services.readmodels.folds.rewards import RewardVersion
 from services.schema.migrations import migrate
 from tests.integration.gateway.conftest import AT, auth, earned, fetch, produce_ledger, project_everything
 from tests.integration.gateway.records import (

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.gateway.readmodel import lots as read_lots
 from services.lot_times import phase
+from services.readmodels.folds import lots as read_lots
 from services.redeem import lots as redeem_lots
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

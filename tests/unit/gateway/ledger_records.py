@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from services.gateway.readmodel import Balance, CustomerKey, HeldLot, LedgerRecord, LedgerRow, Lots, Share, project
+from services.readmodels.folds import Balance, CustomerKey, HeldLot, LedgerRecord, LedgerRow, Lots, Share, project
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 DAY = timedelta(days=1)

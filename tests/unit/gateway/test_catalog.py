@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.gateway.catalog import shown
-from services.gateway.postgres.rewards import Stocked
-from services.gateway.readmodel.rewards import RewardRecord, RewardVersion, latest_of_each, next_version
+from services.readmodels.folds.rewards import RewardRecord, RewardVersion, latest_of_each, next_version
+from services.readmodels.postgres.rewards import Stocked
 
 AT = datetime(2026, 6, 1, tzinfo=UTC)
 

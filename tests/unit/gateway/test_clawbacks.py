@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.gateway.readmodel import Balance, project
+from services.readmodels.folds import Balance, project
 from tests.unit.gateway.ledger_records import claim, collected, credit, debit, fold, remaining
 
 

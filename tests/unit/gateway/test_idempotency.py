@@ -15,8 +15,8 @@ from starlette.requests import Request
 from services.gateway.commands import command_id
 from services.gateway.credentials import Credential
 from services.gateway.idempotency import CLAIM, fingerprint, owner, storable, valid_key
-from services.gateway.postgres.idempotency import Claim
 from services.gateway.shown_once import without_secrets
+from services.gateway.tables.idempotency import Claim
 
 
 @pytest.mark.parametrize("key", ["a", "order-1001-retry", "x" * 255, " spaced key ", "~!@#$%^&*()"])

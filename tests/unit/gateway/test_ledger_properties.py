@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.common.codec import Codec
-from services.gateway import messages
-from services.gateway.readmodel import Balance, LedgerRecord, Share, project
+from services.readmodels import messages
+from services.readmodels.folds import Balance, LedgerRecord, Share, project
 from services.redeem import decider
 from services.redeem import messages as redeem_wire
 from services.redeem.account import Account

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from services.gateway.readmodel import Balance, LedgerRecord, Share, project
+from services.readmodels.folds import Balance, LedgerRecord, Share, project
 from tests.unit.gateway.ledger_records import (
     DAY,
     NOW,

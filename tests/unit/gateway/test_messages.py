@@ -7,11 +7,11 @@ from typing import Any
 
 from services.common import topics
 from services.common.codec import Codec
-from services.gateway import messages
-from services.gateway.readmodel import Share
-from services.gateway.readmodel.accounts import CommandRejected, StatusChanged
-from services.gateway.readmodel.redemptions import Decided, Requested
-from services.gateway.readmodel.rewards import RewardRecord, RewardVersion
+from services.readmodels import messages
+from services.readmodels.folds import Share
+from services.readmodels.folds.accounts import CommandRejected, StatusChanged
+from services.readmodels.folds.redemptions import Decided, Requested
+from services.readmodels.folds.rewards import RewardRecord, RewardVersion
 
 AT = datetime(2026, 6, 1, 12, tzinfo=UTC)
 LATER = AT + timedelta(days=30)

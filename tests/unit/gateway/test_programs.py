@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.common.codec import Codec
-from services.gateway import messages
 from services.gateway.errors import ApiError
 from services.gateway.program_check import InvalidRules, validate
-from services.gateway.readmodel.programs import (
+from services.gateway.routes.program import split
+from services.readmodels import messages
+from services.readmodels.folds.programs import (
     ProgramRecord,
     ProgramVersion,
     effective_from,
@@ -18,7 +19,6 @@ from services.gateway.readmodel.programs import (
     next_version,
     to_millis,
 )
-from services.gateway.routes.program import split
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, 123_456, tzinfo=UTC)
 

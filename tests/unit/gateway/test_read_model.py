@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.gateway.readmodel import Balance, CustomerKey, LedgerRecord, LedgerRow, Lot, project, view
+from services.readmodels.folds import Balance, CustomerKey, LedgerRecord, LedgerRow, Lot, project, view
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 State = tuple[dict[CustomerKey, Balance], list[LedgerRow]]

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 
 from services.gateway import commands
 from services.gateway.bodies import AdjustmentBody, RedemptionBody, TransferBody
-from services.gateway.readmodel import accounts
-from services.gateway.readmodel.accounts import CommandRejected, StatusChanged
-from services.gateway.readmodel.redemptions import Decided, Redemption, Requested, project, same_request
+from services.readmodels.folds import accounts
+from services.readmodels.folds.accounts import CommandRejected, StatusChanged
+from services.readmodels.folds.redemptions import Decided, Redemption, Requested, project, same_request
 
 AT = datetime(2026, 6, 1, tzinfo=UTC)
 KEY = ("shop", "red-1")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.gateway.readmodel.tiers import TierChange, TierState, project
+from services.readmodels.folds.tiers import TierChange, TierState, project
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 

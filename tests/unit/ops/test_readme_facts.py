@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from services.common import topics
-from services.gateway.readmodel.records import KINDS
 from services.gateway.responses import BalanceOut, LedgerEntryOut
+from services.readmodels.folds.records import KINDS
 from tests.unit.ops.deployfiles import ROOT
 
 README = (ROOT / "README.md").read_text()

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from services.gateway.readmodel.lots import HeldLot, InvalidEntry, Share, debit, put_back
-from services.gateway.readmodel.records import KINDS, Balance, LedgerRecord, LedgerRow
+from services.readmodels.folds.lots import HeldLot, InvalidEntry, Share, debit, put_back
+from services.readmodels.folds.records import KINDS, Balance, LedgerRecord, LedgerRow
 
 SIGNED = ("adjusted", "transferred")
 

@@ -13,8 +13,8 @@ from datetime import datetime
 
 import asyncpg
 
-from services.gateway.postgres import Conn, columns
-from services.gateway.readmodel.programs import ProgramVersion
+from services.readmodels.folds.programs import ProgramVersion
+from services.readmodels.postgres import Conn, columns
 
 LOCK_CLASS = 7_346_222
 """Advisory-lock class of program writers (the key within it is the shop)."""

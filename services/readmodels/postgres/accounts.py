@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from services.gateway.postgres import Conn, columns
-from services.gateway.readmodel.accounts import CommandRejected, StatusChanged
+from services.readmodels.folds.accounts import CommandRejected, StatusChanged
+from services.readmodels.postgres import Conn, columns
 
 FREEZE = """
 INSERT INTO balances (shop_id, customer_id, frozen, ledger_partition)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.gateway.readmodel.versions import Positioned, next_version, to_millis
 from services.program import Program, parse_program
+from services.readmodels.folds.versions import Positioned, next_version, to_millis
 
 __all__ = ["ProgramRecord", "ProgramVersion", "effective_from", "last_of_each", "next_version", "to_millis"]
 

@@ -8,7 +8,7 @@ names: `records`, `entries`, `lots`), `redemptions` (requests and their outcomes
 progress is counted by the tier service's own rules (`services.tier.progress`).
 """
 
-from services.gateway.readmodel.ledger import (
+from services.readmodels.folds.ledger import (
     Balance,
     CustomerKey,
     InvalidEntry,
@@ -20,7 +20,7 @@ from services.gateway.readmodel.ledger import (
     named_lots,
     project,
 )
-from services.gateway.readmodel.lots import BalanceView, HeldLot, Lot, Share, view
+from services.readmodels.folds.lots import BalanceView, HeldLot, Lot, Share, view
 
 __all__ = [
     "Balance", "BalanceView", "CustomerKey", "HeldLot", "InvalidEntry", "LedgerRecord", "LedgerRow", "Lot", "Lots",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from services.gateway.postgres import Conn, columns
-from services.gateway.readmodel import Balance, CustomerKey, HeldLot, Lots, Projection
+from services.readmodels.folds import Balance, CustomerKey, HeldLot, Lots, Projection
+from services.readmodels.postgres import Conn, columns
 
 FIELDS = frozenset(Balance.__dataclass_fields__)
 

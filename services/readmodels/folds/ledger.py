@@ -18,9 +18,9 @@ from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
-from services.gateway.readmodel.entries import Step, evolve, opens
-from services.gateway.readmodel.lots import HeldLot, InvalidEntry
-from services.gateway.readmodel.records import KINDS, Balance, CustomerKey, LedgerRecord, LedgerRow
+from services.readmodels.folds.entries import Step, evolve, opens
+from services.readmodels.folds.lots import HeldLot, InvalidEntry
+from services.readmodels.folds.records import KINDS, Balance, CustomerKey, LedgerRecord, LedgerRow
 
 __all__ = [
     "KINDS", "Balance", "CustomerKey", "InvalidEntry", "LedgerRecord", "LedgerRow", "Lots", "Projection", "Step",

@@ -8,7 +8,7 @@ import asyncpg
 
 from services.gateway import apikeys
 from services.gateway.apikeys import ApiKey
-from services.gateway.postgres import Conn
+from services.common.database import Conn
 
 
 def key_of(row: asyncpg.Record) -> ApiKey:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.gateway.readmodel.lots import Share
+from services.readmodels.folds.lots import Share
 
 CustomerKey = tuple[str, str]
 """(shop_id, customer_id)"""

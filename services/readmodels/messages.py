@@ -12,12 +12,12 @@ from typing import Any
 
 from services.common import topics
 from services.common.codec import Decoded
-from services.gateway.readmodel import LedgerRecord, Share
-from services.gateway.readmodel.accounts import CommandRejected, StatusChanged
-from services.gateway.readmodel.programs import ProgramRecord, ProgramVersion
-from services.gateway.readmodel.redemptions import Decided, Requested, Status
-from services.gateway.readmodel.rewards import RewardRecord, RewardVersion
-from services.gateway.readmodel.tiers import TierChange
+from services.readmodels.folds import LedgerRecord, Share
+from services.readmodels.folds.accounts import CommandRejected, StatusChanged
+from services.readmodels.folds.programs import ProgramRecord, ProgramVersion
+from services.readmodels.folds.redemptions import Decided, Requested, Status
+from services.readmodels.folds.rewards import RewardRecord, RewardVersion
+from services.readmodels.folds.tiers import TierChange
 
 KIND_OF = {
     "PointsEarned": "earned", "PointsClawedBack": "clawback_claimed", "ClawbackCollected": "clawed_back",

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from services.gateway.postgres import Conn, columns
-from services.gateway.readmodel.rewards import RewardVersion
+from services.readmodels.folds.rewards import RewardVersion
+from services.readmodels.postgres import Conn, columns
 
 LOCK_CLASS = 7_346_223
 """Advisory-lock class of catalog writers (the key within it is the shop)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.gateway.readmodel.versions import Positioned, next_version
+from services.readmodels.folds.versions import Positioned, next_version
 
 __all__ = ["RewardRecord", "RewardVersion", "latest_of_each", "next_version"]
 

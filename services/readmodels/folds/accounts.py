@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.gateway.readmodel.records import CustomerKey
+from services.readmodels.folds.records import CustomerKey
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from services.gateway.postgres import Conn
+from services.readmodels.postgres import Conn
 
 STORE = """
 INSERT INTO shipping_addresses (shop_id, customer_id, redemption_id, address, requested_at)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.gateway.readmodel.ledger import CustomerKey
+from services.readmodels.folds.ledger import CustomerKey
 
 DEFAULT_TIER = "member"
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 import asyncpg
 
-from services.gateway.postgres import Conn, columns
-from services.gateway.readmodel.redemptions import Key, Redemption
+from services.readmodels.folds.redemptions import Key, Redemption
+from services.readmodels.postgres import Conn, columns
 
 LOCK_CLASS = 7_346_224
 """Advisory-lock class of redemption requests (the key within it is the shop and the redemption id)."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from services.gateway.postgres import Conn, columns
-from services.gateway.readmodel import CustomerKey
-from services.gateway.readmodel.tiers import TierState
+from services.readmodels.folds import CustomerKey
+from services.readmodels.folds.tiers import TierState
+from services.readmodels.postgres import Conn, columns
 
 
 async def states(conn: Conn, customers: Iterable[CustomerKey]) -> dict[CustomerKey, TierState]:

@@ -1,0 +1,1 @@
+"""The gateway's own tables in PostgreSQL: API keys, idempotent requests and shop webhooks."""
