@@ -147,23 +147,23 @@ def qualifying_points(entries: Iterable[Entry], now: datetime, rules: TierRules)
 def evaluate(command: Evaluate, state: CustomerTier, rules: TierRules) -> tuple[CustomerTier, list[TierChanged]]:
     """The tier at the command's time, or at the last evaluation's if that is later."""
     now = state.at(command.now)
-    entries = tuple(e for e in state.entries if rules.exits_at(e.occurred_at) > now)
-    points = qualifying_points(entries, now, rules)
+    exits = [(moment, e) for e in state.entries if (moment := rules.exits_at(e.occurred_at)) > now]
+    points = max(0, sum(e.points for _, e in exits if e.occurred_at <= now))
     current, target = _current(state, rules), rules.tier_for(points)
-    state = replace(state, entries=entries, clock=now)
+    state = replace(state, entries=tuple(e for _, e in exits), clock=now)
     if current is None:
         reason = "program"  # the program no longer has the customer's tier
     elif rules.rank(target) > rules.rank(current):
         reason = "upgrade"
     elif points >= current.threshold:
-        return _settled(state, current, now, rules), []
+        return _settled(state, current, now, rules, exits), []
     else:
         falls_at, reason = _fall(state, now, command.cause)
         if now < falls_at + rules.grace:
             return replace(state, falls_at=falls_at, fall_reason=reason, due=falls_at + rules.grace), []
     previous = state.tier or rules.base.name
     change = TierChanged(command.shop_id, command.customer_id, now, previous, target.name, reason, points)
-    return _settled(replace(state, tier=target.name), target, now, rules), [change]
+    return _settled(replace(state, tier=target.name), target, now, rules, exits), [change]
 
 
 def evaluate_due(
@@ -182,17 +182,20 @@ def _current(state: CustomerTier, rules: TierRules) -> Tier | None:
     return rules.base if state.tier in ("", rules.base.name) else rules.find(state.tier)
 
 
-def _settled(state: CustomerTier, tier: Tier, now: datetime, rules: TierRules) -> CustomerTier:
-    """At or above `tier`'s threshold: predict when the window will have moved past enough points."""
-    falls_at = _next_fall(state.entries, now, tier.threshold, rules) if tier.threshold > 0 else None
+def _settled(
+    state: CustomerTier, tier: Tier, now: datetime, rules: TierRules, exits: list[tuple[datetime, Entry]]
+) -> CustomerTier:
+    """At or above `tier`'s threshold: predict when the window will have moved past enough points.
+    `exits`: the state's entries with the moment each leaves the window."""
+    falls_at = _next_fall(exits, now, tier.threshold) if tier.threshold > 0 else None
     return replace(
         state, falls_at=falls_at, fall_reason="window", due=None if falls_at is None else falls_at + rules.grace
     )
 
 
-def _next_fall(entries: tuple[Entry, ...], now: datetime, threshold: int, rules: TierRules) -> datetime | None:
+def _next_fall(entries: list[tuple[datetime, Entry]], now: datetime, threshold: int) -> datetime | None:
     """The first moment after `now` when entries leaving the window take the points below `threshold`."""
-    exits = sorted((rules.exits_at(e.occurred_at), e.points) for e in entries)
+    exits = sorted((moment, e.points) for moment, e in entries)
     remaining = sum(points for _, points in exits)
     for i, (moment, points) in enumerate(exits):
         remaining -= points
