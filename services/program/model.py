@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
+from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -159,8 +160,14 @@ class Program:
         return ZoneInfo(self.timezone)
 
     def tier_multiplier(self, tier: str) -> Fraction:
-        return next((t.multiplier for t in self.tiers if t.name == tier), Fraction(1))
+        return self._tier_multipliers.get(tier, ONE)
+
+    @cached_property
+    def _tier_multipliers(self) -> dict[str, Fraction]:
+        """Asked for every order: a lookup, not a scan of the tiers."""
+        return {t.name: t.multiplier for t in self.tiers}
 
 
+ONE = Fraction(1)
 DEFAULT = Program()
 """The built-in program: what a shop that never configured one runs (version 0)."""
