@@ -7,7 +7,9 @@
 The state is one customer's earnings and the shop's issued points per hour on the partition (the circuit
 breaker's count, kept only while the program has a circuit breaker: `Context.counts_hours`). The
 processor loads of the customer's state only what the input needs (`needs`): whether the event was
-seen, the order it is about, the `(task, ref)` it would use up.
+seen, the order it is about, the `(task, ref)` it would use up. What earn remembers is kept for windows
+of event time (`retention`): an input dated before the duplicate window of the partition's clock is
+refused, since whether it was applied can no longer be told.
 """
 
 from __future__ import annotations
