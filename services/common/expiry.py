@@ -22,6 +22,7 @@ A value without the frame (written before, or by plain `StateView.put`) never ex
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 import orjson
@@ -29,6 +30,7 @@ import orjson
 from services.common import metrics
 from services.common.statestore import StateStore, StateView
 
+log = logging.getLogger(__name__)
 INDEX = b"\x00exp:"
 CLOCK = b"\x00exp-clock"
 SWEPT = b"\x00exp-swept"
@@ -120,7 +122,12 @@ def sweep_batch(service: str, store: StateStore, changes: Changes, partitions: I
     expired = 0
     for partition in sorted(set(partitions)):
         view = StateView(store, partition, changes)
-        if count := sweep(store, view, partition):
+        try:
+            count = sweep(store, view, partition)
+        except Exception:  # a sweep that trips a bug must not stop the partition: what expired only waits
+            log.exception("%s: the expiry sweep of partition %d failed; its records wait", service, partition)
+            continue
+        if count:
             metrics.STATE_EXPIRED.labels(service).inc(count)
             expired += count
         for key, value in view.staged.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -157,3 +158,17 @@ def test_given_any_writes_and_clocks_then_no_record_outlives_its_moment_past_a_s
     index = {k for k in state if k.startswith(expiry.INDEX)}
     assert {expiry.index_key(u, k) for k, u in latest.items() if u >= clock + DAY} <= index
     assert all(int.from_bytes(k[len(expiry.INDEX) : len(expiry.INDEX) + 8], "big") >= clock + DAY for k in index)
+
+
+def test_a_sweep_that_fails_leaves_the_batch_as_it_was_and_its_records_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = memory_store()
+    commit(store, {b"k": (b"1", DAY)}, clock=0)
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(store, "items", broken)
+    changes: Changes = {(0, expiry.CLOCK): str(5 * DAY).encode()}
+
+    assert expiry.sweep_batch("test", store, changes, [0]) == 0
+    assert changes == {(0, expiry.CLOCK): str(5 * DAY).encode()}
