@@ -7,9 +7,9 @@ in the log, so it cannot push the clock on):
 - an event applied (its marker): `duplicates` (DEDUP_WINDOW_DAYS, 30) after its event time;
 - an order (what it earned, its refunds, the refunds waiting for it): `refunds` (REFUND_WINDOW_DAYS, 400)
   after its latest event, its payment or a refund;
-- a `(task, ref)` of a task limited per day or per year: its period's end, plus `duplicates`, plus a day
-  (a program version in another time zone ends the period up to 14 hours later); of a task that pays once
-  per ref, for ever (it grows with the refs a customer completes, like their lots).
+- a `(task, ref)` of a task limited per day or per year: its period's end, plus `duplicates`, plus two days
+  (a program version in another time zone ends the same local day or year up to 26 hours later); of a task
+  that pays once per ref, for ever (it grows with the refs a customer completes, like their lots).
 
 An input dated before the clock less `duplicates` is refused (`beyond`): its marker may be gone, so it
 cannot be told from a duplicate. Nothing is credited twice: an accepted input is dated at or after the
@@ -29,6 +29,8 @@ from services.earn.commands import TaskCompleted
 from services.program import Program
 
 A_DAY = timedelta(days=1)
+ZONES_APART = timedelta(days=2)
+"""More than the 26 hours between the first and the last zone to end a local day (UTC+14 and UTC-12)."""
 
 
 @dataclass(frozen=True)
@@ -72,4 +74,4 @@ def task_ref_until(task: TaskCompleted, program: Program, windows: Windows) -> d
         end = datetime(local.year + 1, 1, 1, tzinfo=program.zone)
     else:
         return None
-    return end + windows.duplicates + A_DAY
+    return end + windows.duplicates + ZONES_APART

@@ -133,8 +133,8 @@ def test_a_task_limited_per_year_forgets_its_ref_after_the_year_and_a_task_payin
     batch(step, store, birthday, review)
     year_end = datetime(2027, 1, 1, tzinfo=UTC)
 
-    assert task_ref_until(birthday, Program(), step.windows) == year_end + 31 * DAY
-    batch(step, store, paid(3, (year_end - START) / DAY + 32))
+    assert task_ref_until(birthday, Program(), step.windows) == year_end + 32 * DAY
+    batch(step, store, paid(3, (year_end - START) / DAY + 33))
 
     assert messages.task_ref_key(KEY, "birthday|2026|2026") not in stored(store)
     assert stored(store)[messages.task_ref_key(KEY, "review|sku-1")] == b"1"
@@ -221,3 +221,25 @@ def test_given_any_deliveries_and_windows_then_nothing_inside_the_window_is_cred
         assert (expiry.until(value) or now) >= now, f"{key!r} outlived its window"
         if key.startswith(expiry.INDEX):
             assert int.from_bytes(key[len(expiry.INDEX) : len(expiry.INDEX) + 8], "big") >= now
+
+
+zones = st.sampled_from(["UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/Paris", "America/Los_Angeles"])
+
+
+@given(zones, st.datetimes(datetime(2001, 1, 1), datetime(2198, 1, 1), timezones=st.just(UTC)), st.integers(1, 400))
+def test_given_any_zone_and_time_a_task_ref_outlives_every_task_of_its_period_by_the_duplicate_window(
+    zone: str, at: datetime, days: int
+) -> None:
+    """A ref read as gone must only meet tasks refused as too old: every task using it up is dated before its moment
+    less the duplicate window, in the ref's own zone and in any other a later program version may set."""
+    windows = Windows(timedelta(days=days), timedelta(days=days))
+    program = Program(timezone=zone)
+    for name in ("birthday", "share"):
+        until = task_ref_until(TaskCompleted("t", SHOP, CUSTOMER, at, name, "x"), program, windows)
+        assert until is not None
+        local = at.astimezone(program.zone)
+        period_end_anywhere = datetime(local.year + 1, 1, 1, tzinfo=UTC) + timedelta(hours=12)  # at UTC-12
+        if name == "share":
+            period_end_anywhere = datetime(local.year, local.month, local.day, tzinfo=UTC) + timedelta(hours=36)
+        assert until - windows.duplicates >= period_end_anywhere > at
+    assert task_ref_until(TaskCompleted("t", SHOP, CUSTOMER, at, "review", "x"), program, windows) is None
