@@ -40,6 +40,11 @@ CONSUMER_LAG = Gauge(
     "Records between a partition's consumer position and its last stable offset",
     ["service", "topic", "partition"],
 )
+STATE_EXPIRED = Counter(
+    "pointstream_state_records_expired_total",
+    "State records deleted by the expiry sweep once their retention window passed",
+    ["service"],
+)
 POINTS_ISSUED = Counter("pointstream_points_issued_total", "Points credited to customers", ["shop"])
 
 

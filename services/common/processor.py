@@ -17,6 +17,7 @@ error (a fenced producer: another instance took over) ends the process.
 
 A service supplies a `Step`: (key, decoded event, state view) -> outputs. The view reads and
 writes the state store for the record's partition; writes become changelog records of the batch.
+State a step wrote to expire (`expiry`) is swept at the end of the batch, into the same transaction.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from confluent_kafka.admin import AdminClient
 from prometheus_client import Counter
 
 from services import limits
-from services.common import dlq, kafka, logs, metrics, topics
+from services.common import dlq, expiry, kafka, logs, metrics, topics
 from services.common.codec import Codec, Decoded, DecodeError
 from services.common.outage import Backoff, Unavailable
 from services.common.sizes import Sizes, TooLarge
@@ -199,6 +200,7 @@ class Processor:
             for msg in batch:
                 self._process(msg, changes)
                 offsets[(msg.topic() or "", msg.partition() or 0)] = (msg.offset() or 0) + 1
+            expiry.sweep_batch(self.config.service, self.store, changes, (p for _, p in offsets))
             self._write_changelog(changes)
             self.transactions.commit([TopicPartition(t, p, o) for (t, p), o in offsets.items()])
         except Unavailable as exc:

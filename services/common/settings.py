@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     back unless the log approved it): longer than a Kafka transaction stays open (60 s)."""
     redeem_duplicates_days: int = 30
     """How long (event time) the redeem service recognises a command again; an older one is dead-lettered."""
+    dedup_window_days: int = Field(default=30, ge=1)
+    """How long (event time) earn remembers each event it applied, to recognise it again: longer than any source
+    retries. An event dated further back than that before its partition's latest event is dead-lettered."""
+    refund_window_days: int = Field(default=400, ge=1)
+    """How long (event time) earn remembers an order after its latest event (its payment or a refund), to claw back
+    what it earned: the longest return window and a year of late refunds. At least DEDUP_WINDOW_DAYS."""
     batch_size: int = 500
     """Records per transaction in the stream processors."""
     max_state_bytes: int = 262_144
@@ -81,6 +87,13 @@ class Settings(BaseSettings):
             raise ValueError("KAFKA_SECURITY_PROTOCOL=SASL_* needs KAFKA_SASL_MECHANISM, _USERNAME and _PASSWORD")
         if not sasl and self.kafka_sasl_mechanism:
             raise ValueError("KAFKA_SASL_MECHANISM needs KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT or SASL_SSL")
+        return self
+
+    @model_validator(mode="after")
+    def orders_outlive_duplicates(self) -> Settings:
+        """An order forgotten while a copy of its payment could still be taken would pay twice."""
+        if self.refund_window_days < self.dedup_window_days:
+            raise ValueError("REFUND_WINDOW_DAYS must be at least DEDUP_WINDOW_DAYS")
         return self
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 
@@ -44,6 +44,14 @@ class StateStore:
 
     def get(self, partition: int, key: bytes) -> bytes | None:
         return self._partitions[partition].get(key)
+
+    def items(self, partition: int, start: bytes, stop: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """The committed records of `partition` with `start <= key < stop`, in the byte order of their keys.
+
+        Sorted over the partition's keys at each call: a scan of them all, which the expiry sweep makes
+        at most once a day of event time per partition."""
+        state = self._partitions[partition]
+        return iter([(key, state[key]) for key in sorted(k for k in state if start <= k < stop)])
 
     def put_all(self, changes: dict[tuple[int, bytes], bytes | None]) -> None:
         """Applies a committed batch; None deletes the key (a tombstone in the changelog)."""

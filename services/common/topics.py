@@ -99,9 +99,15 @@ def _all(*services: str) -> tuple[Use, ...]:
 
 
 SHOPS = "shops (loadgen stands in for them in demos)"
-ORDERS = Topic("shop.orders", ("OrderPaid", "OrderRefunded"), _all("gateway"), _all("earn"), outside_writers=SHOPS)
-TASKS = Topic("shop.tasks", ("TaskCompleted",), _all("gateway"), _all("earn"), outside_writers=SHOPS)
-CUSTOMERS = Topic("shop.customers", ("CustomerUpdated",), _all("gateway"), _all("earn"), outside_writers=SHOPS)
+ORDERS = Topic(
+    "shop.orders", ("OrderPaid", "OrderRefunded"), _all("gateway"), _all("earn"), outside_writers=SHOPS,
+    broker_time=True,
+)  # fmt: skip
+"""The broker's time on the shops' topics bounds how far a future-dated event moves earn's clock (its retention)."""
+TASKS = Topic("shop.tasks", ("TaskCompleted",), _all("gateway"), _all("earn"), outside_writers=SHOPS, broker_time=True)
+CUSTOMERS = Topic(
+    "shop.customers", ("CustomerUpdated",), _all("gateway"), _all("earn"), outside_writers=SHOPS, broker_time=True
+)
 REDEMPTION_REQUESTS = Topic(
     "loyalty.redemption-requests",
     ("RedemptionRequested", "RedemptionCancelled", "FreezeChanged", "AdjustmentRequested", "TransferRequested",

@@ -7,12 +7,15 @@
 The state is one customer's earnings and the shop's issued points per hour on the partition (the circuit
 breaker's count, kept only while the program has a circuit breaker: `Context.counts_hours`). The
 processor loads of the customer's state only what the input needs (`needs`): whether the event was
-seen, the order it is about, the `(task, ref)` it would use up.
+seen, the order it is about, the `(task, ref)` it would use up. What earn remembers is kept for windows
+of event time (`retention`): an input dated before the duplicate window of the partition's clock is
+refused, since whether it was applied can no longer be told.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from services.earn.caps import hourly_budget
 from services.earn.commands import Command, CustomerUpdated, OrderPaid, OrderRefunded, TaskCompleted
@@ -21,7 +24,9 @@ from services.earn.earnings import evolve as evolve_earnings
 from services.earn.events import Event
 from services.earn.orders import decide_order
 from services.earn.refunds import decide_refund
+from services.earn.retention import WINDOWS, Windows, beyond
 from services.earn.tasks import decide_task, once_key
+from services.earn.validation import ContractViolation
 from services.program import Program
 from services.records import PointsEarned, TierChanged
 
@@ -37,10 +42,14 @@ initial_state = State()
 
 @dataclass(frozen=True)
 class Context:
-    """The shop's program in force at the input's event time, and the partition's share of its hourly budget."""
+    """The shop's program in force at the input's event time, the partition's share of its hourly budget, and
+    the partition's clock (the latest event time on it, this input's included) with the windows of what earn
+    remembers (`retention`)."""
 
     program: Program
     budget: int | None = None
+    clock: datetime | None = None
+    windows: Windows = WINDOWS
 
     @property
     def counts_hours(self) -> bool:
@@ -48,8 +57,8 @@ class Context:
         return self.budget is not None
 
 
-def context(program: Program, partitions: int) -> Context:
-    return Context(program, hourly_budget(program, partitions))
+def context(program: Program, partitions: int, clock: datetime | None = None, windows: Windows = WINDOWS) -> Context:
+    return Context(program, hourly_budget(program, partitions), clock, windows)
 
 
 @dataclass(frozen=True)
@@ -75,8 +84,11 @@ def needs(command: Command, context: Context) -> Needs:
 
 
 def decide(command: Command, state: State, context: Context) -> list[Event]:
-    """What one input decides; profiles and tiers are facts, applied once."""
+    """What one input decides; profiles and tiers are facts, applied once. An input dated before the duplicate
+    window is refused: whether it repeats one applied can no longer be told."""
     program, hours, budget = context.program, state.hours, context.budget
+    if not isinstance(command, TierChanged) and (why := beyond(command.occurred_at, context.clock, context.windows)):
+        raise ContractViolation(why)
     match command:
         case OrderPaid():
             return decide_order(command, state.earnings, program, hours, budget)

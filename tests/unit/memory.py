@@ -1,17 +1,20 @@
 """A processor's own step over an in-memory state store, as the runtime runs it, without Kafka.
 
 `services.common.statestore.StateStore` restored from an empty changelog, and `send`: one record through
-a step on a `StateView` of one partition, whose writes reach the store only if the step succeeds (commit).
+a step on a `StateView` of one partition, whose writes reach the store only if the step succeeds (commit);
+`send_batch`: several, with the expiry sweep that ends a batch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast
 
 from confluent_kafka import Consumer
 
+from services.common import expiry
 from services.common.codec import Decoded
-from services.common.processor import Output, Step
+from services.common.processor import Output, Rejected, Step
 from services.common.statestore import StateStore, StateView
 
 
@@ -40,3 +43,24 @@ def send(step: Step, store: StateStore, key: bytes, decoded: Decoded, partition:
 
 def stored(store: StateStore, partition: int = 0) -> dict[bytes, bytes]:
     return dict(store._partitions[partition])
+
+
+def send_batch(
+    step: Step, store: StateStore, records: Iterable[tuple[bytes, Decoded]], partition: int = 0
+) -> tuple[list[Output], list[str]]:
+    """A batch as the runtime commits it: each record's writes, or its dead letter (the reasons are returned),
+    then the expiry sweep of the partition, all into the store at once."""
+    changes: dict[tuple[int, bytes], bytes | None] = {}
+    outputs: list[Output] = []
+    dead: list[str] = []
+    for key, decoded in records:
+        view = StateView(store, partition, changes)
+        try:
+            outputs += step(key, decoded, view)
+        except Rejected as exc:
+            dead.append(str(exc))
+            continue
+        changes.update({(partition, k): v for k, v in view.staged.items()})
+    expiry.sweep_batch("test", store, changes, [partition])
+    store.put_all(changes)
+    return outputs, dead

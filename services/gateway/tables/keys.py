@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 import asyncpg
 
+from services.common.database import Conn
 from services.gateway import apikeys
 from services.gateway.apikeys import ApiKey
-from services.common.database import Conn
 
 
 def key_of(row: asyncpg.Record) -> ApiKey:

@@ -15,6 +15,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.common import expiry
 from services.common.codec import Decoded
 from services.common.processor import Rejected
 from services.common.programs import ProgramBook
@@ -265,7 +266,7 @@ def test_given_any_history_through_the_processor_s_step_then_the_same_entries_an
     assert "once" not in orjson.loads(state.get(key, b"{}")), "each (task, ref) is a record of its own"
     assert load_earnings(state.get(key), seen, task_refs=paid) == replace(final, earned_orders={}, awaiting_order={})
     for order_id in ORDER_IDS:
-        earned, awaiting = load_order((order_id, state.get(order_key(key, order_id))))
+        earned, awaiting = load_order((order_id, expiry.value(state.get(order_key(key, order_id)))))
         assert earned == {o: e for o, e in final.earned_orders.items() if o == order_id}
         assert awaiting == {o: a for o, a in final.awaiting_order.items() if o == order_id}
 
