@@ -28,7 +28,7 @@ from services.common import kafka, topics
 from services.common.codec import Codec
 from services.common.settings import settings
 from services.schema.migrations import migrate
-from tests.bench import harness
+from tests.bench import harness, meter
 from tests.bench.slice import percentile
 
 SHOP = "bench"
@@ -72,7 +72,7 @@ def requests(count: int, customers: int, seed: int) -> list[tuple[bytes, bytes]]
 
 
 @contextmanager
-def redeem_running(label: str, customers: int) -> Iterator[None]:
+def redeem_running(label: str, customers: int) -> Iterator[subprocess.Popen[bytes]]:
     """Fresh topics and schema, the catalog and credits in, the redeem process caught up on them."""
     with harness.isolated_topics(f"bench-{label}-", 6):
         schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -87,7 +87,7 @@ def redeem_running(label: str, customers: int) -> Iterator[None]:
         proc = subprocess.Popen([sys.executable, "-m", "services.redeem"], env=env, stdout=log, stderr=log)
         try:
             harness.wait_for_lag_zero(settings().topic_namespace + "redeem", topics.LEDGER.name, 300)
-            yield
+            yield proc
         finally:
             proc.terminate()
             proc.wait(30)
@@ -110,8 +110,13 @@ def outcomes_when(expected: int, timeout_s: float = 600) -> list[tuple[bytes, di
 
 
 def throughput(count: int = 20_000, customers: int = 2_000) -> dict[str, Any]:
-    with redeem_running("redeem", customers):
+    """Decisions/s over a backlog of requests, from the first broker timestamp of an outcome to the last; the
+    CPU per decision over the requests redeem committed past between its first and last poll (`meter`)."""
+    with redeem_running("redeem", customers) as proc:
         harness.produce(requests(count, customers, seed=1), topics.REDEMPTION_REQUESTS.name)
+        group = settings().topic_namespace + "redeem"
+        redeem = meter.Meter("redeem", proc.pid, meter.consumed(group, topics.REDEMPTION_REQUESTS.name, count), count)
+        meter.watch([redeem], timeout_s=600)
         found = outcomes_when(count)
     stamps = [ts for _, _, ts in found]
     seconds = (max(stamps) - min(stamps)) / 1000
@@ -124,6 +129,7 @@ def throughput(count: int = 20_000, customers: int = 2_000) -> dict[str, Any]:
         "seconds": seconds,
         "decisions_per_s": len(found) / seconds,
         "approvals_per_s": approved / seconds,
+        "cpu_us_per_event": redeem.figures()["cpu_us_per_event"],
     }
 
 
