@@ -52,6 +52,9 @@ def slice_rates(samples: Sequence[tuple[float, int]], slices: int) -> list[float
     rate that falls from the first slice to the last is a service slowing as its state grows."""
     if len(samples) < 2 or slices < 1:
         return []
+    # The work starts after the last sample that saw none of it yet: startup is not a slow first slice.
+    started = next((i for i, (_, done) in enumerate(samples) if done > samples[0][1]), 1) - 1
+    samples = samples[started:]
     first, last = samples[0][1], samples[-1][1]
     step = (last - first) / slices
     if step <= 0:

@@ -42,12 +42,25 @@ CATALOG = {
 }  # fmt: skip
 
 
-def setup_records(customers: int) -> list[tuple[str, bytes, bytes]]:
+def catalog(shop: str, rewards: dict[str, dict[str, Any]]) -> list[tuple[str, bytes, bytes]]:
+    """The records that configure `rewards` in `shop`."""
     codec, out = Codec(), []
-    for reward_id, document in CATALOG.items():
-        record = {"shop_id": SHOP, "reward_id": reward_id, "version": 1, "configured_at": T0, "actor": "bench",
+    for reward_id, document in rewards.items():
+        record = {"shop_id": shop, "reward_id": reward_id, "version": 1, "configured_at": T0, "actor": "bench",
                   "reward": json.dumps(document)}  # fmt: skip
-        out.append((topics.REWARDS.name, topics.reward_key(SHOP, reward_id), codec.encode("RewardConfigured", record)))
+        out.append((topics.REWARDS.name, topics.reward_key(shop, reward_id), codec.encode("RewardConfigured", record)))
+    return out
+
+
+def request(shop: str, customer: str, at: datetime, ident: str, reward_id: str) -> dict[str, Any]:
+    """A RedemptionRequested record of one unit of a reward."""
+    return {"event_id": f"e-{ident}", "shop_id": shop, "customer_id": customer, "occurred_at": at,
+            "redemption_id": f"r-{ident}", "reward_id": reward_id, "quantity": 1, "cash_minor": None,
+            "shipping_address": None}  # fmt: skip
+
+
+def setup_records(customers: int) -> list[tuple[str, bytes, bytes]]:
+    codec, out = Codec(), catalog(SHOP, CATALOG)
     for i in range(customers):
         lot = f"lot-{i}"
         record = {"entry_id": lot, "shop_id": SHOP, "customer_id": f"c{i}", "occurred_at": T0, "points": 1_000,
@@ -63,10 +76,8 @@ def requests(count: int, customers: int, seed: int) -> list[tuple[bytes, bytes]]
     out = []
     for i in range(count):
         customer = f"c{rng.randrange(customers)}"
-        record = {"event_id": f"e-{seed}-{i}", "shop_id": SHOP, "customer_id": customer,
-                  "occurred_at": T0 + timedelta(seconds=i), "redemption_id": f"r-{seed}-{i}",
-                  "reward_id": rng.choice(("coupon", "coupon", "mug", "spa", "draw")), "quantity": 1,
-                  "cash_minor": None, "shipping_address": None}  # fmt: skip
+        reward_id = rng.choice(("coupon", "coupon", "mug", "spa", "draw"))
+        record = request(SHOP, customer, T0 + timedelta(seconds=i), f"{seed}-{i}", reward_id)
         out.append((topics.customer_key(SHOP, customer), codec.encode("RedemptionRequested", record)))
     return out
 
