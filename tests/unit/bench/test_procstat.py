@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.bench import peer, procstat
+from tests.bench import meter, peer, procstat
 
 
 def test_cpu_of_a_process_grows_with_the_work_it_does() -> None:
@@ -33,3 +33,12 @@ def test_the_peer_gives_a_customer_always_the_same_worker() -> None:
     shares = [peer.share(key, 4) for key in keys]
     assert shares == [peer.share(key, 4) for key in keys]
     assert set(shares) == {0, 1, 2, 3}
+
+
+def test_a_meter_counts_cpu_and_work_from_the_first_progress_it_sees() -> None:
+    seen = iter([0, 0, 10, 20, 30, 40])
+    meter_ = meter.Meter("here", os.getpid(), lambda: next(seen), total=40)
+    meter.watch([meter_], timeout_s=5, poll_s=0)
+    found = meter_.figures()
+    assert found["measured_work"] == 30
+    assert found["cpu_us_per_event"] == found["cpu_s"] * 1e6 / 30
