@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import queue
 import statistics
 import threading
 import time
@@ -25,7 +26,7 @@ import uuid
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from typing import Any
@@ -149,7 +150,15 @@ class Workers:
     def finish(self) -> list[dict[str, Any]]:
         for inbox in self.inboxes:
             inbox.put(None)
-        found = [self.results.get(timeout=900) for _ in self.procs]
+        found: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 900
+        while len(found) < len(self.procs):
+            if died := [p.exitcode for p in self.procs if p.exitcode]:
+                raise RuntimeError(f"a peer worker failed (exit codes {died})")
+            if time.monotonic() > deadline:
+                raise TimeoutError("the peer workers did not finish in 900 s")
+            with suppress(queue.Empty):
+                found.append(self.results.get(timeout=1))
         for proc in self.procs:
             proc.join(30)
         return found

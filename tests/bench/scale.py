@@ -200,10 +200,10 @@ class Run:
         while time.monotonic() - began < self.args.tail_seconds / 2:
             steady = max(steady, self.ends.of(topic) - earn.done(topic))
             time.sleep(0.2)
-        committed = earn.done(topic)
         earn.kill()
         restarted = time.monotonic()
         earn.start()
+        committed = earn.done(topic)  # final: a killed process commits nothing more, the new one not yet
         first, caught_up, peak = None, None, 0
         while caught_up is None and time.monotonic() - restarted < self.args.timeout:
             done = earn.done(topic)
