@@ -55,9 +55,11 @@ REWARDS = {name: redemptions.CATALOG[name] for name in ("coupon", "spa")}
 SERVICES = ("earn", "tier", "redeem")
 
 
-def inputs() -> dict[str, str]:
-    """The topic whose records each service's progress is counted in (names carry the run's namespace)."""
-    return {"earn": topics.ORDERS.name, "tier": topics.LEDGER.name, "redeem": topics.REDEMPTION_REQUESTS.name}
+def inputs() -> dict[str, tuple[str, ...]]:
+    """The topics whose records each service's work is counted in (names carry the run's namespace): redeem
+    reads the ledger (every credit) besides the requests it decides."""
+    ledger = topics.LEDGER.name
+    return {"earn": (topics.ORDERS.name,), "tier": (ledger,), "redeem": (topics.REDEMPTION_REQUESTS.name, ledger)}
 
 
 def customer(k: int) -> tuple[str, str]:
@@ -113,12 +115,12 @@ class Service:
         self.proc.terminate()
         self.proc.wait(60)
 
-    def done(self, topic: str) -> int:
-        """Records of `topic` the service has committed past (transaction markers of a transactional topic too)."""
-        return sum(max(tp.offset, 0) for tp in harness.committed(self.group, topic))
+    def done(self, *read: str) -> int:
+        """Records of the topics the service has committed past (transaction markers of a transactional topic too)."""
+        return sum(max(tp.offset, 0) for topic in read for tp in harness.committed(self.group, topic))
 
-    def sample(self, topic: str) -> dict[str, Any]:
-        return {"done": self.done(topic), "cpu_s": procstat.cpu_seconds(self.proc.pid),
+    def sample(self, read: tuple[str, ...]) -> dict[str, Any]:
+        return {"done": self.done(*read), "cpu_s": procstat.cpu_seconds(self.proc.pid),
                 "rss_bytes": procstat.rss_bytes(self.proc.pid)}  # fmt: skip
 
 
@@ -171,23 +173,27 @@ class Run:
         self.samples: list[dict[str, Any]] = []
 
     def sample(self) -> dict[str, Any]:
+        services = {name: s.sample(inputs()[name]) for name, s in self.services.items()}
         found = {"t": time.monotonic() - self.started, "state": state_on_disk(self.namespace, self.log_dirs),
-                 "services": {name: s.sample(inputs()[name]) for name, s in self.services.items()}}  # fmt: skip
+                 "services": services}  # fmt: skip
         self.samples.append(found)
+        shown = ", ".join(f"{name} {s['done']:,} ({s['rss_bytes'] / 1e6:,.0f} MB)" for name, s in services.items())
+        print(f"{found['t']:7.0f} s: {shown}", flush=True)
         return found
 
-    def drain(self, orders: int, requests: int) -> float:
+    def drain(self, orders: int) -> float:
         """Samples until earn has every order, redeem every request, and tier and redeem all of the ledger."""
         deadline = time.monotonic() + self.args.timeout
         while time.monotonic() < deadline:
-            now = self.sample()["services"]
-            if now["earn"]["done"] >= orders and now["redeem"]["done"] >= requests and self._ledger_read():
+            if self.sample()["services"]["earn"]["done"] >= orders and self._all_read():
                 return time.monotonic() - self.started
             time.sleep(self.args.sample_seconds)
         raise TimeoutError(f"the backlog was not done in {self.args.timeout} s; see .local/logs/scale-*.log")
 
-    def _ledger_read(self) -> bool:
-        return all(harness.settled_lag(self.namespace + name, topics.LEDGER.name) == 0 for name in ("tier", "redeem"))
+    def _all_read(self) -> bool:
+        requests = harness.group_lag(self.namespace + "redeem", topics.REDEMPTION_REQUESTS.name)
+        ledger = (harness.settled_lag(self.namespace + name, topics.LEDGER.name) for name in ("tier", "redeem"))
+        return requests == 0 and not any(ledger)
 
     def restart_under_tail(self, customers: int) -> dict[str, Any]:
         """Live orders at the tail rate; earn SIGKILLed halfway and started again; how long until it is back."""
@@ -260,7 +266,7 @@ def scale(args: argparse.Namespace) -> dict[str, Any]:
                                           topics.REDEMPTION_REQUESTS.name)  # fmt: skip
             run = Run(args, schema)
             try:
-                backlog_s = run.drain(orders, requests)
+                backlog_s = run.drain(orders)
                 restart = run.restart_under_tail(args.customers)
                 run.sample()
             finally:
@@ -293,7 +299,7 @@ def seconds(s: float | None) -> str:
 def table(results: dict[str, Any]) -> str:
     lines = [f"{results['customers']:,} customers, {results['orders']:,} orders, {results['redemption_requests']:,} "
              f"redemption requests; backlog done in {results['backlog_seconds']:,.0f} s", "",
-             "| service | records done | first slice | last slice | last / first | CPU µs/event | peak RSS "
+             "| service | records read | first slice | last slice | last / first | CPU µs/record | peak RSS "
              "| RSS at end |",
              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for name, s in results["services"].items():
@@ -301,6 +307,7 @@ def table(results: dict[str, Any]) -> str:
         lines.append(f"| {name} | {s['done']:,} | {per_s(s['first_slice_per_s'])} | {per_s(s['last_slice_per_s'])} "
                      f"| {ratio} | {s['cpu_us_per_event']:,.0f} | {megabytes(s['peak_rss_bytes'])} "
                      f"| {megabytes(s['end_rss_bytes'])} |")  # fmt: skip
+    lines.append("(earn reads the orders, tier the ledger, redeem the requests and the ledger)")
     state = results["state_at_end_of_backlog"]
     changelogs = ", ".join(f"{t} {megabytes(b)}" for t, b in (state["changelog_bytes"] or {}).items())
     lines += ["", f"state on disk: {state['state_dir']} {megabytes(state['state_dir_bytes']) or 'absent'}; "

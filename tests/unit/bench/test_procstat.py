@@ -20,11 +20,12 @@ def test_resident_memory_of_a_process_is_some_megabytes() -> None:
     assert 1_000_000 < procstat.rss_bytes(os.getpid()) < 100_000_000_000
 
 
-def test_a_directory_weighs_its_files_and_a_missing_one_nothing(tmp_path: Path) -> None:
-    (tmp_path / "a").write_bytes(b"x" * 100)
+def test_a_directory_weighs_the_disk_its_files_take_and_a_missing_one_nothing(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "b").write_bytes(b"y" * 23)
-    assert procstat.dir_bytes(tmp_path) == 123
+    (tmp_path / "sub" / "data").write_bytes(os.urandom(200_000))
+    with (tmp_path / "sparse").open("wb") as sparse:  # as Kafka preallocates an index
+        sparse.truncate(10_000_000)
+    assert 200_000 <= procstat.dir_bytes(tmp_path) < 1_000_000
     assert procstat.dir_bytes(tmp_path / "missing") == 0
 
 

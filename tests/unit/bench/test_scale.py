@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.common import topics
 from services.common.codec import Codec
 from tests.bench import scale
 
@@ -33,6 +34,11 @@ def test_requests_name_the_customers_of_the_orders() -> None:
         assert (record["shop_id"], record["customer_id"]) in {scale.customer(k) for k in range(7)}
         assert key == f"{record['shop_id']}:{record['customer_id']}".encode()
         assert record["reward_id"] in scale.REWARDS
+
+
+def test_redeem_counts_the_ledger_it_reads_besides_the_requests_it_decides() -> None:
+    assert set(scale.inputs()) == set(scale.SERVICES)
+    assert scale.inputs()["redeem"] == (topics.REDEMPTION_REQUESTS.name, topics.LEDGER.name)
 
 
 def sample(t: float, done: int, cpu_s: float, rss: int) -> dict[str, object]:
