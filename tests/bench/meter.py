@@ -14,6 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from confluent_kafka import KafkaException, TopicPartition
+
+from services.common import kafka
+from services.common.settings import settings
 from tests.bench import figures, harness, procstat
 
 
@@ -36,8 +40,9 @@ class Meter:
     last: Mark | None = None
 
     def poll(self) -> None:
-        done = self.progress()
-        if done <= 0 or self.finished:
+        if self.finished:
+            return
+        if (done := self.progress()) <= 0:
             return
         mark = Mark(time.monotonic(), done, procstat.cpu_seconds(self.pid))
         if self.first is None:
@@ -75,5 +80,25 @@ def watch(meters: list[Meter], timeout_s: float = 900, poll_s: float = 0.1) -> N
 
 
 def consumed(group: str, topic: str, total: int) -> Callable[[], int]:
-    """Progress as the records of a backlog of `total` on `topic` the group has committed past."""
-    return lambda: total - harness.group_lag(group, topic)
+    """Progress as the records of a backlog of `total` on `topic` the group has committed past. One consumer,
+    kept for the run's polls (it reads the group's offsets without joining it): a new client at every poll
+    would cost the machine more than the poll measures."""
+    consumer = kafka.consumer(group)
+    parts = [TopicPartition(topic, p) for p in range(settings().partitions)]
+    ends: dict[int, int] = {}
+
+    def progress() -> int:
+        if len(ends) < len(parts):  # the backlog is produced before the meter starts: its ends stay put
+            ends.update({tp.partition: consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in parts})
+        try:
+            offsets = consumer.committed(parts, timeout=10)
+        except KafkaException as exc:
+            if exc.args[0].code() in harness.COORDINATOR_NOT_READY or exc.args[0].retriable():
+                return 0
+            raise
+        lag = sum(ends[tp.partition] - max(tp.offset, 0) for tp in offsets)
+        if lag <= 0:
+            consumer.close()
+        return total - lag
+
+    return progress
