@@ -57,11 +57,14 @@ gate: up ## the exactly-once gate: 50k orders, 5% duplicates, 5 SIGKILLs (RUNTIM
 drill: up ## crash drills of the broker itself (SIGKILL under traffic), repeated: DRILL_RUNS=5
 	@for i in $$(seq 1 $${DRILL_RUNS:-5}); do deploy/local/demo-env.sh $(PY) -m pytest -q -m drill tests/integration || exit 1; done
 
-bench: up ## throughput and latency against the raw Kafka ceiling; writes bench/results.json
+bench: up ## throughput, CPU/event, latency vs the ceilings and a peer; bench/results.json (ARGS='--only earn,peer')
 	@$(PY) -m pip install -q -e '.[dev,faust]' >> .local/logs/pip.log 2>&1 || { cat .local/logs/pip.log; exit 1; }
-	@deploy/local/demo-env.sh $(PY) -m tests.bench.run
+	@deploy/local/demo-env.sh $(PY) -m tests.bench.run $(ARGS)
+
+scale: up ## 1M customers, 10M events through earn, tier, redeem: memory, disk, restart; bench/scale.json (hours)
+	@deploy/local/demo-env.sh $(PY) -m tests.bench.scale $(ARGS)
 
 clean: stop ## stop everything and delete local data (Kafka log, database, Prometheus)
 	@rm -rf .local
 
-.PHONY: help install up run stop status test unit lint hooks fmt gate drill bench clean
+.PHONY: help install up run stop status test unit lint hooks fmt gate drill bench scale clean

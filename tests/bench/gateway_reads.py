@@ -38,7 +38,7 @@ from services.common.codec import Codec
 from services.common.settings import settings
 from services.gateway import partitioner, queries
 from services.readmodels import postgres
-from tests.bench import harness
+from tests.bench import figures, harness, procstat
 from tests.bench.projector import fresh_schema, project_to_end
 from tests.bench.slice import percentile
 
@@ -111,12 +111,6 @@ def gateway(schema: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         proc.wait(30)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU a process has used (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def load(mode: str, *args: str) -> dict[str, Any]:
     """Runs the load process and returns what it printed."""
     cmd = [sys.executable, "-m", "tests.bench.gateway_reads", mode, *args]
@@ -147,15 +141,19 @@ def throughput(
                   "--warmup", str(warmup_s), "--seconds", str(seconds)]  # fmt: skip
         with gateway(schema) as (url, proc):
             spy = _profiler(proc.pid, profile, warmup_s, seconds)
-            cpu_before = cpu_seconds(proc.pid)
+            # The gateway idles until the load process sends; its CPU over the load (warm-up included) is
+            # divided by every request the load process completed, the warm-up's included.
+            cpu_before = procstat.cpu_seconds(proc.pid)
             http = load("http", "--url", url, *window)
-            http["server_cpu_s"] = cpu_seconds(proc.pid) - cpu_before
+            http["server_cpu_s"] = procstat.cpu_seconds(proc.pid) - cpu_before
+            http["cpu_us_per_event"] = figures.per_event_us(http["server_cpu_s"], http["all_requests"])
             if spy is not None:
                 spy.wait(60)
             # One connection, nothing queued: the latency of a read itself.
             alone = load("http", "--url", url, "--customers", str(customers), "--concurrency", "1", "--warmup", "1",
                          "--seconds", str(ONE_CONNECTION_SECONDS))  # fmt: skip
-        sql = load("sql", "--schema", schema, *window)
+        # The ceiling, best of three: the load process's CPU per query (PostgreSQL's own is not counted).
+        sql = figures.best_of([load("sql", "--schema", schema, *window) for _ in range(3)], "per_s")
     return {
         "customers": customers,
         "ledger_records_projected": projected["records"],
@@ -182,15 +180,16 @@ async def drive(call: Callable[[str], Awaitable[bool]], customers: int, concurre
     start after the warm-up and end inside the window count."""
     rng = random.Random(11)
     latencies: list[float] = []
-    failures = 0
+    failures, calls = 0, 0
     measure_from = time.perf_counter() + warmup_s
     measure_to = measure_from + seconds
 
     async def worker() -> None:
-        nonlocal failures
+        nonlocal failures, calls
         while (started := time.perf_counter()) < measure_to:
             ok = await call(f"c{rng.randrange(customers)}")
             ended = time.perf_counter()
+            calls += 1
             if started >= measure_from and ended <= measure_to:
                 latencies.append(ended - started)
                 failures += not ok
@@ -199,15 +198,18 @@ async def drive(call: Callable[[str], Awaitable[bool]], customers: int, concurre
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     used = resource.getrusage(resource.RUSAGE_SELF)
     millis = sorted(s * 1000 for s in latencies)
+    client_cpu = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime
     return {
         "requests": len(millis),
+        "all_requests": calls,
         "failures": failures,
         "seconds": seconds,
         "per_s": len(millis) / seconds,
         "p50_ms": percentile(millis, 50),
         "p99_ms": percentile(millis, 99),
         "max_ms": millis[-1],
-        "client_cpu_s": used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime,
+        "client_cpu_s": client_cpu,
+        "client_cpu_us_per_request": figures.per_event_us(client_cpu, calls),
     }
 
 

@@ -26,7 +26,7 @@ from services.common.settings import settings
 from services.projector.projector import Projector
 from services.readmodels import postgres
 from services.schema.migrations import migrate
-from tests.bench import harness, tiers
+from tests.bench import figures, harness, procstat, tiers
 from tests.bench.slice import _drop
 
 TABLES = ("ledger_entries", "lots", "balances")
@@ -94,24 +94,25 @@ def project_to_end(schema: str, timeout_s: float = 600) -> dict[str, float]:
     """Runs a Projector until its stored positions reach the end of every partition it reads.
 
     Returns `seconds` (start to caught up, the group join included), `startup_seconds` (start to the
-    first batch projected) and `records` (what it consumed)."""
+    first batch projected), `records` (what it consumed) and `cpu_us_per_record`: this process's CPU from
+    the end of the first batch to caught up, over the records projected in between."""
     projector = Projector(settings().database_url, schema)
     target = ends(projector)
     started = time.monotonic()
-    first, records = 0.0, 0
+    first, records, first_records, first_cpu = 0.0, 0, 0, 0.0
     projector.start()
     try:
         deadline = started + timeout_s
         parts = [TopicPartition(t, p) for t, p in target]
         while True:
-            if (taken := projector.step()) and not first:
-                first = time.monotonic()
-            records += taken
+            records += (taken := projector.step())
+            if taken and not first:
+                first, first_records, first_cpu = time.monotonic(), records, procstat.own_cpu_seconds()
             if all(tp.offset >= target[(tp.topic, tp.partition)] for tp in projector.consumer.position(parts)):
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the projector did not catch up in {timeout_s} s ({records} records)")
-        done = time.monotonic()
+        done, cpu = time.monotonic(), procstat.own_cpu_seconds() - first_cpu
         stored = {
             (t, p): o
             for t in {t for t, _ in target}
@@ -121,7 +122,8 @@ def project_to_end(schema: str, timeout_s: float = 600) -> dict[str, float]:
         assert not behind, f"consumed to the end but stored positions behind: {behind}"
     finally:
         projector.close()
-    return {"seconds": done - started, "startup_seconds": (first or done) - started, "records": records}
+    return {"seconds": done - started, "startup_seconds": (first or done) - started, "records": records,
+            "cpu_us_per_record": figures.per_event_us(cpu, records - first_records)}  # fmt: skip
 
 
 async def _counts(schema: str) -> dict[str, int]:
@@ -150,4 +152,5 @@ def throughput(events: list[tuple[bytes, dict[str, Any]]], partitions: int = 6) 
         "records_per_s": len(backlog) / working,
         "entries_per_s": rows["ledger_entries"] / working,
         "rows_per_s": sum(rows.values()) / working,
+        "cpu_us_per_event": timing["cpu_us_per_record"],
     }

@@ -28,7 +28,7 @@ from services.common import kafka, topics
 from services.common.codec import Codec
 from services.common.settings import settings
 from services.schema.migrations import migrate
-from tests.bench import harness
+from tests.bench import harness, meter
 from tests.bench.slice import percentile
 
 SHOP = "bench"
@@ -42,12 +42,25 @@ CATALOG = {
 }  # fmt: skip
 
 
-def setup_records(customers: int) -> list[tuple[str, bytes, bytes]]:
+def catalog(shop: str, rewards: dict[str, dict[str, Any]]) -> list[tuple[str, bytes, bytes]]:
+    """The records that configure `rewards` in `shop`."""
     codec, out = Codec(), []
-    for reward_id, document in CATALOG.items():
-        record = {"shop_id": SHOP, "reward_id": reward_id, "version": 1, "configured_at": T0, "actor": "bench",
+    for reward_id, document in rewards.items():
+        record = {"shop_id": shop, "reward_id": reward_id, "version": 1, "configured_at": T0, "actor": "bench",
                   "reward": json.dumps(document)}  # fmt: skip
-        out.append((topics.REWARDS.name, topics.reward_key(SHOP, reward_id), codec.encode("RewardConfigured", record)))
+        out.append((topics.REWARDS.name, topics.reward_key(shop, reward_id), codec.encode("RewardConfigured", record)))
+    return out
+
+
+def request(shop: str, customer: str, at: datetime, ident: str, reward_id: str) -> dict[str, Any]:
+    """A RedemptionRequested record of one unit of a reward."""
+    return {"event_id": f"e-{ident}", "shop_id": shop, "customer_id": customer, "occurred_at": at,
+            "redemption_id": f"r-{ident}", "reward_id": reward_id, "quantity": 1, "cash_minor": None,
+            "shipping_address": None}  # fmt: skip
+
+
+def setup_records(customers: int) -> list[tuple[str, bytes, bytes]]:
+    codec, out = Codec(), catalog(SHOP, CATALOG)
     for i in range(customers):
         lot = f"lot-{i}"
         record = {"entry_id": lot, "shop_id": SHOP, "customer_id": f"c{i}", "occurred_at": T0, "points": 1_000,
@@ -63,16 +76,14 @@ def requests(count: int, customers: int, seed: int) -> list[tuple[bytes, bytes]]
     out = []
     for i in range(count):
         customer = f"c{rng.randrange(customers)}"
-        record = {"event_id": f"e-{seed}-{i}", "shop_id": SHOP, "customer_id": customer,
-                  "occurred_at": T0 + timedelta(seconds=i), "redemption_id": f"r-{seed}-{i}",
-                  "reward_id": rng.choice(("coupon", "coupon", "mug", "spa", "draw")), "quantity": 1,
-                  "cash_minor": None, "shipping_address": None}  # fmt: skip
+        reward_id = rng.choice(("coupon", "coupon", "mug", "spa", "draw"))
+        record = request(SHOP, customer, T0 + timedelta(seconds=i), f"{seed}-{i}", reward_id)
         out.append((topics.customer_key(SHOP, customer), codec.encode("RedemptionRequested", record)))
     return out
 
 
 @contextmanager
-def redeem_running(label: str, customers: int) -> Iterator[None]:
+def redeem_running(label: str, customers: int) -> Iterator[subprocess.Popen[bytes]]:
     """Fresh topics and schema, the catalog and credits in, the redeem process caught up on them."""
     with harness.isolated_topics(f"bench-{label}-", 6):
         schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -87,7 +98,7 @@ def redeem_running(label: str, customers: int) -> Iterator[None]:
         proc = subprocess.Popen([sys.executable, "-m", "services.redeem"], env=env, stdout=log, stderr=log)
         try:
             harness.wait_for_lag_zero(settings().topic_namespace + "redeem", topics.LEDGER.name, 300)
-            yield
+            yield proc
         finally:
             proc.terminate()
             proc.wait(30)
@@ -110,8 +121,13 @@ def outcomes_when(expected: int, timeout_s: float = 600) -> list[tuple[bytes, di
 
 
 def throughput(count: int = 20_000, customers: int = 2_000) -> dict[str, Any]:
-    with redeem_running("redeem", customers):
+    """Decisions/s over a backlog of requests, from the first broker timestamp of an outcome to the last; the
+    CPU per decision over the requests redeem committed past between its first and last poll (`meter`)."""
+    with redeem_running("redeem", customers) as proc:
         harness.produce(requests(count, customers, seed=1), topics.REDEMPTION_REQUESTS.name)
+        group = settings().topic_namespace + "redeem"
+        redeem = meter.Meter("redeem", proc.pid, meter.consumed(group, topics.REDEMPTION_REQUESTS.name, count), count)
+        meter.watch([redeem], timeout_s=600)
         found = outcomes_when(count)
     stamps = [ts for _, _, ts in found]
     seconds = (max(stamps) - min(stamps)) / 1000
@@ -124,6 +140,7 @@ def throughput(count: int = 20_000, customers: int = 2_000) -> dict[str, Any]:
         "seconds": seconds,
         "decisions_per_s": len(found) / seconds,
         "approvals_per_s": approved / seconds,
+        "cpu_us_per_event": redeem.figures()["cpu_us_per_event"],
     }
 
 

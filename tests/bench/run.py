@@ -1,10 +1,14 @@
-"""`make bench`: throughput and latency beside the ceiling of the same broker and machine.
+"""`make bench`: throughput, CPU per event and latency beside the ceilings of the same broker and machine.
 
-Every figure is measured in this run: raw Kafka produce and consume of the same messages, the
-raw transactional consume-produce ceiling, each stream runtime, and the end-to-end slice; the
-gateway projector beside raw PostgreSQL inserts; balance reads through the gateway beside the
-same SQL on asyncpg; and the read-model rebuild beside the projector.
+Every figure is measured in this run: raw Kafka produce and consume of the same messages, the raw
+transactional consume-produce ceiling, each stream runtime, and the end-to-end slice; the gateway
+projector beside raw PostgreSQL inserts; balance reads through the gateway beside the same SQL on
+asyncpg; the read-model rebuild beside the projector; and the peer, the slice as one PostgreSQL
+transaction per order (`peer`). Each ceiling is the best of `--runs` runs, reported with its spread:
+a shared machine slows a run, never speeds it. Beside each rate, the CPU of the process that did the
+work, per event (`meter`: startup and restore not counted).
 Figures are printed, summed up in a table, and written to bench/results.json; nothing here asserts on time.
+`--only earn,peer` runs some parts (PARTS); a ratio to a part not run is left out.
 """
 
 from __future__ import annotations
@@ -24,19 +28,39 @@ from services.common import topics
 from services.loadgen.program import RULE_HEAVY
 from services.loadgen.program import publish as publish_program
 from services.loadgen.traffic import orders
-from tests.bench import codecs, gateway_reads, harness, kafka_raw, rebuild, redemptions, tiers
+from tests.bench import codecs, gateway_reads, harness, kafka_raw, meter, peer, rebuild, redemptions, tiers
 from tests.bench import projector as projector_bench
 from tests.bench import slice as end_to_end
+from tests.bench.figures import best_of, ratio
+from tests.bench.table import summary
 
 RESULTS = Path("bench/results.json")
 SHOPS = {f"shop-{i}" for i in range(3)}
 """The shops of the benchmark's traffic (services.loadgen.traffic.orders)."""
+PARTS = (
+    "raw_kafka",
+    "ceiling",
+    "earn",
+    "rule_heavy",
+    "tier",
+    "redeem",
+    "redeem_latency",
+    "codec",
+    "raw_postgres",
+    "projector",
+    "gateway",
+    "rebuild",
+    "slice",
+    "latency",
+    "peer",
+)
 
 
 def runtime_rate(
     runtime: str, messages: list[tuple[bytes, bytes]], partitions: int, rules: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Events/s of a processor over a backlog: first to last output record, startup excluded.
+    """Events/s of a processor over a backlog: first to last output record (broker timestamps), startup
+    excluded; CPU µs per event over the orders it committed past between its first and last poll (`meter`).
     With `rules`, every shop of the traffic runs that program."""
     with harness.isolated_topics(f"bench-{runtime}-", partitions):
         if rules is not None:
@@ -45,14 +69,17 @@ def runtime_rate(
         log = f".local/logs/bench-{runtime}.log"
         if runtime == "ceiling":
             cmd = [sys.executable, "-m", "tests.bench.ceiling", "--count", str(len(messages))]
-            subprocess.run(cmd, check=True, timeout=900)
+            cpu = json.loads(subprocess.run(cmd, check=True, timeout=900, capture_output=True, text=True).stdout)
         else:
             proc = harness.start(runtime, log)
+            progress = meter.consumed(harness.group_of(runtime), topics.ORDERS.name, len(messages))
+            processor = meter.Meter(runtime, proc.pid, progress, len(messages))
             try:
-                harness.wait_for_lag_zero(harness.group_of(runtime), topics.ORDERS.name, timeout_s=900)
+                meter.watch([processor], poll_s=0.25)
             finally:
                 proc.terminate()
                 proc.wait(30)
+            cpu = processor.figures()
         stamps = [ts for _, _, ts in harness.read_all(topics.LEDGER.name)]
     seconds = (max(stamps) - min(stamps)) / 1000 if stamps else float("nan")
     return {
@@ -60,6 +87,7 @@ def runtime_rate(
         "ledger_records": len(stamps),
         "seconds": seconds,
         "events_per_s": len(messages) / seconds if seconds else float("nan"),
+        "cpu_us_per_event": cpu["cpu_us_per_event"],
     }
 
 
@@ -70,106 +98,152 @@ def raw_kafka(messages: list[tuple[bytes, bytes]], partitions: int) -> dict[str,
     return {"produce": produced, "consume": consumed}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+class Bench:
+    """The parts of one run, each adding its figures to `results`."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.events = list(orders(args.events, seed=3, duplicate_rate=0.05))
+        self.messages = harness.encoded(self.events)
+        self.unique_entries = len({(key, record["event_id"]) for key, record in self.events})
+        self.results: dict[str, Any] = {
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {
+                "cpus": str(os.cpu_count()),
+                "python": platform.python_version(),
+                "load_average_at_start": os.getloadavg(),
+            },
+            "events": args.events,
+            "partitions": args.partitions,
+        }
+
+    def ceiling_of(self, part: str, key: str) -> float | None:
+        found: float | None = self.results.get(part, {}).get(key)
+        return found
+
+    def run(self, only: set[str]) -> None:
+        for part in PARTS:
+            if part in only:
+                getattr(self, part)()
+
+    def add(self, name: str, label: str, figures: dict[str, Any]) -> dict[str, Any]:
+        self.results[name] = figures
+        report(label, figures)
+        return figures
+
+    def raw_kafka(self) -> None:
+        runs = [raw_kafka(self.messages, self.args.partitions) for _ in range(self.args.runs)]
+        self.add(
+            "raw_kafka",
+            "raw kafka",
+            {
+                "produce": best_of([r["produce"] for r in runs], "events_per_s"),
+                "consume": best_of([r["consume"] for r in runs], "events_per_s"),
+            },
+        )
+
+    def ceiling(self) -> None:
+        runs = [runtime_rate("ceiling", self.messages, self.args.partitions) for _ in range(self.args.runs)]
+        self.add("ceiling", "transactional ceiling", best_of(runs, "events_per_s"))
+
+    def _of_ceiling(self, figures: dict[str, Any], key: str = "events_per_s") -> dict[str, Any]:
+        figures["ratio_to_ceiling"] = ratio(figures[key], self.ceiling_of("ceiling", "events_per_s"))
+        return figures
+
+    def earn(self) -> None:
+        for runtime in [r for r in self.args.runtimes.split(",") if r]:
+            rate = self._of_ceiling(runtime_rate(runtime, self.messages, self.args.partitions))
+            self.results.setdefault("runtimes", {})[runtime] = rate
+            report(f"earn on {runtime}", rate)
+
+    def rule_heavy(self) -> None:
+        rate = self._of_ceiling(runtime_rate("txn", self.messages, self.args.partitions, RULE_HEAVY))
+        rate["ratio_to_default_program"] = ratio(
+            rate["events_per_s"], self.results.get("runtimes", {}).get("txn", {}).get("events_per_s")
+        )
+        self.results.setdefault("runtimes", {})["txn_rule_heavy"] = rate
+        report("earn, rule-heavy", rate)
+
+    def tier(self) -> None:
+        figures = tiers.rate(tiers.ledger_of(self.events), self.args.partitions)
+        self.add("tier", "tier", self._of_ceiling(figures, "entries_per_s"))
+
+    def redeem(self) -> None:
+        self.add("redeem", "redeem, backlog", self._of_ceiling(redemptions.throughput(), "decisions_per_s"))
+
+    def redeem_latency(self) -> None:
+        self.add("redeem_latency", "redeem latency", redemptions.latency())
+
+    def codec(self) -> None:
+        self.add("codec", "avro vs fastavro", codecs.compare())
+
+    def raw_postgres(self) -> None:
+        runs = [end_to_end.raw_postgres() for _ in range(self.args.runs)]
+        self.add("raw_postgres", "raw postgresql", best_of(runs, "rows_per_s"))
+
+    def projector(self) -> None:
+        projected = projector_bench.throughput(self.events, self.args.partitions)
+        raw_rows = self.ceiling_of("raw_postgres", "rows_per_s")
+        projected["entries_ratio_to_raw_postgres"] = ratio(projected["entries_per_s"], raw_rows)
+        projected["rows_ratio_to_raw_postgres"] = ratio(projected["rows_per_s"], raw_rows)
+        self.add("projector", "projector, backlog", projected)
+
+    def gateway(self) -> None:
+        self.add("gateway_reads", "gateway balance reads", gateway_reads.throughput(partitions=self.args.partitions))
+
+    def rebuild(self) -> None:
+        rebuilt = rebuild.throughput(partitions=self.args.partitions)
+        rebuilt["ratio_to_projector"] = ratio(rebuilt["events_per_s"], self.ceiling_of("projector", "records_per_s"))
+        self.add("rebuild", "read-model rebuild", rebuilt)
+
+    def slice(self) -> None:
+        figures = end_to_end.throughput(self.messages, self.unique_entries, self.args.partitions)
+        self.add("slice_throughput", "slice end to end", self._of_ceiling(figures))
+
+    def latency(self) -> None:
+        self.add(
+            "slice_latency",
+            "slice latency",
+            end_to_end.latency(self.args.latency_rate, self.args.latency_seconds, self.args.partitions),
+        )
+
+    def peer(self) -> None:
+        self.add("peer", "peer, one transaction per order", peer.throughput(self.events, self.args.peer_workers))
+        lat = peer.latency(self.args.latency_rate, self.args.latency_seconds, self.args.peer_workers)
+        self.add("peer_latency", "peer latency", lat)
+        ours, theirs = self.results.get("slice_throughput"), self.results["peer"]
+        if ours is not None:
+            ours["ratio_to_peer"] = ratio(ours["events_per_s"], theirs["events_per_s"])
+        if (ours := self.results.get("slice_latency")) is not None:
+            ours["p50_ratio_to_peer"] = ratio(ours["p50_ms"], lat["p50_ms"])
+            ours["p99_ratio_to_peer"] = ratio(ours["p99_ms"], lat["p99_ms"])
+
+
+def parts(only: str) -> set[str]:
+    chosen = {p.strip() for p in only.split(",") if p.strip()} or set(PARTS)
+    if unknown := chosen - set(PARTS):
+        raise SystemExit(f"unknown parts {sorted(unknown)}; the parts are {', '.join(PARTS)}")
+    return chosen
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--runtimes", default="txn,faust")
-    parser.add_argument("--latency-rate", type=float, default=500.0, help="events/s for the latency run")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each ceiling; the best counts")
+    parser.add_argument("--latency-rate", type=float, default=500.0, help="events/s for the latency runs")
     parser.add_argument("--latency-seconds", type=float, default=20.0)
-    args = parser.parse_args()
-    events = list(orders(args.events, seed=3, duplicate_rate=0.05))
-    messages = harness.encoded(events)
-    unique_entries = len({(key, record["event_id"]) for key, record in events})
-    results: dict[str, Any] = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": str(os.cpu_count()), "python": platform.python_version()},
-        "events": args.events,
-        "partitions": args.partitions,
-    }
-    report("raw kafka", results.setdefault("raw_kafka", raw_kafka(messages, args.partitions)))
-    # A broker started a moment ago is still warming its JIT: the best of two runs is the ceiling.
-    runs = [runtime_rate("ceiling", messages, args.partitions) for _ in range(2)]
-    ceiling = results["ceiling"] = max(runs, key=lambda r: r["events_per_s"])
-    ceiling["runs_events_per_s"] = [r["events_per_s"] for r in runs]
-    report("transactional ceiling", ceiling)
-    for runtime in [r for r in args.runtimes.split(",") if r]:
-        rate = results.setdefault("runtimes", {})[runtime] = runtime_rate(runtime, messages, args.partitions)
-        rate["ratio_to_ceiling"] = rate["events_per_s"] / ceiling["events_per_s"]
-        report(f"earn on {runtime}", rate)
-    if "txn" in args.runtimes.split(","):
-        rate = results["runtimes"]["txn_rule_heavy"] = runtime_rate("txn", messages, args.partitions, RULE_HEAVY)
-        rate["ratio_to_ceiling"] = rate["events_per_s"] / ceiling["events_per_s"]
-        rate["ratio_to_default_program"] = rate["events_per_s"] / results["runtimes"]["txn"]["events_per_s"]
-        report("earn, rule-heavy", rate)
-    tier = results["tier"] = tiers.rate(tiers.ledger_of(events), args.partitions)
-    tier["ratio_to_ceiling"] = tier["entries_per_s"] / ceiling["events_per_s"]
-    report("tier", tier)
-    redeem = results["redeem"] = redemptions.throughput()
-    redeem["ratio_to_ceiling"] = redeem["decisions_per_s"] / ceiling["events_per_s"]
-    report("redeem, backlog", redeem)
-    report("redeem latency", results.setdefault("redeem_latency", redemptions.latency()))
-    report("avro vs fastavro", results.setdefault("codec", codecs.compare()))
-    raw_pg = results["raw_postgres"] = end_to_end.raw_postgres()
-    report("raw postgresql", raw_pg)
-    projected = results["projector"] = projector_bench.throughput(events, args.partitions)
-    projected["entries_ratio_to_raw_postgres"] = projected["entries_per_s"] / raw_pg["rows_per_s"]
-    projected["rows_ratio_to_raw_postgres"] = projected["rows_per_s"] / raw_pg["rows_per_s"]
-    report("projector, backlog", projected)
-    reads = results["gateway_reads"] = gateway_reads.throughput(partitions=args.partitions)
-    report("gateway balance reads", reads)
-    rebuilt = results["rebuild"] = rebuild.throughput(partitions=args.partitions)
-    rebuilt["ratio_to_projector"] = rebuilt["events_per_s"] / projected["records_per_s"]
-    report("read-model rebuild", rebuilt)
-    slice_rate = results["slice_throughput"] = end_to_end.throughput(messages, unique_entries, args.partitions)
-    slice_rate["ratio_to_ceiling"] = slice_rate["events_per_s"] / ceiling["events_per_s"]
-    report("slice end to end", slice_rate)
-    lat = results["slice_latency"] = end_to_end.latency(args.latency_rate, args.latency_seconds, args.partitions)
-    report("slice latency", lat)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    summary(results)
-    print(f"\nwritten to {RESULTS}")
-
-
-def summary(results: dict[str, Any]) -> None:
-    """The headline figures as one table: what was measured, per second, and against which ceiling of this run."""
-    rows = [("transactional ceiling", results["ceiling"]["events_per_s"], "events", "1")]
-    labels = {"txn": "earn, default program", "txn_rule_heavy": "earn, rule-heavy program",
-              "faust": "earn on faust-streaming"}  # fmt: skip
-    for name, rate in results.get("runtimes", {}).items():
-        rows.append((labels.get(name, name), rate["events_per_s"], "events", of_ceiling(rate)))
-    rows.append(("tier", results["tier"]["entries_per_s"], "entries", of_ceiling(results["tier"])))
-    rows.append(("redeem, backlog", results["redeem"]["decisions_per_s"], "decisions", of_ceiling(results["redeem"])))
-    slice_rate = results["slice_throughput"]
-    rows.append(("end to end, publish to read model", slice_rate["events_per_s"], "events", of_ceiling(slice_rate)))
-    projected = results["projector"]
-    rows.append(("raw postgresql multi-row insert", results["raw_postgres"]["rows_per_s"], "rows", "1"))
-    rows.append(("projector, ledger records", projected["records_per_s"], "records",
-                 f"{projected['entries_ratio_to_raw_postgres']:.2f} of raw inserts (one entry row each)"))  # fmt: skip
-    rows.append(("projector, rows written", projected["rows_per_s"], "rows",
-                 f"{projected['rows_ratio_to_raw_postgres']:.2f} of raw inserts"))  # fmt: skip
-    reads = results["gateway_reads"]
-    sql, http, alone = reads["sql_ceiling"], reads["gateway"], reads["gateway_one_connection"]
-    rows.append((f"balance SQL on asyncpg, {reads['concurrency']} at once", sql["per_s"], "queries",
-                 f"1; {latency(sql)}"))  # fmt: skip
-    rows.append((f"gateway balance reads, {reads['concurrency']} at once", http["per_s"], "requests",
-                 f"{reads['ratio_to_sql']:.2f} of the SQL; {latency(http)}"))  # fmt: skip
-    rows.append(("gateway balance reads, 1 connection", alone["per_s"], "requests", latency(alone)))
-    rebuilt = results["rebuild"]
-    rows.append(("read-model rebuild", rebuilt["events_per_s"], "events",
-                 f"{rebuilt['ratio_to_projector']:.2f} of the projector"))  # fmt: skip
-    print(f"\n| {'measure':<40} | {'per second':>18} | against |\n|{'-' * 42}|{'-' * 20}|---|")
-    for label, rate, unit, ratio in rows:
-        print(f"| {label:<40} | {f'{rate:,.0f} {unit}':>18} | {ratio} |")
-
-
-def of_ceiling(figures: dict[str, Any]) -> str:
-    return f"{figures['ratio_to_ceiling']:.2f} of the ceiling"
-
-
-def latency(figures: dict[str, Any]) -> str:
-    return f"p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms"
+    parser.add_argument("--peer-workers", type=int, default=0, help="the peer's processes; 0: two per core")
+    parser.add_argument("--only", default="", help=f"comma-separated parts of {', '.join(PARTS)}; all by default")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    bench = Bench(args)
+    bench.run(parts(args.only))
+    args.output.parent.mkdir(exist_ok=True)
+    args.output.write_text(json.dumps(bench.results, indent=2) + "\n")
+    summary(bench.results)
+    print(f"\nwritten to {args.output}")
 
 
 def report(label: str, figures: dict[str, Any]) -> None:

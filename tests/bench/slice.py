@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,25 +22,26 @@ from services.common.codec import Codec
 from services.common.settings import settings
 from services.loadgen.traffic import orders
 from services.schema.migrations import migrate
-from tests.bench import harness
+from tests.bench import figures, harness, meter, procstat
 
 
 @contextmanager
-def pipeline(label: str) -> Iterator[str]:
-    """Earn and the projector as processes, on fresh topics and a fresh database schema."""
+def pipeline(label: str) -> Iterator[tuple[str, dict[str, int]]]:
+    """Earn and the projector as processes, on fresh topics and a fresh database schema; yields the schema and
+    the processes' ids by service."""
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     url = settings().database_url
     asyncio.run(migrate(url, schema))
     env = os.environ | {"DATABASE_SCHEMA": schema, "METRICS_PORT": "0", "LOG_LEVEL": "WARNING"}
     log = open(f".local/logs/bench-{label}.log", "ab")  # noqa: SIM115
-    procs = [
-        subprocess.Popen([sys.executable, "-m", m], env=env, stdout=log, stderr=log)
-        for m in ("services.earn", "services.projector")
-    ]
+    procs = {
+        name: subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env, stdout=log, stderr=log)
+        for name in ("earn", "projector")
+    }
     try:
-        yield schema
+        yield schema, {name: proc.pid for name, proc in procs.items()}
     finally:
-        for proc in procs:
+        for proc in procs.values():
             proc.terminate()
             proc.wait(30)
         asyncio.run(_drop(url, schema))
@@ -53,34 +54,39 @@ async def _drop(url: str, schema: str) -> None:
 
 
 def throughput(messages: list[tuple[bytes, bytes]], expected_entries: int, partitions: int) -> dict[str, Any]:
+    """Orders/s from the first ledger row in the read model to the last; CPU per order of each process
+    over its own work (`meter`): earn's over the orders it committed past, the projector's over the rows it
+    wrote, counted per order as rows per order times µs per row."""
     with harness.isolated_topics("bench-slice-", partitions):
         harness.produce(messages, topics.ORDERS.name)
-        with pipeline("slice") as schema:
-            first, last = asyncio.run(_watch_count(schema, expected_entries))
-    seconds = last - first
+        with pipeline("slice") as (schema, pids), _rows(schema) as rows:
+            earn = meter.Meter("earn", pids["earn"], meter.consumed(settings().topic_namespace + "earn",
+                               topics.ORDERS.name, len(messages)), len(messages))  # fmt: skip
+            projector = meter.Meter("projector", pids["projector"], rows, expected_entries)
+            meter.watch([earn, projector], timeout_s=600, poll_s=0.05)
+    seen = projector.figures()
+    per_order = {"earn": earn.figures()["cpu_us_per_event"],
+                 "projector": seen["cpu_us_per_event"] * expected_entries / len(messages)}  # fmt: skip
     return {
         "events": len(messages),
         "entries": expected_entries,
-        "seconds": seconds,
-        "events_per_s": len(messages) / seconds,
+        "seconds": seen["measured_seconds"],
+        "events_per_s": seen["measured_work"] * len(messages) / expected_entries / seen["measured_seconds"],
+        "cpu_us_per_event": sum(per_order.values()),
+        "cpu_us_per_event_by_process": per_order,
     }
 
 
-async def _watch_count(schema: str, expected: int, timeout_s: float = 600) -> tuple[float, float]:
-    conn = await asyncpg.connect(settings().database_url, server_settings={"search_path": schema})
-    first, deadline = 0.0, time.monotonic() + timeout_s
+@contextmanager
+def _rows(schema: str) -> Iterator[Callable[[], int]]:
+    """The ledger rows in the read model now, on one connection held open."""
+    loop = asyncio.new_event_loop()
+    conn = loop.run_until_complete(asyncpg.connect(settings().database_url, server_settings={"search_path": schema}))
     try:
-        while time.monotonic() < deadline:
-            count = await conn.fetchval("SELECT count(*) FROM ledger_entries")
-            now = time.monotonic()
-            if count and not first:
-                first = now
-            if count >= expected:
-                return first, now
-            await asyncio.sleep(0.05)
-        raise TimeoutError(f"read model stuck at {count} of {expected}")
+        yield lambda: int(loop.run_until_complete(conn.fetchval("SELECT count(*) FROM ledger_entries")))
     finally:
-        await conn.close()
+        loop.run_until_complete(conn.close())
+        loop.close()
 
 
 def latency(rate: float, seconds: float, partitions: int) -> dict[str, Any]:
@@ -91,9 +97,9 @@ def latency(rate: float, seconds: float, partitions: int) -> dict[str, Any]:
     codec = Codec()
     sent: dict[str, float] = {}
     seen: dict[str, float] = {}
-    with harness.isolated_topics("bench-latency-", partitions), pipeline("latency") as schema:
+    with harness.isolated_topics("bench-latency-", partitions), pipeline("latency") as (schema, _):
         time.sleep(8)  # let both processes join their groups before the clock starts
-        watcher = threading.Thread(target=lambda: asyncio.run(_watch_ids(schema, sent, seen, warmup + count)))
+        watcher = threading.Thread(target=lambda: asyncio.run(watch_ids(schema, sent, seen, warmup + count)))
         watcher.start()
         producer = Producer(kafka.producer_config() | {"linger.ms": 0})
         started = time.perf_counter()
@@ -120,7 +126,7 @@ def latency(rate: float, seconds: float, partitions: int) -> dict[str, Any]:
     }
 
 
-async def _watch_ids(schema: str, sent: dict[str, float], seen: dict[str, float], count: int) -> None:
+async def watch_ids(schema: str, sent: dict[str, float], seen: dict[str, float], count: int) -> None:
     conn = await asyncpg.connect(settings().database_url, server_settings={"search_path": schema})
     deadline = time.monotonic() + 120
     try:
@@ -143,22 +149,24 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 
 def raw_postgres(rows: int = 50_000) -> dict[str, Any]:
-    """The PostgreSQL ceiling for ledger-shaped rows: one multi-row insert per 2,000, one transaction."""
+    """The PostgreSQL ceiling for ledger-shaped rows: one multi-row insert per 2,000, one transaction; the CPU
+    per row is this process's (asyncpg's encoding), over the same inserts."""
 
-    async def run() -> float:
+    async def run() -> tuple[float, float]:
         conn = await asyncpg.connect(settings().database_url)
         await conn.execute(
             "CREATE TEMP TABLE bench_rows (id text PRIMARY KEY, shop text, customer text, points bigint,"
             " balance bigint, reason text, at timestamptz, part int, off bigint)"
         )
         data = [(f"e{i}", "shop", f"c{i % 500}", i, i, "order", None, 0, i) for i in range(rows)]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), procstat.own_cpu_seconds()
         async with conn.transaction():
             for i in range(0, rows, 2000):
                 await conn.executemany("INSERT INTO bench_rows VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)", data[i : i + 2000])
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, procstat.own_cpu_seconds() - cpu
         await conn.close()
-        return elapsed
+        return elapsed, cpu
 
-    seconds = asyncio.run(run())
-    return {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds}
+    seconds, cpu = asyncio.run(run())
+    return {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds,
+            "cpu_us_per_event": figures.per_event_us(cpu, rows)}  # fmt: skip

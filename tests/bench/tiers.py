@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from typing import Any
 
 from services.common import topics
@@ -18,7 +17,7 @@ from services.common.settings import settings
 from services.earn import decider, messages
 from services.earn.validation import ContractViolation
 from services.program import Program
-from tests.bench import harness
+from tests.bench import harness, meter
 
 
 def ledger_of(events: list[tuple[bytes, dict[str, Any]]]) -> list[tuple[bytes, bytes]]:
@@ -37,7 +36,7 @@ def ledger_of(events: list[tuple[bytes, dict[str, Any]]]) -> list[tuple[bytes, b
 
 
 def rate(entries: list[tuple[bytes, bytes]], partitions: int) -> dict[str, Any]:
-    """Entries/s from the first committed offset to no lag: the start-up is not counted."""
+    """Entries/s and CPU µs per entry from the first committed offset to no lag: the start-up is not counted."""
     with harness.isolated_topics("bench-tier-", partitions):
         harness.produce(entries, topics.LEDGER.name)
         group = settings().topic_namespace + "tier"
@@ -48,25 +47,18 @@ def rate(entries: list[tuple[bytes, bytes]], partitions: int) -> dict[str, Any]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        tier = meter.Meter("tier", proc.pid, meter.consumed(group, topics.LEDGER.name, len(entries)), len(entries))
         try:
-            started_at, done_at = None, 0
-            while True:
-                lag = harness.group_lag(group, topics.LEDGER.name)
-                now = time.monotonic()
-                if started_at is None and lag < len(entries):
-                    started_at, done_at = now, len(entries) - lag
-                if lag == 0:
-                    break
-                time.sleep(0.1)
+            meter.watch([tier])
         finally:
             proc.terminate()
             proc.wait(30)
         changes = len(harness.read_all(topics.TIERS.name))
-    seconds = now - (started_at or now)
-    counted = len(entries) - done_at
+    measured = tier.figures()
     return {
         "entries": len(entries),
         "tier_changes": changes,
-        "seconds": seconds,
-        "entries_per_s": counted / seconds if seconds else float("nan"),
+        "seconds": measured["measured_seconds"],
+        "entries_per_s": measured["measured_work"] / measured["measured_seconds"],
+        "cpu_us_per_event": measured["cpu_us_per_event"],
     }
