@@ -33,6 +33,7 @@ from services.common.timestamps import no_later_than
 from services.redeem import decider, grants, lookahead, messages, schedule, ticks
 from services.redeem.account import Account, next_expiry
 from services.redeem.batch_reservations import Ask, Foreseen, Sheet
+from services.redeem.decider import time_of
 from services.redeem.events import ContractViolation, ExpiryTick
 from services.redeem.metrics import LEGACY_TICKS, observe
 from services.redeem.operations import TransferLimits
@@ -95,7 +96,7 @@ class Redeem:
 
     def prepare(self, batch: list[tuple[bytes, Decoded, StateView]]) -> None:
         """Before a batch's steps: the reservations its decisions will ask for, asked of the stock at once."""
-        asks = lookahead.asks(batch, self.command, self.load, self.foresee)
+        asks = lookahead.asks(batch, self.command, self.loaded, self.foresee, self.clock)
         try:
             self.sheet = Sheet(dict(zip(asks, self.stock.reserve_all(asks), strict=True)))
         except Unavailable:
@@ -107,8 +108,16 @@ class Redeem:
     def foresee(self, command: Any, state: decider.State, partition: int) -> tuple[decider.State, list[Ask]]:
         """The state after the command, had every reservation been granted, and the reservations it asked."""
         foreseen = Foreseen(partition)
-        after, _ = decider.handle(command, state, self.context(state.account.shop_id, command.occurred_at, foreseen))
+        after, _ = decider.handle(command, state, self.context(state.account.shop_id, time_of(command), foreseen))
         return after, foreseen.asks
+
+    def loaded(self, view: StateView, key: bytes, decoded: Decoded) -> decider.State:
+        return self.load(view, key, decoded.record["shop_id"], decoded.record["customer_id"])
+
+    @staticmethod
+    def clock(decoded: Decoded) -> ExpiryTick | None:
+        """The tick's command, if it moves the clock (only the service's own ticks do)."""
+        return ExpiryTick(0, decoded.record["now"]) if decoded.topic == topics.EXPIRY_TICKS.name else None
 
     def finish(self) -> None:
         """After a batch's steps, before its commit: the grants no decision of the batch used, given back."""

@@ -37,6 +37,8 @@ class Held:
     partition: int | None = 0
     released: bool = False
     settled: bool = False
+    touched: int = 0
+    """The batch that last relied on it: the reconciliation leaves the current batch's alone (too recent)."""
 
 
 @dataclass
@@ -46,6 +48,7 @@ class DictStock:
     held: dict[tuple[str, str], Held] = field(default_factory=dict)
     """(shop, redemption id) -> its reservation."""
     round_trips: int = 0
+    batches: int = 0
     alone: int = 0
     """Reservations asked one at a time (not with a batch's)."""
 
@@ -68,9 +71,11 @@ class DictStock:
             fits = units is None or self.units.get(reward, 0) + quantity <= units
             self.units[reward] = self.units.get(reward, 0) + (quantity if fits else 0)
             found = self.held[(shop, redemption_id)] = Held(customer, reward, quantity, fits, partition)
+        found.touched = self.batches
         return stock.Reservation(found.granted, 0 if found.granted else None)
 
     def reserve_all(self, asks: Sequence[Ask]) -> list[Answer]:
+        self.batches += 1
         answers = []
         for a in asks:
             found = self.held.get((a.shop_id, a.redemption_id))
@@ -104,7 +109,11 @@ class DictStock:
         return [
             stock.Held(shop, h.customer, redemption_id, h.partition)
             for (shop, redemption_id), h in self.held.items()
-            if h.granted and not h.released and not h.settled and h.partition in (partition, None)
+            if h.granted
+            and not h.released
+            and not h.settled
+            and h.partition in (partition, None)
+            and h.touched < self.batches
         ][:limit]
 
     def settle(self, held: list[stock.Held]) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -102,21 +101,39 @@ def test_a_retried_batch_reaches_the_same_decisions_and_reserves_nothing_twice()
     assert partition.send_all(batch) == []  # committed: every request is handled
 
 
-def test_a_grant_the_batch_asked_for_and_no_decision_took_is_given_back_at_the_batchs_end(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_tick_earlier_in_the_batch_expires_lots_for_the_look_ahead_as_for_the_steps() -> None:
     partition = offered()
-    partition.send(earned(100, lifetime=DAY))
+    partition.send_all([earned(100, lifetime=DAY), earned(100, customer=BOB, lifetime=3 * DAY)])
     partition.stock.round_trips = 0
-    monkeypatch.setattr(partition.stock, "unsettled", lambda *_: [])  # the tick's reconciliation: all too recent
+    later = T0 + timedelta(hours=1)  # dated before the lots expire: the tick moved the accounts' clocks past that
+    batch = [
+        request("pen", redemption="red-bob", customer=BOB, at=later),
+        tick(T0 + 2 * DAY),
+        request("mug", redemption="red-1", at=later),
+        request("pen", redemption="red-bob-2", customer=BOB),
+    ]
 
-    # The tick expires the lot first; the look-ahead passes ticks over and asks for the mug.
-    outputs = partition.send_all([tick(T0 + 2 * DAY), request("mug", redemption="red-1", at=T0 + timedelta(hours=1))])
+    outputs = partition.send_all(batch)
 
-    assert [r["reason"] for r in records(outputs, "RedemptionRejected")] == ["insufficient_points"]
-    assert partition.stock.held[(SHOP, "red-1")].released
+    assert decided(outputs) == [("red-bob", "approved"), ("red-bob-2", "approved"),
+                                ("red-1", "insufficient_points")]  # fmt: skip
+    assert sorted(redemption for _, redemption in partition.stock.held) == ["red-bob", "red-bob-2"]
+    assert (partition.stock.round_trips, partition.stock.alone) == (1, 0)
+
+
+def test_grants_an_aborted_attempt_relied_on_and_its_retry_does_not_use_go_back_together_at_the_batchs_end() -> None:
+    partition = offered()
+    partition.send_all([earned(500, customer=c) for c in (ADA, BOB, EVE)])
+    batch = [request("mug", redemption=f"red-{c}", customer=c) for c in (ADA, BOB)]
+    assert len(records(partition.send_all(batch, commit=False), "RedemptionApproved")) == 2
+    partition.offer("mug", version=3, stock=2, active=False)  # deactivated before the retry
+    partition.stock.round_trips = 0
+
+    outputs = partition.send_all(batch)
+
+    assert [r["reason"] for r in records(outputs, "RedemptionRejected")] == ["unknown_reward"] * 2
     assert partition.stock.units == {"mug": 0}
-    assert partition.stock.round_trips == 2  # the batch's reservations, then its leftovers
+    assert partition.stock.round_trips == 1  # nothing to ask; one round trip gives both back
 
 
 def test_a_sheet_answers_each_ask_once_and_gives_back_only_the_fresh_grants_no_step_took() -> None:
