@@ -31,19 +31,24 @@ def earned(decoded: Decoded) -> dict[str, object]:
     }  # fmt: skip
 
 
+def run_until_committed(config: ProcessorConfig, namespace: str, records: int) -> None:
+    """Runs the processor until it has committed past `records` orders."""
+    processor = Processor(config)
+    thread = threading.Thread(target=processor.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while sum(max(tp.offset, 0) for tp in harness.committed(namespace + "earn", topics.ORDERS.name)) < records:
+        assert time.monotonic() < deadline, "the processor did not commit past every record"
+        time.sleep(0.2)
+    processor.stop()
+    thread.join(30)
+
+
 def test_a_record_that_makes_the_step_fail_goes_to_the_dead_letter_topic_and_later_records_still_flow(
     namespace: str,
 ) -> None:
     publish(paid(order("before")), paid(order("boom")), paid(order("after")))
-    processor = Processor(ProcessorConfig("earn", (topics.ORDERS,), topics.EARN_STATE, fragile_step))
-    thread = threading.Thread(target=processor.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while sum(max(tp.offset, 0) for tp in harness.committed(namespace + "earn", topics.ORDERS.name)) < 3:
-        assert time.monotonic() < deadline, "the processor did not get past the failing record"
-        time.sleep(0.2)
-    processor.stop()
-    thread.join(30)
+    run_until_committed(ProcessorConfig("earn", (topics.ORDERS,), topics.EARN_STATE, fragile_step), namespace, 3)
     assert [r["source_event_id"] for _, r, _ in harness.read_all(topics.LEDGER.name)] == ["before", "after"]
     [dead] = [r for _, r, _ in harness.read_all(topics.DLQ.name)]
     assert (dead["error_type"], dead["reason"], dead["service"]) == ("RuntimeError", "a bug in a rule", "earn")
@@ -70,15 +75,7 @@ def test_prepare_sees_the_records_that_decode_before_their_steps_and_finish_runs
 
     publish(paid(order("a")), (b"shop:c-1", b"\x00not avro"), paid(order("b")))
     config = ProcessorConfig("earn", (topics.ORDERS,), topics.EARN_STATE, step, prepare=prepare, finish=finish)
-    processor = Processor(config)
-    thread = threading.Thread(target=processor.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while sum(max(tp.offset, 0) for tp in harness.committed(namespace + "earn", topics.ORDERS.name)) < 3:
-        assert time.monotonic() < deadline, "the processor did not commit the batch"
-        time.sleep(0.2)
-    processor.stop()
-    thread.join(30)
+    run_until_committed(config, namespace, 3)
 
     assert sorted(r["source_event_id"] for _, r, _ in harness.read_all(topics.LEDGER.name)) == ["a", "b"]
     assert len(harness.read_all(topics.DLQ.name)) == 1
