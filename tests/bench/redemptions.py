@@ -1,5 +1,7 @@
 """The redeem service under a redemption-heavy mix: decisions per second over a backlog, and the
-decision latency (request produced -> outcome produced, broker timestamps) at a fixed rate.
+decision latency (request produced -> outcome produced, broker timestamps) at a fixed rate; with
+the redeem process's CPU time (user + system) per decision, from the backlog's first request
+produced to its last outcome read.
 
 The mix: 2,000 customers with points for a few redemptions each; requests for an unlimited coupon,
 a mug with stock (reserved in PostgreSQL), a tier-only reward most cannot take, and lottery draws;
@@ -20,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -71,8 +74,17 @@ def requests(count: int, customers: int, seed: int) -> list[tuple[bytes, bytes]]
     return out
 
 
+def cpu_seconds(pid: int) -> float:
+    """A process's user + system CPU time so far (Linux's /proc; nan elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def redeem_running(label: str, customers: int) -> Iterator[None]:
+def redeem_running(label: str, customers: int) -> Iterator[subprocess.Popen[bytes]]:
     """Fresh topics and schema, the catalog and credits in, the redeem process caught up on them."""
     with harness.isolated_topics(f"bench-{label}-", 6):
         schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -87,7 +99,7 @@ def redeem_running(label: str, customers: int) -> Iterator[None]:
         proc = subprocess.Popen([sys.executable, "-m", "services.redeem"], env=env, stdout=log, stderr=log)
         try:
             harness.wait_for_lag_zero(settings().topic_namespace + "redeem", topics.LEDGER.name, 300)
-            yield
+            yield proc
         finally:
             proc.terminate()
             proc.wait(30)
@@ -110,9 +122,11 @@ def outcomes_when(expected: int, timeout_s: float = 600) -> list[tuple[bytes, di
 
 
 def throughput(count: int = 20_000, customers: int = 2_000) -> dict[str, Any]:
-    with redeem_running("redeem", customers):
+    with redeem_running("redeem", customers) as proc:
+        cpu_before = cpu_seconds(proc.pid)
         harness.produce(requests(count, customers, seed=1), topics.REDEMPTION_REQUESTS.name)
         found = outcomes_when(count)
+        cpu = cpu_seconds(proc.pid) - cpu_before
     stamps = [ts for _, _, ts in found]
     seconds = (max(stamps) - min(stamps)) / 1000
     approved = sum(1 for _, r, _ in found if "points" in r)
@@ -124,6 +138,7 @@ def throughput(count: int = 20_000, customers: int = 2_000) -> dict[str, Any]:
         "seconds": seconds,
         "decisions_per_s": len(found) / seconds,
         "approvals_per_s": approved / seconds,
+        "cpu_ms_per_decision": 1000 * cpu / len(found),
     }
 
 

@@ -77,7 +77,12 @@ def main() -> None:
     parser.add_argument("--runtimes", default="txn,faust")
     parser.add_argument("--latency-rate", type=float, default=500.0, help="events/s for the latency run")
     parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--only", choices=["redeem"], help="only this piece, printed (bench/results.json untouched)")
     args = parser.parse_args()
+    if args.only == "redeem":
+        report("redeem, backlog", redemptions.throughput())
+        report("redeem latency", redemptions.latency())
+        return
     events = list(orders(args.events, seed=3, duplicate_rate=0.05))
     messages = harness.encoded(events)
     unique_entries = len({(key, record["event_id"]) for key, record in events})
