@@ -28,8 +28,9 @@ Load = Callable[[StateView, bytes, Decoded], State]
 """The customer's state before the batch."""
 Clock = Callable[[Decoded], Any]
 """The expiry tick's command, if the record moves the clock (None: it does not)."""
-Foresee = Callable[[Any, State, int], tuple[State, list[Ask]]]
-"""The state after a command had every reservation been granted, and the reservations it asked."""
+Foresee = Callable[[Any, State, int, bool], tuple[State, list[Ask]]]
+"""The state after a command had every reservation been granted, and the reservations it asked (the flag: the
+customer's last request of the batch, after which its state is not needed)."""
 
 
 def asks(
@@ -46,7 +47,7 @@ def asks(
                 ticks.setdefault(decoded.partition, []).append(tick)
                 swept = [k for k, (_, at) in states.items() if at == decoded.partition and last[k] > i]
                 for k in swept:
-                    states[k] = (foresee(tick, states[k][0], decoded.partition)[0], decoded.partition)
+                    states[k] = (foresee(tick, states[k][0], decoded.partition, False)[0], decoded.partition)
             continue
         if i > last.get(key, -1):
             continue
@@ -54,7 +55,7 @@ def asks(
             if (cmd := command(key, decoded)) is None:
                 continue
             state = states[key][0] if key in states else swept_by(ticks, load(view, key, decoded), decoded, foresee)
-            after, more = foresee(cmd, state, decoded.partition)
+            after, more = foresee(cmd, state, decoded.partition, i == last[key])
         except Exception as exc:  # the step refuses it again, and dead-letters it
             log.debug("look-ahead passes over %s: %s", decoded.name, exc)
             continue
@@ -66,5 +67,5 @@ def asks(
 def swept_by(ticks: dict[int, list[Any]], state: State, decoded: Decoded, foresee: Foresee) -> State:
     """A customer's state after the batch's earlier ticks of its partition (a sweep finds its due lots)."""
     for tick in ticks.get(decoded.partition, []):
-        state = foresee(tick, state, decoded.partition)[0]
+        state = foresee(tick, state, decoded.partition, False)[0]
     return state

@@ -34,9 +34,10 @@ from services.redeem import decider, grants, lookahead, messages, schedule, tick
 from services.redeem.account import Account, next_expiry
 from services.redeem.batch_reservations import Ask, Foreseen, Sheet
 from services.redeem.decider import time_of
-from services.redeem.events import ContractViolation, ExpiryTick
+from services.redeem.events import ContractViolation, ExpiryTick, RedemptionRequested
 from services.redeem.metrics import LEGACY_TICKS, observe
 from services.redeem.operations import TransferLimits
+from services.redeem.redemption import Approvable
 from services.redeem.retention import Retention
 from services.redeem.reward_stock import Reservations, Stock
 from services.redeem.rewards import RewardBook
@@ -67,6 +68,8 @@ class Redeem:
     sheet: Sheet = field(default_factory=Sheet)
     """The batch's reservations, asked at once before its steps (`prepare`); its leftovers given back at its end
     (`finish`)."""
+    parsed: dict[bytes, tuple[bytes | None, bytes | None, decider.State]] = field(default_factory=dict)
+    """The batch's customers' states as the look-ahead parsed them, by key, with the bytes they were parsed from."""
 
     def step(self, key: bytes, decoded: Decoded, view: StateView) -> list[Output]:
         if decoded.name == "ExpiryTick":
@@ -96,6 +99,7 @@ class Redeem:
 
     def prepare(self, batch: list[tuple[bytes, Decoded, StateView]]) -> None:
         """Before a batch's steps: the reservations its decisions will ask for, asked of the stock at once."""
+        self.parsed = {}
         asks = lookahead.asks(batch, self.command, self.loaded, self.foresee, self.clock)
         try:
             self.sheet = Sheet(dict(zip(asks, self.stock.reserve_all(asks), strict=True)))
@@ -105,14 +109,28 @@ class Redeem:
             log.exception("the batch's reservations could not be asked at once; each is asked alone")
             self.sheet = Sheet()
 
-    def foresee(self, command: Any, state: decider.State, partition: int) -> tuple[decider.State, list[Ask]]:
-        """The state after the command, had every reservation been granted, and the reservations it asked."""
+    def foresee(
+        self, command: Any, state: decider.State, partition: int, last: bool
+    ) -> tuple[decider.State, list[Ask]]:
+        """The state after the command, had every reservation been granted, and the reservations it asked; of the
+        customer's last request of the batch, only what it asks (no state after it is needed)."""
         foreseen = Foreseen(partition)
-        after, _ = decider.handle(command, state, self.context(state.account.shop_id, time_of(command), foreseen))
+        context = self.context(state.account.shop_id, time_of(command), foreseen)
+        if last and isinstance(command, RedemptionRequested):
+            decision, reward = decider.before_stock(command, state, context)
+            if isinstance(decision, Approvable) and reward is not None:
+                foreseen.reserve(command.shop_id, command.customer_id, reward, command.redemption_id, decision.quantity)
+            return state, foreseen.asks
+        after, _ = decider.handle(command, state, context)
         return after, foreseen.asks
 
     def loaded(self, view: StateView, key: bytes, decoded: Decoded) -> decider.State:
-        return self.load(view, key, decoded.record["shop_id"], decoded.record["customer_id"])
+        """The customer's state before the batch, kept for its first step (parsing it twice would cost as much as
+        the look-ahead's decisions)."""
+        raw, tier = view.get(key), view.get(key + TIER)
+        state = load_state(raw, tier, decoded.record["shop_id"], decoded.record["customer_id"])
+        self.parsed[key] = (raw, tier, state)
+        return state
 
     @staticmethod
     def clock(decoded: Decoded) -> ExpiryTick | None:
@@ -122,7 +140,7 @@ class Redeem:
     def finish(self) -> None:
         """After a batch's steps, before its commit: the grants no decision of the batch used, given back."""
         released = self.stock.release_all(self.sheet.leftovers())
-        self.sheet = Sheet()
+        self.sheet, self.parsed = Sheet(), {}
         grants.RELEASED.labels("decided_otherwise").inc(released)
 
     def reservations(self, partition: int) -> Reservations:
@@ -156,9 +174,12 @@ class Redeem:
             outputs += self.outputs(events)
         return outputs
 
-    @staticmethod
-    def load(view: StateView, key: bytes, shop_id: str, customer_id: str) -> decider.State:
-        return load_state(view.get(key), view.get(key + TIER), shop_id, customer_id)
+    def load(self, view: StateView, key: bytes, shop_id: str, customer_id: str) -> decider.State:
+        raw, tier = view.get(key), view.get(key + TIER)
+        known = self.parsed.get(key)
+        if known is not None and known[0] is raw and known[1] is tier:  # the very bytes the look-ahead parsed
+            return known[2]
+        return load_state(raw, tier, shop_id, customer_id)
 
     def store(self, view: StateView, key: bytes, before: decider.State, after: decider.State) -> None:
         if after.tier != before.tier:

@@ -181,6 +181,7 @@ def test_for_any_batches_the_stock_is_never_oversold_and_the_decisions_are_those
         assert len(decided(together)) == sum(kind == "ask" for kind, _, _ in batch)
         if batched.stock.alone == 0:  # every reservation asked with the batch's
             assert decided(together) == decided(one_by_one)
+            assert batched.state() == alone.state()
         assert sum(r["reward_id"] == "mug" for r in approved) <= mugs
     assert batched.stock.units.get("mug", 0) <= mugs
     assert batched.stock.units.get("cap", 0) <= 3
