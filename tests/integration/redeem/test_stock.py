@@ -288,3 +288,32 @@ def test_a_batchs_unused_grants_go_back_once_in_one_call_and_a_batch_of_nothing_
                 await stock.reserve_all(conn, []), await stock.release_all(conn, [])]  # fmt: skip
 
     assert asyncio.run(on(database_url, db_schema, run)) == [5, 3, 0, 4, [], 0]
+
+
+def test_racing_batches_of_the_same_redemption_ids_reserve_each_once_for_its_first_customer(
+    database_url: str, db_schema: str
+) -> None:
+    """Retries of one batch racing each other (a fenced instance and its successor), and another customer's
+    batch reusing the same ids: one customer per id, its answers the same in every batch, each unit once."""
+    ids = [f"red-{i}" for i in range(30)]
+
+    async def race() -> list[tuple[str, list[Answer]]]:
+        pool = await create_pool(database_url, db_schema, min_size=6, max_size=6)
+
+        async def batch(customer: str) -> tuple[str, list[Answer]]:
+            async with pool.acquire() as conn:
+                return customer, await stock.reserve_all(conn, [Ask("shop", customer, 0, "mug", r, 1, 20) for r in ids])
+
+        try:
+            return list(await asyncio.gather(*(batch(c) for c in ("ada", "ada", "ada", "bob", "bob", "eve"))))
+        finally:
+            await pool.close()
+
+    answers = asyncio.run(race())
+    for n in range(len(ids)):
+        owners = {customer for customer, batch in answers if not batch[n].reservation.taken}
+        assert len(owners) == 1
+        kept = {batch[n].reservation for customer, batch in answers if customer in owners}
+        assert len(kept) == 1
+        assert sum(batch[n].fresh for _, batch in answers) == int(next(iter(kept)).granted)
+    assert asyncio.run(on(database_url, db_schema, lambda c: stock.reserved(c, "shop", "mug"))) == 20
