@@ -94,7 +94,8 @@ class ProcessorConfig:
     before_batch: Callable[[], None] | None = None
     """Runs before each poll, e.g. to refresh a global table such as the programs."""
     prepare: Prepare | None = None
-    """Runs in each batch's transaction before its steps, e.g. to ask an adapter for the whole batch at once."""
+    """Runs in each batch's transaction before its steps, e.g. to ask an adapter for the whole batch at once; it
+    raises nothing but `Unavailable` (retries the batch)."""
     finish: Callable[[], None] | None = None
     """Runs in each batch's transaction after its steps, before the commit; `Unavailable` retries the batch."""
 
@@ -261,7 +262,7 @@ class Processor:
         key, partition, topic = msg.key() or b"", msg.partition() or 0, msg.topic() or ""
         decoded: Decoded | None = None
         try:
-            decoded = ready or self._decoded(msg)
+            decoded = ready if ready is not None else self._decoded(msg)
             view = StateView(self.store, partition, changes)
             outputs = [self._encoded(out, key) for out in self.config.step(key, decoded, view)]
             self.sizes.check_state(self.config.changelog.name, view.staged)

@@ -5,8 +5,8 @@ batch's customers with every reservation granted, and writes down each reservati
 for, in the batch's order: what one-at-a-time reservation would ask while the stock has units. The
 stock answers them all in one round trip (`Sheet`); each step's reservation is then taken from the
 sheet. A reservation the sheet does not hold (a customer whose earlier request of the batch was
-refused for stock, and who can now afford another) is asked alone, as before. What no decision
-took back is collected and given back in one round trip at the batch's end (`Sheet.leftovers`).
+refused for stock, and who can now afford another) is asked alone, as before. The grants no decision
+used are collected and given back in one round trip at the batch's end (`Sheet.leftovers`).
 """
 
 from __future__ import annotations

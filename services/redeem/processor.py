@@ -100,8 +100,8 @@ class Redeem:
     def prepare(self, batch: list[tuple[bytes, Decoded, StateView]]) -> None:
         """Before a batch's steps: the reservations its decisions will ask for, asked of the stock at once."""
         self.parsed = {}
-        asks = lookahead.asks(batch, self.command, self.loaded, self.foresee, self.clock)
         try:
+            asks = lookahead.asks(batch, self.command, self.loaded, self.foresee, self.clock)
             self.sheet = Sheet(dict(zip(asks, self.stock.reserve_all(asks), strict=True)))
         except Unavailable:
             raise  # the batch is tried again

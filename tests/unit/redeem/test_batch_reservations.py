@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -134,6 +135,22 @@ def test_grants_an_aborted_attempt_relied_on_and_its_retry_does_not_use_go_back_
     assert [r["reason"] for r in records(outputs, "RedemptionRejected")] == ["unknown_reward"] * 2
     assert partition.stock.units == {"mug": 0}
     assert partition.stock.round_trips == 1  # nothing to ask; one round trip gives both back
+
+
+def test_when_the_batch_cannot_be_asked_at_once_for_a_bug_each_request_is_asked_alone_and_decided_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    partition = offered()
+    partition.send_all([earned(500, customer=c) for c in (ADA, BOB, EVE)])
+
+    def broken(asks: object) -> None:
+        raise RuntimeError("a bug in the batch's call")
+
+    monkeypatch.setattr(partition.stock, "reserve_all", broken)
+    outputs = partition.send_all([request("mug", redemption=f"red-{c}", customer=c) for c in (ADA, BOB, EVE)])
+
+    assert decided(outputs) == [("red-ada", "approved"), ("red-bob", "approved"), ("red-eve", "out_of_stock")]
+    assert partition.stock.alone == 3
 
 
 def test_a_sheet_answers_each_ask_once_and_gives_back_only_the_fresh_grants_no_step_took() -> None:
