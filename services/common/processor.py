@@ -18,6 +18,8 @@ error (a fenced producer: another instance took over) ends the process.
 A service supplies a `Step`: (key, decoded event, state view) -> outputs. The view reads and
 writes the state store for the record's partition; writes become changelog records of the batch.
 State a step wrote to expire (`expiry`) is swept at the end of the batch, into the same transaction.
+It may also supply `prepare`, which sees the batch's records before their steps (to ask an adapter
+for all of them in one round trip), and `finish`, run after the steps and before the commit.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ class Output:
 
 
 Step = Callable[[bytes, Decoded, StateView], list[Output]]
+Prepare = Callable[[list[tuple[bytes, Decoded, StateView]]], None]
+"""Sees a batch's records that decode, in order, each with a view of its partition's state as committed
+before the batch (what it writes there is dropped)."""
 
 
 def logged_at(msg: Message) -> int | None:
@@ -89,6 +94,11 @@ class ProcessorConfig:
     poll_timeout_s: float = 0.02
     before_batch: Callable[[], None] | None = None
     """Runs before each poll, e.g. to refresh a global table such as the programs."""
+    prepare: Prepare | None = None
+    """Runs in each batch's transaction before its steps, e.g. to ask an adapter for the whole batch at once; it
+    raises nothing but `Unavailable` (retries the batch)."""
+    finish: Callable[[], None] | None = None
+    """Runs in each batch's transaction after its steps, before the commit; `Unavailable` retries the batch."""
 
 
 def undeclared(config: ProcessorConfig) -> None:
@@ -197,10 +207,12 @@ class Processor:
         self._event_times = {}
         try:
             self.producer.begin_transaction()
-            for msg in batch:
-                self._process(msg, changes)
+            for msg, decoded in zip(batch, self._prepare(batch), strict=True):
+                self._process(msg, changes, decoded)
                 offsets[(msg.topic() or "", msg.partition() or 0)] = (msg.offset() or 0) + 1
             expiry.sweep_batch(self.config.service, self.store, changes, (p for _, p in offsets))
+            if self.config.finish is not None:
+                self.config.finish()
             self._write_changelog(changes)
             self.transactions.commit([TopicPartition(t, p, o) for (t, p), o in offsets.items()])
         except Unavailable as exc:
@@ -216,19 +228,43 @@ class Processor:
         for topic, event_times in self._event_times.items():
             metrics.observe_event_latency(self.config.service, topic, event_times)
 
-    def _process(self, msg: Message, changes: dict[tuple[int, bytes], bytes | None]) -> None:
+    def _prepare(self, batch: list[Message]) -> list[Decoded | None]:
+        """The batch decoded once for `prepare` and the steps (None: a record the step dead-letters)."""
+        if self.config.prepare is None:
+            return [None] * len(batch)
+        decoded: list[Decoded | None] = []
+        for msg in batch:
+            try:
+                decoded.append(self._decoded(msg))
+            except Exception:  # its step decodes it again, and dead-letters it
+                decoded.append(None)
+        views: dict[int, StateView] = {}
+        seen = [(msg.key() or b"", d, views.setdefault(d.partition, StateView(self.store, d.partition, {})))
+                for msg, d in zip(batch, decoded, strict=True) if d is not None]  # fmt: skip
+        self.config.prepare(seen)
+        return decoded
+
+    def _decoded(self, msg: Message) -> Decoded:
+        """The record as its step sees it; raises what dead-letters it."""
+        key, topic = msg.key() or b"", msg.topic() or ""
+        decoded = self.codec.decode(msg.value())
+        decoded = replace(decoded, topic=topic, partition=msg.partition() or 0, logged_at=logged_at(msg))
+        if decoded.name not in self._accepts[topic]:
+            raise Rejected(f"{decoded.name} does not belong on {topic}")
+        if carries_nul(decoded.record):
+            raise Rejected("text contains the NUL character (U+0000), which the read models cannot store")
+        if (breach := limits.breach(decoded.record, decoded.name, key)) is not None:
+            raise Rejected(f"beyond the contract's limits: {breach}")
+        return decoded
+
+    def _process(
+        self, msg: Message, changes: dict[tuple[int, bytes], bytes | None], ready: Decoded | None = None
+    ) -> None:
         """One record, all or nothing: its outputs and state changes, or its dead letter."""
         key, partition, topic = msg.key() or b"", msg.partition() or 0, msg.topic() or ""
         decoded: Decoded | None = None
         try:
-            decoded = self.codec.decode(msg.value())
-            decoded = replace(decoded, topic=topic, partition=partition, logged_at=logged_at(msg))
-            if decoded.name not in self._accepts[topic]:
-                raise Rejected(f"{decoded.name} does not belong on {topic}")
-            if carries_nul(decoded.record):
-                raise Rejected("text contains the NUL character (U+0000), which the read models cannot store")
-            if (breach := limits.breach(decoded.record, decoded.name, key)) is not None:
-                raise Rejected(f"beyond the contract's limits: {breach}")
+            decoded = ready if ready is not None else self._decoded(msg)
             view = StateView(self.store, partition, changes)
             outputs = [self._encoded(out, key) for out in self.config.step(key, decoded, view)]
             self.sizes.check_state(self.config.changelog.name, view.staged)

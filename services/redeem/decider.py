@@ -47,7 +47,14 @@ from services.redeem.operations import (
     decide_transfer,
     decide_transfer_received,
 )
-from services.redeem.redemption import Approvable, Duplicate, decide_cancellation, decide_redemption, reject
+from services.redeem.redemption import (
+    Approvable,
+    Decision,
+    Duplicate,
+    decide_cancellation,
+    decide_redemption,
+    reject,
+)
 from services.redeem.reservations import Reservation, decide_reserved, uses_reservation
 from services.redeem.retention import RETENTION, Retention
 from services.redeem.triggers import with_crossings
@@ -143,10 +150,15 @@ def handle(command: Input, state: State, context: Context) -> tuple[State, list[
     return replace(state, account=account), list(events)
 
 
+def before_stock(request: RedemptionRequested, state: State, context: Context) -> tuple[Decision, Reward | None]:
+    """What the account and the catalog decide of a request, and its reward, before the stock is asked."""
+    reward = context.rewards.get(request.shop_id, request.reward_id)
+    return decide_redemption(request, state.account, reward, state.tier, request.occurred_at), reward
+
+
 def decide_request(request: RedemptionRequested, state: State, context: Context) -> list[Event]:
     """A redemption: the domain decides first; only an approvable request reserves stock (decision 0002)."""
-    reward = context.rewards.get(request.shop_id, request.reward_id)
-    decision = decide_redemption(request, state.account, reward, state.tier, request.occurred_at)
+    decision, reward = before_stock(request, state, context)
     if isinstance(decision, Duplicate):
         return []
     if isinstance(decision, Approvable):

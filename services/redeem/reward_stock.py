@@ -1,17 +1,28 @@
 """The reward stock as the redeem step reaches it: PostgreSQL called from the synchronous step (`Stock`),
-and the decider's stock port over it (`Reservations`), which remembers the grants it relied on."""
+and the decider's stock port over it (`Reservations`), which takes the batch's answers from its sheet
+(`batch_reservations.py`), asks alone what the sheet does not hold, and remembers the grants it relied on."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
+
+from prometheus_client import Counter
 
 from services.common.database import connect
 from services.common.outage import Unavailable, database_outage
 from services.redeem import grants, stock
+from services.redeem.batch_reservations import Answer, Ask, Grant, Sheet, ask
 from services.redeem.catalog import Reward
 from services.redeem.reservations import Reservation
+
+ASKED = Counter(
+    "pointstream_redeem_reservations_asked_total",
+    "Reward reservations the redeem step used, by how they were asked: with the batch's, or alone",
+    ["how"],
+)
 
 
 class Stock:
@@ -55,6 +66,20 @@ class Stock:
         )
         return reservation
 
+    def reserve_all(self, asks: Sequence[Ask]) -> list[Answer]:
+        """Every ask of a batch, in its order, in one round trip (none for no ask)."""
+        if not asks:
+            return []
+        answers: list[Answer] = self._run(lambda conn: stock.reserve_all(conn, asks))
+        return answers
+
+    def release_all(self, grants_: Sequence[Grant]) -> int:
+        """Gives these grants back, in one round trip (none for no grant)."""
+        if not grants_:
+            return 0
+        released: int = self._run(lambda conn: stock.release_all(conn, grants_))
+        return released
+
     def release(self, shop: str, customer: str, redemption_id: str) -> bool:
         released: bool = self._run(lambda conn: stock.release(conn, shop, customer, redemption_id))
         return released
@@ -78,19 +103,27 @@ class Reservations:
     stock: Stock
     granted: grants.Recent
     partition: int
+    sheet: Sheet = field(default_factory=Sheet)
+    """The batch's answers, asked before its steps; what it does not hold is asked alone."""
 
     def reserve(self, shop_id: str, customer_id: str, reward: Reward, redemption_id: str, quantity: int) -> Reservation:
-        reservation = self.stock.reserve(
-            shop_id, customer_id, self.partition, reward.reward_id, redemption_id, quantity, reward.stock
-        )
+        asked = ask(self.partition, shop_id, customer_id, reward, redemption_id, quantity)
+        reservation = self.sheet.take(asked)
+        if reservation is None:
+            ASKED.labels("alone").inc()
+            reservation = self.stock.reserve(
+                shop_id, customer_id, self.partition, reward.reward_id, redemption_id, quantity, reward.stock
+            )
+        else:
+            ASKED.labels("batch").inc()
         if reservation.granted:
-            self.granted.remember((shop_id, customer_id, redemption_id))
+            self.granted.remember(asked.grant)
         return reservation
 
     def unused(self, shop_id: str, customer_id: str, redemption_id: str) -> None:
+        """A grant this process relied on is given back with the batch's leftovers, at its end."""
         if self.granted.forget((shop_id, customer_id, redemption_id)):
-            self.stock.release(shop_id, customer_id, redemption_id)
-            grants.RELEASED.labels("decided_otherwise").inc()
+            self.sheet.give_back((shop_id, customer_id, redemption_id))
 
     def release(self, shop_id: str, customer_id: str, redemption_id: str) -> bool:
         return self.stock.release(shop_id, customer_id, redemption_id)

@@ -8,17 +8,23 @@ concurrent reservations on its lock. A grant that was given back and is asked fo
 units again, if any are left, so giving back early is never an oversell. Reconciliation
 (`settle_confirmed`, `unsettled`, `settle`) looks at grants no approval has confirmed after
 `older_than_s` seconds, longer than any Kafka transaction that relied on one can stay open.
+`reserve_all` and `release_all` do the same for a whole batch in one round trip each (migration 0015,
+decision 0004).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from services.common.database import Conn
+from services.redeem.batch_reservations import Answer, Ask, Grant
 from services.redeem.reservations import Reservation
 
-__all__ = ["Held", "Reservation", "release", "reserve", "reserved", "settle", "settle_confirmed", "unsettled"]
+__all__ = [
+    "Held", "Reservation", "release", "release_all", "reserve", "reserve_all", "reserved", "settle",
+    "settle_confirmed", "unsettled",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,33 @@ async def reserve(
     if row is None:  # the function always answers
         raise RuntimeError("reserve_reward answered no row")
     return Reservation(row["granted"], row["code_index"], row["taken"])
+
+
+async def reserve_all(conn: Conn, asks: Sequence[Ask]) -> list[Answer]:
+    """Reserves for every ask, in their order, as `reserve` would one at a time; in one round trip."""
+    if not asks:
+        return []
+    rows = await conn.fetch(
+        """SELECT n, granted, code_index, taken, fresh FROM reserve_rewards($1::text[], $2::text[], $3::int[],
+             $4::text[], $5::text[], $6::int[], $7::bigint[]) ORDER BY n""",
+        [a.shop_id for a in asks], [a.customer_id for a in asks], [a.partition for a in asks],
+        [a.reward_id for a in asks], [a.redemption_id for a in asks], [a.quantity for a in asks],
+        [a.units for a in asks],
+    )  # fmt: skip
+    if len(rows) != len(asks):  # the function answers every ask
+        raise RuntimeError(f"reserve_rewards answered {len(rows)} of {len(asks)} asks")
+    return [Answer(Reservation(r["granted"], r["code_index"], r["taken"]), r["fresh"]) for r in rows]
+
+
+async def release_all(conn: Conn, grants: Sequence[Grant]) -> int:
+    """Gives these grants' units back, each once; how many this call gave back. One round trip."""
+    if not grants:
+        return 0
+    released = await conn.fetchval(
+        "SELECT release_rewards($1::text[], $2::text[], $3::text[])",
+        [g[0] for g in grants], [g[1] for g in grants], [g[2] for g in grants],
+    )  # fmt: skip
+    return int(released)
 
 
 async def release(conn: Conn, shop_id: str, customer_id: str, redemption_id: str) -> bool:

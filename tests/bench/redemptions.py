@@ -1,5 +1,7 @@
 """The redeem service under a redemption-heavy mix: decisions per second over a backlog, and the
-decision latency (request produced -> outcome produced, broker timestamps) at a fixed rate.
+decision latency (request produced -> outcome produced, broker timestamps) at a fixed rate; with
+the redeem process's CPU time (user + system) per decision, from the backlog's first request
+produced to its last outcome read.
 
 The mix: 2,000 customers with points for a few redemptions each; requests for an unlimited coupon,
 a mug with stock (reserved in PostgreSQL), a tier-only reward most cannot take, and lottery draws;

@@ -1,17 +1,20 @@
 """The redeem service as a process on real Kafka and PostgreSQL: never an overdraft, never an
-oversold reward, through SIGKILLs; expiry driven by ticks."""
+oversold reward, through SIGKILLs and with two instances reserving batches at once; expiry driven by ticks."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.common import kafka, topics
 from services.common.codec import Codec
+from services.common.database import connect
 from services.common.settings import settings
 from services.redeem import ticks
 from tests.bench import harness
@@ -95,6 +98,45 @@ def test_five_hundred_customers_for_fifty_mugs_through_sigkills_get_exactly_fift
     redeemed = [r for _, r, _ in harness.read_all(topics.LEDGER.name) if "redemption_id" in r]
     assert len(redeemed) == 50
     assert all(r["points"] == 100 for r in redeemed)
+
+
+def test_two_instances_deciding_batches_for_the_same_mugs_through_a_sigkill_approve_exactly_the_stock(
+    services: ProcessFactory, db_schema: str
+) -> None:
+    publish([reward("mug", stock=40), reward("cap", stock=25)] + [credit(f"c{i}", 250, f"lot-{i}") for i in range(400)])
+    first = services("services.redeem", BATCH_SIZE="40", INSTANCE_ID="redeem-a")
+    services("services.redeem", BATCH_SIZE="40", INSTANCE_ID="redeem-b")
+    credits_applied()
+    asked = [request(f"c{i}", f"r-{i}-{n}", ("mug", "cap")[(i + n) % 2]) for n in range(2) for i in range(400)]
+    requests = [(key, value) for _, key, value in asked]
+    publisher = threading.Thread(target=harness.produce, args=(requests, topics.REDEMPTION_REQUESTS.name, 200.0))
+    publisher.start()  # about 4 s of requests, one instance killed and restarted in the middle
+    time.sleep(1.5)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    services("services.redeem", BATCH_SIZE="40", INSTANCE_ID="redeem-a")
+    publisher.join()
+    found = outcomes(800, timeout_s=120)
+    assert len(found) == 800, "every request answered once"
+    assert len({r["redemption_id"] for r in found}) == 800
+    approved = [r for r in found if "points" in r]
+    assert sorted(Counter(r["reward_id"] for r in approved).items()) == [("cap", 25), ("mug", 40)]
+    assert {r["reason"] for r in found if "reason" in r} == {"out_of_stock"}
+    held = stock_reserved(db_schema)
+    assert held == {"cap": 25, "mug": 40}, "no grant left unused: every unit reserved is an approval's"
+
+
+def stock_reserved(schema: str) -> dict[str, int]:
+    async def run() -> dict[str, int]:
+        conn = await connect(settings().database_url, schema)
+        try:
+            return {
+                r["reward_id"]: r["reserved"] for r in await conn.fetch("SELECT reward_id, reserved FROM reward_stock")
+            }
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
 
 
 def test_two_hundred_requests_of_one_customer_in_a_burst_through_a_sigkill_never_overdraw(

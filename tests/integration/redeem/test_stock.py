@@ -14,6 +14,7 @@ import pytest
 
 from services.common.database import connect, create_pool
 from services.redeem import stock
+from services.redeem.batch_reservations import Answer, Ask
 from services.schema import migrations
 
 T = TypeVar("T")
@@ -218,3 +219,101 @@ def test_reservations_made_before_they_had_customers_take_their_customer_from_th
         assert claimed == stock.Reservation(True, 2, False)
     finally:
         asyncio.run(on(database_url, None, lambda c: c.execute(f'DROP SCHEMA "{schema}" CASCADE')))
+
+
+def asks(batch: str, reward: str, count: int, units: int | None, quantity: int = 1) -> list[Ask]:
+    return [Ask("shop", f"{batch}-c{i}", 0, reward, f"{batch}-r{i}", quantity, units) for i in range(count)]
+
+
+def test_concurrent_batches_reserving_the_same_rewards_in_opposite_orders_never_oversell_nor_deadlock(
+    database_url: str, db_schema: str
+) -> None:
+    """Batches of several instances, each reward asked in a different order by each: every batch waits its turn."""
+
+    async def instances() -> list[list[Answer]]:
+        pool = await create_pool(database_url, db_schema, min_size=8, max_size=8)
+
+        async def instance(n: int) -> list[Answer]:
+            mugs, caps = asks(f"i{n}-mug", "mug", 40, 50), asks(f"i{n}-cap", "cap", 40, 30)
+            mixed = [a for pair in zip(mugs, caps, strict=True) for a in pair]
+            async with pool.acquire() as conn:
+                return await stock.reserve_all(conn, mixed if n % 2 else mixed[::-1])
+
+        try:
+            return list(await asyncio.gather(*(instance(n) for n in range(8))))
+        finally:
+            await pool.close()
+
+    answers = [a for batch in asyncio.run(instances()) for a in batch]
+    assert sum(a.reservation.granted for a in answers) == 80
+    assert all(a.fresh == a.reservation.granted for a in answers)
+    assert asyncio.run(on(database_url, db_schema, lambda c: stock.reserved(c, "shop", "mug"))) == 50
+    assert asyncio.run(on(database_url, db_schema, lambda c: stock.reserved(c, "shop", "cap"))) == 30
+
+
+def test_a_batch_answers_as_the_same_asks_one_at_a_time_and_a_retried_batch_gets_its_first_answers(
+    database_url: str, db_schema: str
+) -> None:
+    """The same story for two rewards of 5 units: one asked in a batch, the other one request at a time."""
+    story = [(0, 2), (1, 1), (0, 1), (2, 3), (1, 1), (3, 1), (4, 1), (0, 1)]  # (customer, quantity), ids repeat
+
+    def story_of(reward: str) -> list[Ask]:
+        return [
+            Ask("shop", f"c{c}", 0, reward, f"{reward}-{c}-{i if c else 0}", q, 5) for i, (c, q) in enumerate(story)
+        ]
+
+    async def run(conn: asyncpg.Connection) -> tuple[list[Answer], list[stock.Reservation], list[Answer]]:
+        batched = await stock.reserve_all(conn, story_of("mug"))
+        one_by_one = [await stock.reserve(conn, a.shop_id, a.customer_id, 0, a.reward_id, a.redemption_id,
+                                          a.quantity, a.units) for a in story_of("cap")]  # fmt: skip
+        again = await stock.reserve_all(conn, story_of("mug"))
+        return batched, one_by_one, again
+
+    batched, one_by_one, again = asyncio.run(on(database_url, db_schema, run))
+    assert [a.reservation for a in batched] == one_by_one
+    assert [a.reservation for a in again] == [a.reservation for a in batched]
+    assert not any(a.fresh for a in again)
+    assert asyncio.run(on(database_url, db_schema, lambda c: stock.reserved(c, "shop", "mug"))) == 5
+
+
+def test_a_batchs_unused_grants_go_back_once_in_one_call_and_a_batch_of_nothing_asks_nothing(
+    database_url: str, db_schema: str
+) -> None:
+    async def run(conn: asyncpg.Connection) -> list[object]:
+        answers = await stock.reserve_all(conn, asks("b", "mug", 6, 10, quantity=2))
+        unused = [a.grant for a in asks("b", "mug", 6, 10)[:3]] + [("shop", "someone-else", "b-r4")]
+        first = await stock.release_all(conn, unused)
+        second = await stock.release_all(conn, unused)
+        return [sum(a.reservation.granted for a in answers), first, second, await stock.reserved(conn, "shop", "mug"),
+                await stock.reserve_all(conn, []), await stock.release_all(conn, [])]  # fmt: skip
+
+    assert asyncio.run(on(database_url, db_schema, run)) == [5, 3, 0, 4, [], 0]
+
+
+def test_racing_batches_of_the_same_redemption_ids_reserve_each_once_for_its_first_customer(
+    database_url: str, db_schema: str
+) -> None:
+    """Retries of one batch racing each other (a fenced instance and its successor), and another customer's
+    batch reusing the same ids: one customer per id, its answers the same in every batch, each unit once."""
+    ids = [f"red-{i}" for i in range(30)]
+
+    async def race() -> list[tuple[str, list[Answer]]]:
+        pool = await create_pool(database_url, db_schema, min_size=6, max_size=6)
+
+        async def batch(customer: str) -> tuple[str, list[Answer]]:
+            async with pool.acquire() as conn:
+                return customer, await stock.reserve_all(conn, [Ask("shop", customer, 0, "mug", r, 1, 20) for r in ids])
+
+        try:
+            return list(await asyncio.gather(*(batch(c) for c in ("ada", "ada", "ada", "bob", "bob", "eve"))))
+        finally:
+            await pool.close()
+
+    answers = asyncio.run(race())
+    for n in range(len(ids)):
+        owners = {customer for customer, batch in answers if not batch[n].reservation.taken}
+        assert len(owners) == 1
+        kept = {batch[n].reservation for customer, batch in answers if customer in owners}
+        assert len(kept) == 1
+        assert sum(batch[n].fresh for _, batch in answers) == int(next(iter(kept)).granted)
+    assert asyncio.run(on(database_url, db_schema, lambda c: stock.reserved(c, "shop", "mug"))) == 20

@@ -1,9 +1,11 @@
 """The redeem service's own step over an in-memory state store, with reward stock kept in a dict as PostgreSQL
-keeps it (a reservation per customer's redemption id, granted or not, given back at most once)."""
+keeps it (a reservation per customer's redemption id, granted or not, given back at most once). Inputs go in
+batches as the runtime hands them over: looked ahead (`prepare`), stepped in order, finished."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -16,6 +18,7 @@ from services.common.statestore import StateStore, StateView
 from services.common.timestamps import millis
 from services.redeem import stock
 from services.redeem.account import Account
+from services.redeem.batch_reservations import Answer, Ask, Grant
 from services.redeem.events import ExpiryTick
 from services.redeem.processor import Redeem
 from services.redeem.reward_stock import Stock
@@ -34,6 +37,8 @@ class Held:
     partition: int | None = 0
     released: bool = False
     settled: bool = False
+    touched: int = 0
+    """The batch that last relied on it: the reconciliation leaves the current batch's alone (too recent)."""
 
 
 @dataclass
@@ -42,8 +47,20 @@ class DictStock:
     """reward -> units reserved."""
     held: dict[tuple[str, str], Held] = field(default_factory=dict)
     """(shop, redemption id) -> its reservation."""
+    round_trips: int = 0
+    batches: int = 0
+    alone: int = 0
+    """Reservations asked one at a time (not with a batch's)."""
 
     def reserve(
+        self, shop: str, customer: str, partition: int, reward: str, redemption_id: str, quantity: int,
+        units: int | None,
+    ) -> stock.Reservation:  # fmt: skip
+        self.round_trips += 1
+        self.alone += 1
+        return self._reserve(shop, customer, partition, reward, redemption_id, quantity, units)
+
+    def _reserve(
         self, shop: str, customer: str, partition: int, reward: str, redemption_id: str, quantity: int,
         units: int | None,
     ) -> stock.Reservation:  # fmt: skip
@@ -54,9 +71,30 @@ class DictStock:
             fits = units is None or self.units.get(reward, 0) + quantity <= units
             self.units[reward] = self.units.get(reward, 0) + (quantity if fits else 0)
             found = self.held[(shop, redemption_id)] = Held(customer, reward, quantity, fits, partition)
+        found.touched = self.batches
         return stock.Reservation(found.granted, 0 if found.granted else None)
 
+    def reserve_all(self, asks: Sequence[Ask]) -> list[Answer]:
+        self.batches += 1
+        answers = []
+        for a in asks:
+            found = self.held.get((a.shop_id, a.redemption_id))
+            held = found is not None and found.granted and not found.released
+            answer = self._reserve(a.shop_id, a.customer_id, a.partition, a.reward_id, a.redemption_id, a.quantity,
+                                  a.units)  # fmt: skip
+            answers.append(Answer(answer, answer.granted and not held))
+        self.round_trips += 1 if asks else 0
+        return answers
+
+    def release_all(self, grants: Sequence[Grant]) -> int:
+        self.round_trips += 1 if grants else 0
+        return sum(self._release(*g) for g in grants)
+
     def release(self, shop: str, customer: str, redemption_id: str) -> bool:
+        self.round_trips += 1
+        return self._release(shop, customer, redemption_id)
+
+    def _release(self, shop: str, customer: str, redemption_id: str) -> bool:
         found = self.held.get((shop, redemption_id))
         if found is None or found.customer != customer or not found.granted or found.released:
             return False
@@ -71,7 +109,11 @@ class DictStock:
         return [
             stock.Held(shop, h.customer, redemption_id, h.partition)
             for (shop, redemption_id), h in self.held.items()
-            if h.granted and not h.released and not h.settled and h.partition in (partition, None)
+            if h.granted
+            and not h.released
+            and not h.settled
+            and h.partition in (partition, None)
+            and h.touched < self.batches
         ][:limit]
 
     def settle(self, held: list[stock.Held]) -> None:
@@ -100,8 +142,28 @@ class Partition:
     def send(
         self, event: Any, logged_at: datetime | None = None, topic: str | None = None, commit: bool = True
     ) -> list[Output]:
-        """One input as the runtime hands it to the step; its state changes count only if `commit` (else the
-        batch's transaction aborted)."""
+        """One input, a batch of its own; its state changes count only if `commit` (else the batch's transaction
+        aborted after its steps, or the record was dead-lettered)."""
+        return self.send_all([event], logged_at, topic, commit)
+
+    def send_all(
+        self, events: Sequence[Any], logged_at: datetime | None = None, topic: str | None = None, commit: bool = True
+    ) -> list[Output]:
+        """Inputs as one batch of the runtime: looked ahead, stepped in order, finished before the commit."""
+        inputs = [self.decoded(event, logged_at, topic) for event in events]
+        self.redeem.prepare([(key, decoded, StateView(self.store, self.number, {})) for key, decoded in inputs])
+        changes: dict[tuple[int, bytes], bytes | None] = {}
+        outputs = []
+        for key, decoded in inputs:
+            view = StateView(self.store, self.number, changes)
+            outputs += self.redeem.step(key, decoded, view)
+            changes.update({(self.number, k): v for k, v in view.staged.items()})
+        self.redeem.finish()
+        if commit:
+            self.store.put_all(changes)
+        return outputs
+
+    def decoded(self, event: Any, logged_at: datetime | None, topic: str | None) -> tuple[bytes, Decoded]:
         name = type(event).__name__
         record = dataclasses.asdict(event)
         if isinstance(event, ExpiryTick):
@@ -109,11 +171,7 @@ class Partition:
         else:
             key, topic = topics.customer_key(event.shop_id, event.customer_id), topic or topic_of(name)
         at = millis(logged_at) if logged_at is not None else None
-        view = StateView(self.store, self.number, {})
-        outputs = self.redeem.step(key, Decoded(name, record, topic, self.number, at), view)
-        if commit:
-            self.store.put_all({(self.number, k): v for k, v in view.staged.items()})
-        return outputs
+        return key, Decoded(name, record, topic, self.number, at)
 
     def account(self, customer: str) -> Account:
         return load_account(self.store.get(self.number, topics.customer_key(SHOP, customer)), SHOP, customer)
@@ -125,6 +183,8 @@ class Partition:
 def topic_of(name: str) -> str:
     if name in ("PointsEarned", "PointsClawedBack"):
         return topics.LEDGER.name
+    if name == "TierChanged":
+        return topics.TIERS.name
     return topics.REDEMPTION_REQUESTS.name
 
 
