@@ -191,6 +191,7 @@ class Processor:
             for tp in self.transactions.patiently(lambda: consumer.committed(partitions, timeout=30)):
                 if tp.offset >= 0:
                     self._committed[(tp.topic, tp.partition)] = tp.offset
+            log.info("assigned %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in partitions))
         metrics.REBALANCES.labels(self.config.service, "assign").inc()
 
     def _reload_state(self) -> None:
@@ -210,6 +211,8 @@ class Processor:
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         """Partitions taken away (or lost: another instance may have them already). Their state stays on disk."""
         self.store.drop(sorted({tp.partition for tp in partitions}))
+        if partitions:
+            log.info("revoked %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in partitions))
         for tp in partitions:
             self._committed.pop((tp.topic, tp.partition), None)
         self.lag.forget(partitions)

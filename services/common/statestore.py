@@ -242,5 +242,5 @@ class StateView:
         self.staged[key] = value
 
     def delete(self, key: bytes) -> None:
-        """Removes the key: state that no longer exists leaves nothing behind, in memory or in the changelog."""
+        """Removes the key: state that no longer exists leaves nothing behind, on disk or in the changelog."""
         self.staged[key] = None

@@ -1,0 +1,174 @@
+"""Earn's state on local disk, on real Kafka: a restart reads only the changelog written since its
+checkpoint, a restore killed midway goes on where it stopped, and an instance added under traffic takes
+some partitions while the first keeps the others (cooperative rebalancing). Every run ends with the
+gate's verdict: no ledger entry twice, every balance exact."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from services.common import kafka, topics
+from services.common.settings import settings
+from services.loadgen.traffic import orders
+from tests.bench import harness
+from tests.bench.expected import expected_balances
+from tests.bench.gate import verdict
+from tests.conftest import free_port
+
+Inputs = list[tuple[bytes, dict[str, Any]]]
+
+
+def started(log: Path, instance: str, **env: str) -> subprocess.Popen[bytes]:
+    return harness.start("txn", str(log), LOG_LEVEL="INFO", INSTANCE_ID=instance, **env)
+
+
+def publish(inputs: Inputs) -> None:
+    harness.produce(harness.encoded(inputs), topics.ORDERS.name)
+
+
+def caught_up() -> None:
+    harness.wait_for_lag_zero(harness.group_of("txn"), topics.ORDERS.name, timeout_s=60)
+
+
+def stopped(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    proc.wait(30)
+
+
+def killed(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+def messages(log: Path) -> list[str]:
+    lines = (json.loads(line) for line in log.read_text().splitlines() if line.startswith("{"))
+    return [line["message"] for line in lines]
+
+
+def restored(log: Path) -> int:
+    """State records the process read from the changelog, by its log ("restored N state records ...")."""
+    return sum(int(m.split()[1]) for m in messages(log) if m.startswith("restored "))
+
+
+def partitions_in(log: Path, verb: str) -> list[str]:
+    found: list[str] = []
+    for message in messages(log):
+        if message.startswith(f"{verb} ["):
+            found += json.loads(message.removeprefix(f"{verb} ").replace("'", '"'))
+    return found
+
+
+def exact(inputs: Inputs, kills: int) -> dict[str, Any]:
+    result = verdict("txn", len(inputs), kills, expected_balances(inputs), harness.read_all(topics.LEDGER.name))
+    assert result["duplicated_entries"] == 0
+    assert result["wrong_balances"] == 0, result["examples"]
+    return result
+
+
+def test_a_restart_after_a_sigkill_reads_only_the_changelog_another_instance_wrote_meanwhile(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    inputs = list(orders(8_300, seed=31, customers=3_000))
+    first, second, third = inputs[:8_000], inputs[8_000:8_300], inputs[8_300:]
+    with harness.isolated_topics("state-", 3):
+        publish(first)
+        a = started(tmp_path / "a1.log", "a")
+        caught_up()
+        killed(a)
+        publish(second)
+        b = started(tmp_path / "b.log", "b")  # no local state: the whole changelog
+        caught_up()
+        stopped(b)
+        a = started(tmp_path / "a2.log", "a")  # its own state, and the tail b wrote
+        caught_up()
+        publish(third)
+        stopped(a)
+        exact(inputs, kills=1)
+    whole, tail = restored(tmp_path / "b.log"), restored(tmp_path / "a2.log")
+    assert 0 < tail <= len(second) + 3, (whole, tail)  # b's state changes (and a settle marker per partition)
+    assert whole > 10 * tail, (whole, tail)
+
+
+def filler(count: int) -> None:
+    """Changelog records of customers nobody orders for: a restore long enough to interrupt."""
+    producer, changelog = kafka.producer(), topics.EARN_STATE.name
+    for n in range(count):
+        kafka.produce(producer, changelog, b"x" * 100, b"filler:%d" % n, partition=n % settings().partitions)
+        if n % 10_000 == 0:
+            producer.poll(0)
+    producer.flush(60)
+
+
+def restoring(port: int) -> bool:
+    """Whether the process's metrics say a restore is under way and has read something."""
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
+    except httpx.HTTPError:
+        return False
+    values = {
+        line.split("{")[0]: float(line.split()[-1])
+        for line in text.splitlines()
+        if line.startswith("pointstream_state_")
+    }
+    return (
+        values.get("pointstream_state_restoring_partitions", 0) > 0
+        and values.get("pointstream_state_restored_records_total", 0) > 0
+    )
+
+
+def test_a_processor_killed_during_its_restore_goes_on_from_where_it_stopped_and_counts_exactly(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    inputs = list(orders(3_000, seed=37))
+    first, later = inputs[:2_000], inputs[2_000:]
+    with harness.isolated_topics("state-", 3):
+        publish(first)
+        a = started(tmp_path / "a.log", "a")
+        caught_up()
+        stopped(a)
+        filler(300_000)
+        port = free_port()
+        b = started(tmp_path / "b1.log", "b", METRICS_PORT=str(port))
+        deadline = time.monotonic() + 30
+        while not restoring(port):
+            assert time.monotonic() < deadline, "the restore never started"
+            time.sleep(0.02)
+        killed(b)
+        b = started(tmp_path / "b2.log", "b")
+        publish(later)
+        caught_up()
+        stopped(b)
+        exact(inputs, kills=1)
+    assert restored(tmp_path / "b2.log") < 300_000, "the second restore began again from the start"
+
+
+def test_an_instance_added_under_traffic_takes_some_partitions_and_every_balance_stays_exact(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    inputs = list(orders(20_000, seed=41))
+    with harness.isolated_topics("state-", 6):
+        publisher = threading.Thread(target=harness.produce, args=(harness.encoded(inputs), topics.ORDERS.name, 2_500))
+        publisher.start()
+        a = started(tmp_path / "a.log", "a")
+        deadline = time.monotonic() + 30
+        while len(partitions_in(tmp_path / "a.log", "assigned")) < 6:
+            assert time.monotonic() < deadline, "the first instance never took every partition"
+            time.sleep(0.2)
+        time.sleep(1)
+        b = started(tmp_path / "b.log", "b")
+        publisher.join()
+        caught_up()
+        moved, taken = partitions_in(tmp_path / "a.log", "revoked"), partitions_in(tmp_path / "b.log", "assigned")
+        stopped(b)
+        stopped(a)
+        exact(inputs, kills=0)
+    assert 0 < len(moved) < 6, moved
+    assert sorted(taken) == sorted(moved)
