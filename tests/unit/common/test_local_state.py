@@ -4,13 +4,16 @@ reopen, its range reads in byte order, and a batch written with its checkpoint a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
+from confluent_kafka import Consumer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.common.localstate import CHECKPOINTS, Checkpoint, LocalPartition
-from tests.unit.memory import EVERY_KEY_BELOW, MEMORY, scratch_directory, scratch_store
+from services.common.statestore import StateStore
+from tests.unit.memory import EVERY_KEY_BELOW, MEMORY, EmptyChangelog, scratch_directory, scratch_store
 
 keys = st.binary(min_size=0, max_size=6)
 batches = st.lists(st.dictionaries(keys, st.none() | st.binary(max_size=20), max_size=12), max_size=15)
@@ -40,6 +43,30 @@ def test_any_sequence_of_batches_reads_back_after_a_reopen_as_a_dict_folds_it(
     assert all(local.get(key) == value for key, value in model.items())
     assert local.checkpoint() == (Checkpoint(len(sequence), len(sequence) - 1) if sequence else None)
     local.close()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.dictionaries(st.tuples(st.integers(0, 1), keys), st.none() | st.binary(max_size=20), max_size=12),
+                max_size=15))  # fmt: skip
+def test_any_sequence_of_put_all_then_a_restart_gives_the_state_a_dict_folds(
+    sequence: list[dict[tuple[int, bytes], bytes | None]],
+) -> None:
+    """A new store on the same directory (a restarted process) restores nothing from an unchanged changelog."""
+    store, model = scratch_store(), dict[tuple[int, bytes], bytes]()
+    store.restore([1])
+    for batch in sequence:
+        store.put_all(batch)
+        for key, value in batch.items():
+            if value is None:
+                model.pop(key, None)
+            else:
+                model[key] = value
+    store.close()
+    again = StateStore(store.changelog, cast(Consumer, EmptyChangelog()), store.directory, memory=MEMORY)
+    assert again.restore([0, 1]) == 0
+    found = {(p, k): v for p in (0, 1) for k, v in again.items(p, b"", EVERY_KEY_BELOW)}
+    assert found == model
+    again.close()
 
 
 @settings(max_examples=60, deadline=None)
