@@ -146,6 +146,19 @@ def topic_setting(admin: Any, topic: str, name: str, timeout_s: float = 10) -> s
     return str(entries[name].value)
 
 
+def topic_id(admin: Any, topic: str, timeout_s: float = 10) -> int:
+    """The topic's id (its UUID as a number), which a topic of the same name created again does not share."""
+    from confluent_kafka import TopicCollection
+
+    try:
+        [future] = admin.describe_topics(TopicCollection([topic]), request_timeout=timeout_s).values()
+        uuid = future.result(timeout_s).topic_id
+    except Exception as exc:  # a KafkaException or a timed-out future
+        raise Unavailable("Kafka", f"the id of {topic}: {exc}") from exc
+    high, low = int(uuid.get_most_significant_bits()), int(uuid.get_least_significant_bits())
+    return (high % 2**64) << 64 | low % 2**64
+
+
 def readable(msg: Message) -> bool:
     """A record, not an event of the consumer; a fatal one raises, others pass (librdkafka recovers by itself)."""
     if (error := msg.error()) is None:

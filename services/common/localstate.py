@@ -25,7 +25,7 @@ from rocksdict import BlockBasedOptions, Cache, Options, Rdict, ReadOptions, Wri
 CHECKPOINTS = "checkpoint"
 """The column family of the checkpoint, apart from the state so that range reads never see it."""
 CHECKPOINT_KEY = b"changelog"
-_CHECKPOINT = struct.Struct(">qq")
+_CHECKPOINT = struct.Struct(">qq16s")
 
 
 @dataclass(frozen=True)
@@ -35,14 +35,17 @@ class Checkpoint:
     since_ms: int
     """No changelog record at or past `offset` was written before this time (epoch milliseconds): until
     `since_ms` + the changelog's delete.retention.ms, compaction has removed no tombstone from that tail."""
+    changelog_id: int = 0
+    """The changelog topic's id (Kafka's topic UUID; 0: unknown): a topic of the same name created again
+    has another, and its offsets say nothing of this state."""
 
     def encode(self) -> bytes:
-        return _CHECKPOINT.pack(self.offset, self.since_ms)
+        return _CHECKPOINT.pack(self.offset, self.since_ms, self.changelog_id.to_bytes(16, "big"))
 
     @staticmethod
     def decode(raw: bytes) -> Checkpoint:
-        offset, since_ms = _CHECKPOINT.unpack(raw)
-        return Checkpoint(offset, since_ms)
+        offset, since_ms, changelog_id = _CHECKPOINT.unpack(raw)
+        return Checkpoint(offset, since_ms, int.from_bytes(changelog_id, "big"))
 
 
 class Memory:

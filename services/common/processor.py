@@ -127,7 +127,8 @@ class Processor:
             ends=kafka.consumer(None, **{"isolation.level": "read_uncommitted"}),
             settle=lambda partitions: self.transactions.settle(config.changelog.name, partitions),
             memory=Memory(settings().state_cache_mb),
-            delete_retention_ms=self._delete_retention_ms,
+            delete_retention_ms=lambda: int(self._patiently_ask(kafka.topic_setting, "delete.retention.ms")),
+            changelog_id=lambda: int(self._patiently_ask(kafka.topic_id)),
             service=config.service,
         )
         self.sizes = Sizes(self._admin, settings().max_state_bytes)
@@ -150,6 +151,8 @@ class Processor:
             metrics.TRANSACTIONS.labels(config.service, outcome)
         for kind in ("assign", "revoke"):
             metrics.REBALANCES.labels(config.service, kind)
+        metrics.RESTORED_RECORDS.labels(config.service)
+        metrics.RESTORING_PARTITIONS.labels(config.service)
 
     def run(self) -> None:
         self.transactions.start()
@@ -200,11 +203,11 @@ class Processor:
         log.warning("reloading the state from the changelog: the last transaction's outcome was not acknowledged")
         self.store.restore(sorted({tp.partition for tp in self.consumer.assignment()}))
 
-    def _delete_retention_ms(self) -> int:
-        """How long compaction keeps the changelog's tombstones: a checkpoint older than that is not trusted."""
+    def _patiently_ask(self, question: Callable[..., Any], *args: Any) -> Any:
+        """What the brokers say of the changelog (its delete.retention.ms, its id), waiting while they cannot."""
         while True:
             try:
-                return int(kafka.topic_setting(self._admin, self.config.changelog.name, "delete.retention.ms"))
+                return question(self._admin, self.config.changelog.name, *args)
             except Unavailable as exc:
                 self.transactions.backoff.wait("Kafka", exc)
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
@@ -58,6 +59,7 @@ class StateStore:
         settle: Callable[[list[int]], None] = lambda _: None,
         memory: Memory | None = None,
         delete_retention_ms: Callable[[], int] = lambda: DELETE_RETENTION_MS,
+        changelog_id: Callable[[], int] = lambda: 0,
         service: str = "",
     ) -> None:
         """`consumer` reads the changelog (read_committed); `ends` (read_uncommitted) tells how far it goes;
@@ -67,8 +69,9 @@ class StateStore:
         self._ends = ends or consumer
         self.settle = settle
         self._memory = memory or Memory(64)
-        self._delete_retention_ms = delete_retention_ms
+        self._delete_retention_ms, self._changelog_id = delete_retention_ms, changelog_id
         self._retention_ms: int | None = None
+        self._id: int | None = None
         self._partitions: dict[int, LocalPartition] = {}
 
     def get(self, partition: int, key: bytes) -> bytes | None:
@@ -81,7 +84,7 @@ class StateStore:
     def put_all(self, changes: Changes, checkpoints: Mapping[int, Checkpoint] | None = None) -> None:
         """Applies a committed batch (None deletes the key: a tombstone in the changelog), each partition's
         changes in one atomic write with its checkpoint, if the batch reached one."""
-        checkpoints = checkpoints or {}
+        checkpoints = {p: replace(c, changelog_id=self._topic_id()) for p, c in (checkpoints or {}).items()}
         by_partition: dict[int, dict[bytes, bytes | None]] = {p: {} for p in checkpoints}
         for (partition, key), value in changes.items():
             by_partition.setdefault(partition, {})[key] = value
@@ -112,7 +115,8 @@ class StateStore:
         finally:
             restoring.dec(len(pending))
         for p in partitions:
-            self._partitions[p].write({}, Checkpoint(max(reached.get(p, 0), starts[p].offset), measured_ms))
+            reached_p = max(reached.get(p, 0), starts[p].offset)
+            self._partitions[p].write({}, Checkpoint(reached_p, measured_ms, self._topic_id()))
         log.info("restored %d state records for partitions %s in %.2fs (from offsets %s)", count, partitions,
                  time.monotonic() - started, {p: starts[p].offset for p in partitions})  # fmt: skip
         return count
@@ -126,7 +130,9 @@ class StateStore:
         if checkpoint is None:
             local.wipe()
             return NOTHING_YET
-        if checkpoint.offset > end:
+        if checkpoint.changelog_id and self._topic_id() and checkpoint.changelog_id != self._topic_id():
+            reason = "another_topic"
+        elif checkpoint.offset > end:
             reason = "beyond_end"
         elif measured_ms - checkpoint.since_ms >= self._retention():
             reason = "expired"
@@ -137,6 +143,11 @@ class StateStore:
         metrics.STATE_WIPES.labels(self.service, reason).inc()
         local.wipe()
         return NOTHING_YET
+
+    def _topic_id(self) -> int:
+        if self._id is None:
+            self._id = self._changelog_id()
+        return self._id
 
     def _retention(self) -> int:
         if self._retention_ms is None:
@@ -180,7 +191,8 @@ class StateStore:
                 continue
             reached[partition] = max(at, reached[partition])
             written = changes.get(partition, {})
-            self._partitions[partition].write(written, Checkpoint(reached[partition], since[partition]))
+            checkpoint = Checkpoint(reached[partition], since[partition], self._topic_id())
+            self._partitions[partition].write(written, checkpoint)
         metrics.RESTORED_RECORDS.labels(self.service).inc(len(messages))
         return len(messages)
 

@@ -100,11 +100,14 @@ class HighWatermarks:
         return 0, len(self.changelog.records[tp.partition])
 
 
-def store_of(changelog: Changelog, directory: Path | None = None, retention_ms: int = 86_400_000) -> StateStore:
+def store_of(
+    changelog: Changelog, directory: Path | None = None, retention_ms: int = 86_400_000, topic_id: int = 7
+) -> StateStore:
     consumer: Any = changelog
     ends: Any = HighWatermarks(changelog)
     return StateStore("earn.customer-state", consumer, directory or scratch_directory(), ends=ends,
-                      settle=changelog.settle, memory=MEMORY, delete_retention_ms=lambda: retention_ms)  # fmt: skip
+                      settle=changelog.settle, memory=MEMORY, delete_retention_ms=lambda: retention_ms,
+                      changelog_id=lambda: topic_id)  # fmt: skip
 
 
 def records(n: int) -> list[tuple[bytes, bytes | None]]:
@@ -192,6 +195,18 @@ def test_a_checkpoint_past_the_changelog_end_wipes_the_local_state() -> None:
     recreated = Changelog({0: [(b"only", b"1")]}, {0: 1})
     store, read = restarted(recreated, directory)
     assert (read, stored(store)) == (1, {b"only": b"1"})
+
+
+def test_a_checkpoint_of_another_topic_of_the_same_name_wipes_the_local_state() -> None:
+    """The topic was created again and has grown past the checkpoint: its id tells it apart."""
+    directory = scratch_directory()
+    old = store_of(Changelog({0: records(5)}, {0: 5}), directory, topic_id=7)
+    old.restore([0])
+    old.close()
+    recreated = Changelog({0: [(b"new", b"1")] * 20}, {0: 20})
+    store = store_of(recreated, directory, topic_id=8)
+    assert store.restore([0]) == 20
+    assert stored(store) == {b"new": b"1"}
 
 
 def test_a_checkpoint_older_than_the_tombstones_are_kept_wipes_the_local_state(
