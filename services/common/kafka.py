@@ -85,9 +85,19 @@ def consumer_config(group_id: str | None, **overrides: Any) -> dict[str, Any]:
 
 
 INCREMENTAL = {"partition.assignment.strategy": "cooperative-sticky"}
-"""The stream processors' group protocol: a rebalance moves only the partitions that change owner, and the
-others go on. Their rebalance callbacks take part of the assignment at a time (a consumer that calls
-`assign()` in its callbacks, as the projector does, must stay on the eager `range`)."""
+"""Incremental rebalancing: a rebalance moves only the partitions that change owner, and the others go on.
+The rebalance callbacks then get part of the assignment at a time (a consumer that calls `assign()` in its
+callbacks, as the projector does, must stay on the eager `range`)."""
+
+
+def assignment(topics: int) -> dict[str, str]:
+    """The group protocol of a stream processor consuming `topics` co-partitioned topics. The sticky
+    assignor balances topic-partitions one by one: it hands partition p of one input to an instance and
+    partition p of another input to another, and both would then write p's state (seen on a real broker:
+    wrong balances). Only `range` keeps partition p of every input on one instance, so a processor of
+    several inputs rebalances eagerly (cheaply: its state catches up from local checkpoints), and one of
+    a single input incrementally."""
+    return INCREMENTAL if topics == 1 else {}
 
 
 def producer(transactional_id: str | None = None, **overrides: Any) -> Producer:

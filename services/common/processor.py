@@ -118,7 +118,7 @@ class Processor:
         self.running = True
         group = settings().topic_namespace + config.service
         transactional_id = f"{group}-{settings().instance_id}"
-        self.consumer = kafka.consumer(group, **kafka.INCREMENTAL)
+        self.consumer = kafka.consumer(group, **kafka.assignment(len(config.inputs)))
         self._admin = AdminClient({"bootstrap.servers": settings().kafka_bootstrap})
         self.store = StateStore(
             config.changelog.name,
@@ -186,9 +186,9 @@ class Processor:
         return self.transactions.producer
 
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
-        """The partitions added to this instance (the group protocol is incremental): their state catches up
-        from its checkpoint; the partitions it keeps go on untouched. Not assigning here lets confluent-kafka
-        make the incremental assignment itself once the callback returns."""
+        """The partitions given to this instance (all of them after an eager rebalance, the added ones after an
+        incremental one): their state catches up from its checkpoint. Not assigning here lets confluent-kafka
+        make the assignment itself, eager or incremental, once the callback returns."""
         if partitions:
             self.transactions.patiently(lambda: self.store.restore(sorted({tp.partition for tp in partitions})))
             for tp in self.transactions.patiently(lambda: consumer.committed(partitions, timeout=30)):

@@ -73,6 +73,9 @@ class StateStore:
         self._retention_ms: int | None = None
         self._id: int | None = None
         self._partitions: dict[int, LocalPartition] = {}
+        self._parked: dict[int, LocalPartition] = {}
+        """Partitions given back, still open: one assigned again catches up from its checkpoint without
+        reopening its database (an eager rebalance gives back and assigns again every partition)."""
 
     def get(self, partition: int, key: bytes) -> bytes | None:
         return self._partitions[partition].get(key)
@@ -92,13 +95,16 @@ class StateStore:
             self._partitions[partition].write(written, checkpoints.get(partition))
 
     def drop(self, partitions: list[int]) -> None:
-        """Closes the partitions; their state stays on disk for when they come back."""
+        """Gives the partitions back: no longer read or written, their state stays for when they come back."""
         for p in partitions:
             if (local := self._partitions.pop(p, None)) is not None:
-                local.close()
+                self._parked[p] = local
 
     def close(self) -> None:
         self.drop(list(self._partitions))
+        for local in self._parked.values():
+            local.close()
+        self._parked = {}
 
     def restore(self, partitions: list[int]) -> int:
         """Reads the committed changelog of `partitions` from their checkpoints to its end; returns records read."""
@@ -123,9 +129,9 @@ class StateStore:
 
     def _start(self, partition: int, end: int, measured_ms: int) -> Checkpoint:
         """Where the partition's restore starts: its checkpoint, or the changelog's start (its state wiped)."""
-        if (local := self._partitions.get(partition)) is None:
-            path = self.directory / f"{self.changelog}-{partition}"
-            local = self._partitions[partition] = LocalPartition(path, self._memory)
+        if (local := self._partitions.get(partition) or self._parked.pop(partition, None)) is None:
+            local = LocalPartition(self.directory / f"{self.changelog}-{partition}", self._memory)
+        self._partitions[partition] = local
         checkpoint = local.checkpoint()
         if checkpoint is None:
             local.wipe()

@@ -1,10 +1,11 @@
 """Earn's state on local disk, on real Kafka: a restart reads only the changelog written since its
 checkpoint, a restore killed midway goes on where it stopped, and an instance added under traffic takes
-some partitions while the first keeps the others (cooperative rebalancing). Every run ends with the
-gate's verdict: no ledger entry twice, every balance exact."""
+some partitions, each with every input topic of that partition, while the first catches up on the others
+from its checkpoints. Every run ends with the gate's verdict: no ledger entry twice, every balance exact."""
 
 from __future__ import annotations
 
+import ast
 import json
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from confluent_kafka import TopicPartition
 
 from services.common import kafka, topics
 from services.common.settings import settings
@@ -58,12 +60,54 @@ def restored(log: Path) -> int:
     return sum(int(m.split()[1]) for m in messages(log) if m.startswith("restored "))
 
 
-def partitions_in(log: Path, verb: str) -> list[str]:
-    found: list[str] = []
-    for message in messages(log):
-        if message.startswith(f"{verb} ["):
-            found += json.loads(message.removeprefix(f"{verb} ").replace("'", '"'))
+def restored_from(log: Path) -> dict[int, int]:
+    """Where the process's first restore started in each partition ("... (from offsets {p: offset})")."""
+    first = next(m for m in messages(log) if m.startswith("restored "))
+    starts: dict[int, int] = ast.literal_eval(first.rpartition("from offsets ")[2].rstrip(")"))
+    return starts
+
+
+def changelog_ends() -> dict[int, int]:
+    consumer = kafka.consumer(None)
+    try:
+        parts = [TopicPartition(topics.EARN_STATE.name, p) for p in range(settings().partitions)]
+        return {tp.partition: consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in parts}
+    finally:
+        consumer.close()
+
+
+def changelog_records(starts: dict[int, int], ends: dict[int, int]) -> int:
+    """Committed records of earn's changelog from `starts` to `ends` (what a restore between them reads)."""
+    consumer = kafka.consumer(None)
+    try:
+        parts = [TopicPartition(topics.EARN_STATE.name, p, offset) for p, offset in starts.items()]
+        consumer.assign(parts)
+        count = 0
+        while any(tp.offset < ends[tp.partition] for tp in consumer.position(parts)):
+            batch = consumer.consume(1000, 0.5)
+            count += sum(1 for m in batch if not m.error() and (m.offset() or 0) < ends[m.partition() or 0])
+        return count
+    finally:
+        consumer.close()
+
+
+def assignments(log: Path) -> list[list[str]]:
+    """Each `assigned [topic[partition], ...]` line of the log, in order."""
+    lines = [m.removeprefix("assigned ") for m in messages(log) if m.startswith("assigned [")]
+    return [json.loads(line.replace("'", '"')) for line in lines]
+
+
+def by_partition(assigned: list[str]) -> dict[int, set[str]]:
+    """topic[partition] names as {partition: its topics}."""
+    found: dict[int, set[str]] = {}
+    for name in assigned:
+        topic, _, partition = name.rstrip("]").rpartition("[")
+        found.setdefault(int(partition), set()).add(topic)
     return found
+
+
+def restores(log: Path) -> list[int]:
+    return [int(m.split()[1]) for m in messages(log) if m.startswith("restored ")]
 
 
 def exact(inputs: Inputs, kills: int) -> dict[str, Any]:
@@ -76,7 +120,7 @@ def exact(inputs: Inputs, kills: int) -> dict[str, Any]:
 def test_a_restart_after_a_sigkill_reads_only_the_changelog_another_instance_wrote_meanwhile(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    inputs = list(orders(8_300, seed=31, customers=3_000))
+    inputs = list(orders(8_400, seed=31, customers=3_000))
     first, second, third = inputs[:8_000], inputs[8_000:8_300], inputs[8_300:]
     with harness.isolated_topics("state-", 3):
         publish(first)
@@ -87,13 +131,17 @@ def test_a_restart_after_a_sigkill_reads_only_the_changelog_another_instance_wro
         b = started(tmp_path / "b.log", "b")  # no local state: the whole changelog
         caught_up()
         stopped(b)
+        ends = changelog_ends()
         a = started(tmp_path / "a2.log", "a")  # its own state, and the tail b wrote
-        caught_up()
         publish(third)
+        caught_up()
         stopped(a)
         exact(inputs, kills=1)
+        starts = restored_from(tmp_path / "a2.log")
+        written_by_b = changelog_records(starts, ends)
     whole, tail = restored(tmp_path / "b.log"), restored(tmp_path / "a2.log")
-    assert 0 < tail <= len(second) + 3, (whole, tail)  # b's state changes (and a settle marker per partition)
+    assert all(offset > 0 for offset in starts.values()), starts
+    assert tail == written_by_b > 0
     assert whole > 10 * tail, (whole, tail)
 
 
@@ -150,25 +198,33 @@ def test_a_processor_killed_during_its_restore_goes_on_from_where_it_stopped_and
     assert restored(tmp_path / "b2.log") < 300_000, "the second restore began again from the start"
 
 
-def test_an_instance_added_under_traffic_takes_some_partitions_and_every_balance_stays_exact(
+def test_an_instance_added_under_traffic_takes_whole_partitions_and_every_balance_stays_exact(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
     inputs = list(orders(20_000, seed=41))
+    inputs_per_partition = len(topics.inputs_of("earn"))
     with harness.isolated_topics("state-", 6):
         publisher = threading.Thread(target=harness.produce, args=(harness.encoded(inputs), topics.ORDERS.name, 2_500))
         publisher.start()
         a = started(tmp_path / "a.log", "a")
         deadline = time.monotonic() + 30
-        while len(partitions_in(tmp_path / "a.log", "assigned")) < 6:
-            assert time.monotonic() < deadline, "the first instance never took every partition"
+        while not assignments(tmp_path / "a.log"):
+            assert time.monotonic() < deadline, "the first instance was never assigned its partitions"
             time.sleep(0.2)
-        time.sleep(1)
+        time.sleep(2)
         b = started(tmp_path / "b.log", "b")
         publisher.join()
         caught_up()
-        moved, taken = partitions_in(tmp_path / "a.log", "revoked"), partitions_in(tmp_path / "b.log", "assigned")
+        kept, taken = assignments(tmp_path / "a.log")[-1], assignments(tmp_path / "b.log")[-1]
+        a_restores, b_restores = restores(tmp_path / "a.log"), restores(tmp_path / "b.log")
         stopped(b)
         stopped(a)
         exact(inputs, kills=0)
-    assert 0 < len(moved) < 6, moved
-    assert sorted(taken) == sorted(moved)
+    kept_partitions, taken_partitions = by_partition(kept), by_partition(taken)
+    assert kept_partitions, "the first instance kept some partitions"
+    assert taken_partitions, "the new instance took some"
+    assert not kept_partitions.keys() & taken_partitions.keys()
+    for topics_of_partition in (*kept_partitions.values(), *taken_partitions.values()):
+        assert len(topics_of_partition) == inputs_per_partition, "partition p of every input on one instance"
+    assert sum(a_restores[1:]) < 50, a_restores  # what it kept caught up from its checkpoints
+    assert sum(b_restores) > 1_000, b_restores  # what it took, it had never had
