@@ -39,6 +39,8 @@ from services.common.localstate import Checkpoint, LocalPartition, Memory
 log = logging.getLogger(__name__)
 UNDECIDED_SETTLE_S = 5.0
 PROGRESS_LOG_S = 10.0
+RESTORE_BATCH = 5000
+"""Changelog records a restore reads, and writes with their checkpoint, at a time."""
 DELETE_RETENTION_MS = 86_400_000
 """Kafka's default delete.retention.ms, for a store told nothing else."""
 NOTHING_YET = Checkpoint(0, 0)
@@ -172,8 +174,8 @@ class StateStore:
         reached = {p: starts[p].offset for p in assigned}
         count, watch = 0, _Progress()
         while pending:
-            messages = [m for m in self._restore.consume(1000, 0.2) if not m.error()]
-            positions = {p: self._position(p) for p in assigned}
+            messages = [m for m in self._restore.consume(RESTORE_BATCH, 0.2) if not m.error()]
+            positions = self._positions(assigned)
             count += self._apply(messages, positions, reached, since)
             pending = {p for p in pending if reached[p] < ends[p]}
             if stuck := [p for p in watch.stuck({p: reached[p] for p in pending}) if self._blocked(p, reached[p])]:
@@ -188,9 +190,12 @@ class StateStore:
                since: dict[int, int]) -> int:  # fmt: skip
         """Each partition's records of one read, with the checkpoint of where the read stands, in one write."""
         changes: dict[int, dict[bytes, bytes | None]] = {}
+        last: dict[int, Message] = {}
         for msg in messages:
             partition = msg.partition() or 0
             changes.setdefault(partition, {})[msg.key() or b""] = msg.value()
+            last[partition] = msg
+        for partition, msg in last.items():  # a partition's records are in the order they were written
             since[partition] = max(since[partition], msg.timestamp()[1])
         for partition, at in positions.items():
             if at <= reached[partition] and partition not in changes:
@@ -211,10 +216,10 @@ class StateStore:
         stable = self._restore.get_watermark_offsets(TopicPartition(self.changelog, partition), timeout=10)[1]
         return int(stable) <= position
 
-    def _position(self, partition: int) -> int:
+    def _positions(self, partitions: list[int]) -> dict[int, int]:
         # Transaction markers occupy offsets too: the position passes them even with no record.
-        [tp] = self._restore.position([TopicPartition(self.changelog, partition)])
-        return tp.offset if tp.offset >= 0 else 0
+        found = self._restore.position([TopicPartition(self.changelog, p) for p in partitions])
+        return {tp.partition: tp.offset if tp.offset >= 0 else 0 for tp in found}
 
 
 class _Progress:
