@@ -122,7 +122,7 @@ class Processor:
         self._admin = AdminClient({"bootstrap.servers": settings().kafka_bootstrap})
         self.store = StateStore(
             config.changelog.name,
-            kafka.consumer(None),
+            kafka.consumer(None, **statestore.RESTORE_READER),
             settings().state_dir / transactional_id,
             ends=kafka.consumer(None, **{"isolation.level": "read_uncommitted"}),
             settle=lambda partitions: self.transactions.settle(config.changelog.name, partitions),

@@ -41,6 +41,8 @@ UNDECIDED_SETTLE_S = 5.0
 PROGRESS_LOG_S = 10.0
 RESTORE_BATCH = 5000
 """Changelog records a restore reads, and writes with their checkpoint, at a time."""
+RESTORE_READER = {"queued.max.messages.kbytes": 8192, "queued.min.messages": 10_000}
+"""What a restore keeps prefetched: at most 8 MiB per partition, not librdkafka's default of 64 MiB."""
 DELETE_RETENTION_MS = 86_400_000
 """Kafka's default delete.retention.ms, for a store told nothing else."""
 NOTHING_YET = Checkpoint(0, 0)
