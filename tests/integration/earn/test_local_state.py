@@ -91,10 +91,14 @@ def changelog_records(starts: dict[int, int], ends: dict[int, int]) -> int:
         consumer.close()
 
 
-def assignments(log: Path) -> list[list[str]]:
-    """Each `assigned [topic[partition], ...]` line of the log, in order."""
-    lines = [m.removeprefix("assigned ") for m in messages(log) if m.startswith("assigned [")]
+def logged(log: Path, verb: str) -> list[list[str]]:
+    """Each `assigned [topic[partition], ...]` (or `revoked [...]`) line of the log, in order."""
+    lines = [m.removeprefix(f"{verb} ") for m in messages(log) if m.startswith(f"{verb} [")]
     return [json.loads(line.replace("'", '"')) for line in lines]
+
+
+def assignments(log: Path) -> list[list[str]]:
+    return logged(log, "assigned")
 
 
 def by_partition(assigned: list[str]) -> dict[int, set[str]]:
