@@ -9,17 +9,10 @@ import sys
 import time
 from pathlib import Path
 
-from services.common.programs import ProgramBook, from_record
 from tests.integration.earn.test_local_state import assignments, by_partition, logged
 from tests.integration.tier.test_tier_processor import (
-    DAY,
-    T0,
-    busy_ledger,
     canonical,
-    codec,
-    configure,
-    publish,
-    replayed,
+    published_busy_ledger,
     tier_changes,
     wait_for_processed,
 )
@@ -38,12 +31,7 @@ def revoked(log: Path) -> set[int]:
 def test_a_tier_instance_added_mid_stream_takes_some_partitions_and_every_change_is_emitted_once(
     namespace: str, tmp_path: Path
 ) -> None:
-    program = configure("shop", {"tier_window": {"grace_days": 20}}, T0 - DAY)
-    log = busy_ledger(customers=150, seed=13)
-    publish(log)
-    book = ProgramBook()
-    book.add(from_record(codec.decode(codec.encode("ProgramConfigured", program)).record))
-    expected = replayed(log, book)
+    log, expected = published_busy_ledger(seed=13)
     first = started(tmp_path / "a.log", "a")
     second = None
     try:
