@@ -108,11 +108,13 @@ def _postgres_reachable(url: str) -> bool:
 
 
 @pytest.fixture
-def namespace(kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh set of every topic of the registry under a unique prefix, deleted afterwards."""
+def namespace(kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """A fresh set of every topic of the registry under a unique prefix, deleted afterwards; the processors
+    the test starts keep their state in its temporary directory."""
     prefix = f"t{uuid.uuid4().hex[:10]}."
     monkeypatch.setenv("TOPIC_NAMESPACE", prefix)
     monkeypatch.setenv("PARTITIONS", "3")
+    monkeypatch.setenv("STATE_DIR", str(tmp_path / "state"))
     settings.cache_clear()
     admin.create_topics(3, kafka_bootstrap)
     yield prefix

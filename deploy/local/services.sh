@@ -19,8 +19,9 @@ start_one() {
   local name=$1 pidfile="$STATE/pids/$1.pid"
   if pid_alive "$pidfile"; then say "$name already running (pid $(cat "$pidfile"))"; return 0; fi
   cd "$ROOT"
+  # The processors' state on disk goes with the rest of the local data (`make clean` removes it).
   # shellcheck disable=SC2086 # the command is a word list on purpose
-  setsid "$PY" ${COMMANDS[$name]} >>"$STATE/logs/$name.log" 2>&1 < /dev/null &
+  STATE_DIR="${STATE_DIR:-$STATE/state}" setsid "$PY" ${COMMANDS[$name]} >>"$STATE/logs/$name.log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
   sleep 0.3
   pid_alive "$pidfile" || { tail -n 20 "$STATE/logs/$name.log" >&2; die "$name exited at start; see $STATE/logs/$name.log"; }

@@ -9,6 +9,7 @@ managed, authenticated Kafka.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
@@ -83,6 +84,22 @@ def consumer_config(group_id: str | None, **overrides: Any) -> dict[str, Any]:
     return config | overrides
 
 
+INCREMENTAL = {"partition.assignment.strategy": "cooperative-sticky"}
+"""Incremental rebalancing: a rebalance moves only the partitions that change owner, and the others go on.
+The rebalance callbacks then get part of the assignment at a time (a consumer that calls `assign()` in its
+callbacks, as the projector does, must stay on the eager `range`)."""
+
+
+def assignment(topics: int) -> dict[str, str]:
+    """The group protocol of a stream processor consuming `topics` co-partitioned topics. The sticky
+    assignor balances topic-partitions one by one: it hands partition p of one input to an instance and
+    partition p of another input to another, and both would then write p's state (seen on a real broker:
+    wrong balances). Only `range` keeps partition p of every input on one instance, so a processor of
+    several inputs rebalances eagerly (cheaply: its state catches up from local checkpoints), and one of
+    a single input incrementally."""
+    return INCREMENTAL if topics == 1 else {}
+
+
 def producer(transactional_id: str | None = None, **overrides: Any) -> Producer:
     return Producer(producer_config(transactional_id, **overrides))
 
@@ -95,7 +112,14 @@ def admin(bootstrap: str | None = None) -> AdminClient:
     return AdminClient(client_config(bootstrap))
 
 
-def produce(producer: Producer, topic: str, value: bytes | None, key: bytes, partition: int | None = None) -> None:
+def produce(
+    producer: Producer,
+    topic: str,
+    value: bytes | None,
+    key: bytes,
+    partition: int | None = None,
+    on_delivery: Callable[[KafkaError | None, Message], None] | None = None,
+) -> None:
     """`producer.produce`, waiting while the local queue is full instead of failing with BufferError.
 
     A sweep can emit more records than `queue.buffering.max.messages`; inside a transaction the queued
@@ -103,7 +127,10 @@ def produce(producer: Producer, topic: str, value: bytes | None, key: bytes, par
     """
     while True:
         try:
-            if partition is None:
+            if on_delivery is not None:
+                producer.produce(topic, value, key, partition=-1 if partition is None else partition,
+                                 on_delivery=on_delivery)  # fmt: skip
+            elif partition is None:
                 producer.produce(topic, value, key)
             else:
                 producer.produce(topic, value, key, partition=partition)
@@ -114,14 +141,32 @@ def produce(producer: Producer, topic: str, value: bytes | None, key: bytes, par
 
 def topic_max_bytes(admin: Any, topic: str, timeout_s: float = 10) -> int:
     """The topic's `max.message.bytes` as the broker holds it; `Unavailable` when the broker cannot tell."""
+    return int(topic_setting(admin, topic, "max.message.bytes", timeout_s))
+
+
+def topic_setting(admin: Any, topic: str, name: str, timeout_s: float = 10) -> str:
+    """One setting of the topic as the broker holds it; `Unavailable` when the broker cannot tell."""
     from confluent_kafka.admin import ConfigResource  # type: ignore[attr-defined]
 
     resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
     try:
         entries = admin.describe_configs([resource], request_timeout=timeout_s)[resource].result(timeout_s)
     except Exception as exc:  # a KafkaException or a timed-out future
-        raise Unavailable("Kafka", f"the limits of {topic}: {exc}") from exc
-    return int(entries["max.message.bytes"].value)
+        raise Unavailable("Kafka", f"the settings of {topic}: {exc}") from exc
+    return str(entries[name].value)
+
+
+def topic_id(admin: Any, topic: str, timeout_s: float = 10) -> int:
+    """The topic's id (its UUID as a number), which a topic of the same name created again does not share."""
+    from confluent_kafka import TopicCollection
+
+    try:
+        [future] = admin.describe_topics(TopicCollection([topic]), request_timeout=timeout_s).values()
+        uuid = future.result(timeout_s).topic_id
+    except Exception as exc:  # a KafkaException or a timed-out future
+        raise Unavailable("Kafka", f"the id of {topic}: {exc}") from exc
+    high, low = int(uuid.get_most_significant_bits()), int(uuid.get_least_significant_bits())
+    return (high % 2**64) << 64 | low % 2**64
 
 
 def readable(msg: Message) -> bool:

@@ -45,6 +45,17 @@ STATE_EXPIRED = Counter(
     "State records deleted by the expiry sweep once their retention window passed",
     ["service"],
 )
+RESTORED_RECORDS = Counter(
+    "pointstream_state_restored_records_total", "Changelog records read into local state by restores", ["service"]
+)
+RESTORING_PARTITIONS = Gauge(
+    "pointstream_state_restoring_partitions", "Partitions whose state is being restored from the changelog", ["service"]
+)
+STATE_WIPES = Counter(
+    "pointstream_state_wipes_total",
+    "Partitions whose local state was discarded and restored from the changelog's start",
+    ["service", "reason"],
+)
 POINTS_ISSUED = Counter("pointstream_points_issued_total", "Points credited to customers", ["shop"])
 
 

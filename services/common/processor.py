@@ -25,19 +25,21 @@ for all of them in one round trip), and `finish`, run after the steps and before
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from prometheus_client import Counter
 
 from services import limits
-from services.common import dlq, expiry, kafka, logs, metrics, topics
+from services.common import dlq, expiry, kafka, logs, metrics, statestore, topics
 from services.common.codec import Codec, Decoded, DecodeError
+from services.common.localstate import Checkpoint, Memory
 from services.common.outage import Backoff, Unavailable
 from services.common.sizes import Sizes, TooLarge
 from services.common.statestore import StateStore, StateView
@@ -126,15 +128,21 @@ class Processor:
         self.codec = codec or Codec()
         self.running = True
         group = settings().topic_namespace + config.service
-        self.consumer = kafka.consumer(group)
+        transactional_id = f"{group}-{settings().instance_id}"
+        self.consumer = kafka.consumer(group, **kafka.assignment(len(config.inputs)))
+        self._admin = AdminClient({"bootstrap.servers": settings().kafka_bootstrap})
         self.store = StateStore(
             config.changelog.name,
-            kafka.consumer(None),
+            kafka.consumer(None, **statestore.RESTORE_READER),
+            settings().state_dir / transactional_id,
             ends=kafka.consumer(None, **{"isolation.level": "read_uncommitted"}),
             settle=lambda partitions: self.transactions.settle(config.changelog.name, partitions),
+            memory=Memory(settings().state_cache_mb),
+            delete_retention_ms=lambda: int(self._patiently_ask(kafka.topic_setting, "delete.retention.ms")),
+            changelog_id=lambda: int(self._patiently_ask(kafka.topic_id)),
+            service=config.service,
         )
-        self.sizes = Sizes(AdminClient({"bootstrap.servers": settings().kafka_bootstrap}), settings().max_state_bytes)
-        transactional_id = f"{group}-{settings().instance_id}"
+        self.sizes = Sizes(self._admin, settings().max_state_bytes)
         self.transactions = Transactions(
             config.service,
             lambda: kafka.producer(transactional_id),
@@ -148,14 +156,20 @@ class Processor:
         self.lag = metrics.LagReporter(config.service, self.consumer)
         self._committed: dict[tuple[str, int], int] = {}
         self._idle_checked = 0.0
+        self._batches = 0
+        self._delivered: dict[int, int] = {}
         for outcome in ("committed", "aborted"):  # series at 0 from the start, so rates and alerts see them
             metrics.TRANSACTIONS.labels(config.service, outcome)
         for kind in ("assign", "revoke"):
             metrics.REBALANCES.labels(config.service, kind)
+        metrics.RESTORED_RECORDS.labels(config.service)
+        metrics.RESTORING_PARTITIONS.labels(config.service)
 
     def run(self) -> None:
         self.transactions.start()
-        self.consumer.subscribe(list(self._accepts), on_assign=self._on_assign, on_revoke=self._on_revoke)
+        self.consumer.subscribe(
+            list(self._accepts), on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_revoke
+        )
         log.info("%s consuming %s", self.config.service, ", ".join(self._accepts))
         try:
             while self.running:
@@ -170,6 +184,7 @@ class Processor:
                 self.lag.maybe_report()
         finally:
             self.consumer.close()
+            self.store.close()
             with contextlib.suppress(KafkaException):  # a broken producer must not hide why the loop ended
                 self.producer.flush(10)
 
@@ -182,29 +197,48 @@ class Processor:
         return self.transactions.producer
 
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
-        self.transactions.patiently(lambda: self.store.restore(sorted({tp.partition for tp in partitions})))
-        for tp in self.transactions.patiently(lambda: consumer.committed(partitions, timeout=30)):
-            if tp.offset >= 0:
-                self._committed[(tp.topic, tp.partition)] = tp.offset
+        """The partitions given to this instance (all of them after an eager rebalance, the added ones after an
+        incremental one): their state catches up from its checkpoint. Not assigning here lets confluent-kafka
+        make the assignment itself, eager or incremental, once the callback returns."""
+        if partitions:
+            self.transactions.patiently(lambda: self.store.restore(sorted({tp.partition for tp in partitions})))
+            for tp in self.transactions.patiently(lambda: consumer.committed(partitions, timeout=30)):
+                if tp.offset >= 0:
+                    self._committed[(tp.topic, tp.partition)] = tp.offset
+            log.info("assigned %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in partitions))
         metrics.REBALANCES.labels(self.config.service, "assign").inc()
 
     def _reload_state(self) -> None:
-        """The assigned partitions' state as the changelog holds it (after a transaction of unknown outcome)."""
+        """The assigned partitions' state as the changelog holds it (after a transaction of unknown outcome): the
+        local state never has the unacknowledged batch, so the changelog's tail past the checkpoint is enough."""
         log.warning("reloading the state from the changelog: the last transaction's outcome was not acknowledged")
         self.store.restore(sorted({tp.partition for tp in self.consumer.assignment()}))
 
+    def _patiently_ask(self, question: Callable[..., Any], *args: Any) -> Any:
+        """What the brokers say of the changelog (its delete.retention.ms, its id), waiting while they cannot."""
+        while True:
+            try:
+                return question(self._admin, self.config.changelog.name, *args)
+            except Unavailable as exc:
+                self.transactions.backoff.wait("Kafka", exc)
+
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        """Partitions taken away (or lost: another instance may have them already). Their state stays on disk."""
         self.store.drop(sorted({tp.partition for tp in partitions}))
+        if partitions:
+            log.info("revoked %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in partitions))
         for tp in partitions:
             self._committed.pop((tp.topic, tp.partition), None)
         self.lag.forget(partitions)
         metrics.REBALANCES.labels(self.config.service, "revoke").inc()
 
     def _process_in_transaction(self, batch: list[Message]) -> None:
-        started = time.perf_counter()
+        started, started_ms = time.perf_counter(), statestore.now_ms()
         changes: dict[tuple[int, bytes], bytes | None] = {}
         offsets: dict[tuple[str, int], int] = {}
         self._event_times = {}
+        self._batches += 1
+        self._delivered = {}
         try:
             self.producer.begin_transaction()
             for msg, decoded in zip(batch, self._prepare(batch), strict=True):
@@ -222,7 +256,7 @@ class Processor:
             self.transactions.retry_later("Kafka", exc)
             return
         self._committed.update(offsets)
-        self.store.put_all(changes)
+        self.store.put_all(changes, self._checkpoints(changes, started_ms))
         metrics.TRANSACTIONS.labels(self.config.service, "committed").inc()
         metrics.BATCH_SECONDS.labels(self.config.service).observe(time.perf_counter() - started)
         for topic, event_times in self._event_times.items():
@@ -297,10 +331,28 @@ class Processor:
 
     def _write_changelog(self, changes: dict[tuple[int, bytes], bytes | None]) -> None:
         """Once per batch, so a key changed by several events is written once, with its last value (None: a
-        tombstone, which compaction removes with the key)."""
+        tombstone, which compaction removes with the key). The last record of each partition reports its
+        offset: the checkpoint the local state reaches once the batch commits."""
         changelog = self.config.changelog.name
+        last = dict(changes.keys())  # partition -> its last key of the batch
+        report = functools.partial(self._delivery, self._batches)
         for (partition, key), value in changes.items():
-            kafka.produce(self.producer, changelog, value, key, partition=partition)
+            on_delivery = report if last[partition] == key else None
+            kafka.produce(self.producer, changelog, value, key, partition=partition, on_delivery=on_delivery)
+
+    def _delivery(self, batch: int, error: KafkaError | None, msg: Message) -> None:
+        """A changelog record's delivery report; one of an earlier (aborted) batch is ignored."""
+        if error is None and batch == self._batches:
+            self._delivered[msg.partition() or 0] = (msg.offset() or 0) + 1
+
+    def _checkpoints(self, changes: dict[tuple[int, bytes], bytes | None], started_ms: int) -> dict[int, Checkpoint]:
+        """Where the committed batch leaves each changed partition's changelog. commit_transaction flushes, so
+        the delivery reports have been served; a partition still without one keeps its previous checkpoint
+        (its state then runs ahead of it, which a restore replays harmlessly)."""
+        changed = {partition for partition, _ in changes}
+        if not changed <= self._delivered.keys():
+            self.producer.poll(0)
+        return {p: Checkpoint(self._delivered[p], started_ms) for p in changed if p in self._delivered}
 
     def _counter(self, family: Counter, topic: str, record: str) -> Any:
         """Label lookups cost microseconds; the hot path keeps the children."""

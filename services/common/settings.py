@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     what it earned: the longest return window and a year of late refunds. At least DEDUP_WINDOW_DAYS."""
     batch_size: int = 500
     """Records per transaction in the stream processors."""
+    state_dir: Path = Path(".local/state")
+    """Where the stream processors keep their state on disk, one directory per group and instance inside it:
+    a persistent volume in a deployment, so a restart restores only what the changelog gained since."""
+    state_cache_mb: int = 64
+    """The memory each processor gives its on-disk state (RocksDB block cache and write buffers), however large
+    the state grows."""
     max_state_bytes: int = 262_144
     """The most one state value of a processor may weigh; a record that would make more is dead-lettered."""
     log_level: str = "INFO"

@@ -1,8 +1,17 @@
-"""Per-customer state kept in memory and backed by a compacted changelog topic.
+"""Per-customer state on local disk (RocksDB, `localstate`), backed by a compacted changelog topic.
 
 The processor writes each changed state to the changelog partition of the input partition in
 the same Kafka transaction as its output and consumed offsets, so after a crash the store is
-restored to exactly the committed state (the Kafka Streams model, without the framework).
+restored to exactly the committed state (the Kafka Streams model, without the framework). Only
+then, once the commit is acknowledged, is the batch written to local disk, with the changelog offset
+it reaches (its checkpoint): local state is never ahead of the committed changelog.
+
+On assignment a partition restores the changelog from its checkpoint to the high watermark: after a
+restart only the tail another instance (or a batch committed just before a crash) wrote since. A
+partition without local state, with a checkpoint past the changelog's end (the topic was recreated)
+or older than the changelog's delete.retention.ms (compaction may have removed a tombstone the local
+state never saw) restores from the start. A restore writes its progress as it goes, each step with
+its checkpoint, so an interrupted restore goes on where it stopped; it has no time limit.
 
 A restore reads every record below the partition's high watermark, and a record is read only once
 its transaction is decided (read_committed): the store is never built from part of the log. A
@@ -18,13 +27,30 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
+
+from services.common import metrics
+from services.common.localstate import Checkpoint, LocalPartition, Memory
 
 log = logging.getLogger(__name__)
 UNDECIDED_SETTLE_S = 5.0
 PROGRESS_LOG_S = 10.0
+RESTORE_BATCH = 5000
+"""Changelog records a restore reads, and writes with their checkpoint, at a time."""
+RESTORE_READER = {"queued.max.messages.kbytes": 8192, "queued.min.messages": 10_000}
+"""What a restore keeps prefetched: at most 8 MiB per partition, not librdkafka's default of 64 MiB."""
+DELETE_RETENTION_MS = 86_400_000
+"""Kafka's default delete.retention.ms, for a store told nothing else."""
+NOTHING_YET = Checkpoint(0, 0)
+Changes = Mapping[tuple[int, bytes], bytes | None]
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 class StateStore:
@@ -32,77 +58,156 @@ class StateStore:
         self,
         changelog: str,
         consumer: Consumer,
+        directory: Path,
         ends: Consumer | None = None,
         settle: Callable[[list[int]], None] = lambda _: None,
+        memory: Memory | None = None,
+        delete_retention_ms: Callable[[], int] = lambda: DELETE_RETENTION_MS,
+        changelog_id: Callable[[], int] = lambda: 0,
+        service: str = "",
     ) -> None:
-        """`consumer` reads the changelog (read_committed); `ends` (read_uncommitted) tells how far it goes."""
-        self.changelog = changelog
+        """`consumer` reads the changelog (read_committed); `ends` (read_uncommitted) tells how far it goes;
+        `directory` holds one RocksDB per partition (it belongs to this process alone)."""
+        self.changelog, self.directory, self.service = changelog, directory, service
         self._restore = consumer
         self._ends = ends or consumer
         self.settle = settle
-        self._partitions: dict[int, dict[bytes, bytes]] = {}
+        self._memory = memory or Memory(64)
+        self._delete_retention_ms, self._changelog_id = delete_retention_ms, changelog_id
+        self._retention_ms: int | None = None
+        self._id: int | None = None
+        self._partitions: dict[int, LocalPartition] = {}
+        self._parked: dict[int, LocalPartition] = {}
+        """Partitions given back, still open: one assigned again catches up from its checkpoint without
+        reopening its database (an eager rebalance gives back and assigns again every partition)."""
 
     def get(self, partition: int, key: bytes) -> bytes | None:
         return self._partitions[partition].get(key)
 
     def items(self, partition: int, start: bytes, stop: bytes) -> Iterator[tuple[bytes, bytes]]:
-        """The committed records of `partition` with `start <= key < stop`, in the byte order of their keys.
+        """The partition's keys from `start` (inclusive) to `stop` (exclusive) in byte order, with their values."""
+        return self._partitions[partition].items(start, stop)
 
-        Sorted over the partition's keys at each call: a scan of them all, which the expiry sweep makes
-        at most once a day of event time per partition."""
-        state = self._partitions[partition]
-        return iter([(key, state[key]) for key in sorted(k for k in state if start <= k < stop)])
-
-    def put_all(self, changes: dict[tuple[int, bytes], bytes | None]) -> None:
-        """Applies a committed batch; None deletes the key (a tombstone in the changelog)."""
+    def put_all(self, changes: Changes, checkpoints: Mapping[int, Checkpoint] | None = None) -> None:
+        """Applies a committed batch (None deletes the key: a tombstone in the changelog), each partition's
+        changes in one atomic write with its checkpoint, if the batch reached one."""
+        checkpoints = {p: replace(c, changelog_id=self._topic_id()) for p, c in (checkpoints or {}).items()}
+        by_partition: dict[int, dict[bytes, bytes | None]] = {p: {} for p in checkpoints}
         for (partition, key), value in changes.items():
-            if value is None:
-                self._partitions[partition].pop(key, None)
-            else:
-                self._partitions[partition][key] = value
+            by_partition.setdefault(partition, {})[key] = value
+        for partition, written in by_partition.items():
+            self._partitions[partition].write(written, checkpoints.get(partition))
 
     def drop(self, partitions: list[int]) -> None:
+        """Gives the partitions back: no longer read or written, their state stays for when they come back."""
         for p in partitions:
-            self._partitions.pop(p, None)
+            if (local := self._partitions.pop(p, None)) is not None:
+                self._parked[p] = local
 
-    def restore(self, partitions: list[int], timeout_s: float = 180.0) -> int:
-        """Reads the committed changelog of `partitions` from the start; returns records read."""
+    def close(self) -> None:
+        self.drop(list(self._partitions))
+        for local in self._parked.values():
+            local.close()
+        self._parked = {}
+
+    def restore(self, partitions: list[int]) -> int:
+        """Reads the committed changelog of `partitions` from their checkpoints to its end; returns records read."""
         if not partitions:
             return 0
-        started = time.monotonic()
+        started, measured_ms = time.monotonic(), now_ms()  # every record past an end is written after this
         ends = {p: self._end_offset(p) for p in partitions}
-        pending = {p for p, end in ends.items() if end > 0}
+        starts = {p: self._start(p, ends[p], measured_ms) for p in partitions}
+        pending = {p for p in partitions if starts[p].offset < ends[p]}
+        restoring = metrics.RESTORING_PARTITIONS.labels(self.service)
+        restoring.inc(len(pending))
+        try:
+            reached, count = self._replay(pending, starts, ends) if pending else ({}, 0)
+        finally:
+            restoring.dec(len(pending))
         for p in partitions:
-            self._partitions[p] = {}
-        self._restore.assign([TopicPartition(self.changelog, p, OFFSET_BEGINNING) for p in pending])
-        count, watch = 0, _Progress()
-        while pending:
-            if time.monotonic() - started > timeout_s:
-                raise TimeoutError(f"changelog {self.changelog} not restored within {timeout_s} s")
-            count += self._apply(self._restore.consume(1000, 0.2))
-            positions = {p: self._position(p) for p in pending}
-            pending = {p for p, at in positions.items() if at < ends[p]}
-            if stuck := [p for p in watch.stuck({p: positions[p] for p in pending}) if self._blocked(p, positions[p])]:
-                log.warning("changelog %s: undecided records at %s hold the restore; settling them",
-                            self.changelog, {p: positions[p] for p in stuck})  # fmt: skip
-                self.settle(stuck)
-            watch.report(self.changelog, count, {p: (positions[p], ends[p]) for p in pending})
-        self._restore.unassign()
-        log.info("restored %d state records for partitions %s in %.2fs", count, partitions, time.monotonic() - started)
+            reached_p = max(reached.get(p, 0), starts[p].offset)
+            self._partitions[p].write({}, Checkpoint(reached_p, measured_ms, self._topic_id()))
+        log.info("restored %d state records for partitions %s in %.2fs (from offsets %s)", count, partitions,
+                 time.monotonic() - started, {p: starts[p].offset for p in partitions})  # fmt: skip
         return count
 
-    def _apply(self, messages: list[Message]) -> int:
-        applied = 0
+    def _start(self, partition: int, end: int, measured_ms: int) -> Checkpoint:
+        """Where the partition's restore starts: its checkpoint, or the changelog's start (its state wiped)."""
+        if (local := self._partitions.get(partition) or self._parked.pop(partition, None)) is None:
+            local = LocalPartition(self.directory / f"{self.changelog}-{partition}", self._memory)
+        self._partitions[partition] = local
+        checkpoint = local.checkpoint()
+        if checkpoint is None:
+            local.wipe()
+            return NOTHING_YET
+        if checkpoint.changelog_id and self._topic_id() and checkpoint.changelog_id != self._topic_id():
+            reason = "another_topic"
+        elif checkpoint.offset > end:
+            reason = "beyond_end"
+        elif measured_ms - checkpoint.since_ms >= self._retention():
+            reason = "expired"
+        else:
+            return checkpoint
+        log.warning("changelog %s[%d]: the local checkpoint %s is %s (changelog end %d); restoring from the start",
+                    self.changelog, partition, checkpoint, reason.replace("_", " "), end)  # fmt: skip
+        metrics.STATE_WIPES.labels(self.service, reason).inc()
+        local.wipe()
+        return NOTHING_YET
+
+    def _topic_id(self) -> int:
+        if self._id is None:
+            self._id = self._changelog_id()
+        return self._id
+
+    def _retention(self) -> int:
+        if self._retention_ms is None:
+            self._retention_ms = self._delete_retention_ms()
+        return self._retention_ms
+
+    def _replay(
+        self, pending: set[int], starts: dict[int, Checkpoint], ends: dict[int, int]
+    ) -> tuple[dict[int, int], int]:
+        """The changelog from each partition's start to its end, written to disk as it comes; returns the
+        position each partition reached and the records read."""
+        assigned = sorted(pending)
+        starting = [TopicPartition(self.changelog, p, starts[p].offset or OFFSET_BEGINNING) for p in assigned]
+        self._restore.assign(starting)
+        since = {p: starts[p].since_ms for p in assigned}
+        reached = {p: starts[p].offset for p in assigned}
+        count, watch = 0, _Progress()
+        while pending:
+            messages = [m for m in self._restore.consume(RESTORE_BATCH, 0.2) if not m.error()]
+            positions = self._positions(assigned)
+            count += self._apply(messages, positions, reached, since)
+            pending = {p for p in pending if reached[p] < ends[p]}
+            if stuck := [p for p in watch.stuck({p: reached[p] for p in pending}) if self._blocked(p, reached[p])]:
+                log.warning("changelog %s: undecided records at %s hold the restore; settling them",
+                            self.changelog, {p: reached[p] for p in stuck})  # fmt: skip
+                self.settle(stuck)
+            watch.report(self.changelog, count, {p: (reached[p], ends[p]) for p in pending})
+        self._restore.unassign()
+        return reached, count
+
+    def _apply(self, messages: list[Message], positions: dict[int, int], reached: dict[int, int],
+               since: dict[int, int]) -> int:  # fmt: skip
+        """Each partition's records of one read, with the checkpoint of where the read stands, in one write."""
+        changes: dict[int, dict[bytes, bytes | None]] = {}
+        last: dict[int, Message] = {}
         for msg in messages:
-            if msg.error():
+            partition = msg.partition() or 0
+            changes.setdefault(partition, {})[msg.key() or b""] = msg.value()
+            last[partition] = msg
+        for partition, msg in last.items():  # a partition's records are in the order they were written
+            since[partition] = max(since[partition], msg.timestamp()[1])
+        for partition, at in positions.items():
+            if at <= reached[partition] and partition not in changes:
                 continue
-            store, key, value = self._partitions[msg.partition() or 0], msg.key() or b"", msg.value()
-            if value is None:
-                store.pop(key, None)
-            else:
-                store[key] = value
-            applied += 1
-        return applied
+            reached[partition] = max(at, reached[partition])
+            written = changes.get(partition, {})
+            checkpoint = Checkpoint(reached[partition], since[partition], self._topic_id())
+            self._partitions[partition].write(written, checkpoint)
+        metrics.RESTORED_RECORDS.labels(self.service).inc(len(messages))
+        return len(messages)
 
     def _end_offset(self, partition: int) -> int:
         """The high watermark: every record below it is restored, once its transaction is decided."""
@@ -113,10 +218,10 @@ class StateStore:
         stable = self._restore.get_watermark_offsets(TopicPartition(self.changelog, partition), timeout=10)[1]
         return int(stable) <= position
 
-    def _position(self, partition: int) -> int:
+    def _positions(self, partitions: list[int]) -> dict[int, int]:
         # Transaction markers occupy offsets too: the position passes them even with no record.
-        [tp] = self._restore.position([TopicPartition(self.changelog, partition)])
-        return tp.offset if tp.offset >= 0 else 0
+        found = self._restore.position([TopicPartition(self.changelog, p) for p in partitions])
+        return {tp.partition: tp.offset if tp.offset >= 0 else 0 for tp in found}
 
 
 class _Progress:
@@ -162,5 +267,5 @@ class StateView:
         self.staged[key] = value
 
     def delete(self, key: bytes) -> None:
-        """Removes the key: state that no longer exists leaves nothing behind, in memory or in the changelog."""
+        """Removes the key: state that no longer exists leaves nothing behind, on disk or in the changelog."""
         self.staged[key] = None

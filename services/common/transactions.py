@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 OFFSETS_TIMEOUT_S = 10.0
 SETTLE_KEY = b"\x00settle"
-"""The changelog key of `settle`'s tombstones: no state key starts with NUL."""
+"""The changelog key of `settle`'s tombstones, which no state uses (a restore deletes a key that is not there)."""
 FENCED = {KafkaError._FENCED, KafkaError.PRODUCER_FENCED}
 
 

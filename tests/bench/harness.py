@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -31,16 +33,19 @@ def group_of(runtime: str) -> str:
 
 @contextmanager
 def isolated_topics(label: str, partitions: int) -> Iterator[str]:
+    """Topics of their own, and a state directory of their own for the processors started meanwhile."""
     prefix = f"{label}{uuid.uuid4().hex[:8]}."
-    os.environ["TOPIC_NAMESPACE"] = prefix
-    os.environ["PARTITIONS"] = str(partitions)
+    state = tempfile.mkdtemp(prefix=f"{prefix}state-")
+    os.environ |= {"TOPIC_NAMESPACE": prefix, "PARTITIONS": str(partitions), "STATE_DIR": state}
     settings.cache_clear()
     admin.create_topics(partitions)
     try:
         yield prefix
     finally:
         namespaces.delete_namespace(prefix)
+        shutil.rmtree(state, ignore_errors=True)
         os.environ.pop("TOPIC_NAMESPACE")
+        os.environ.pop("STATE_DIR")
         settings.cache_clear()
 
 

@@ -16,13 +16,13 @@ import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 import schemathesis
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import TopicPartition
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
@@ -33,14 +33,14 @@ from services.common import kafka
 from services.common.codec import Codec, Decoded
 from services.common.processor import Rejected
 from services.common.programs import ProgramBook, ProgramVersion
-from services.common.statestore import StateStore, StateView
+from services.common.statestore import StateView
 from services.earn.processor import Earn
 from services.program import parse_program
 from services.schema.migrations import migrate
 from tests import namespaces
 from tests.conftest import LOGS, free_port, wait_ready
 from tests.integration.gateway import hostile_parameters
-from tests.unit.memory import EmptyChangelog
+from tests.unit.memory import scratch_store
 
 Operation = schemathesis.APIOperation[Any, Any, Any, Any]
 UNPARSEABLE = "Invalid HTTP request received."
@@ -193,8 +193,7 @@ def earned_by(key: bytes, decoded: Decoded) -> None:
     program = {"points_per_unit": "1000", "tiers": [{"name": "member", "threshold": 0, "multiplier": "1000"}]}
     book = ProgramBook()
     book.add(ProgramVersion("fuzz", datetime(2000, 1, 1, tzinfo=UTC), parse_program(program, 1)))
-    store = StateStore("earn", cast(Consumer, EmptyChangelog()))
-    store.restore([0])
+    store = scratch_store("earn")
     try:
         outputs = Earn(book, 1).step(key, decoded, StateView(store, 0, {}))
     except Rejected:

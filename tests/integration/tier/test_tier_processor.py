@@ -174,15 +174,21 @@ def canonical(changes: list[tuple[bytes, dict[str, Any]]]) -> list[tuple[Any, ..
     return sorted((key, *sorted(record.items())) for key, record in changes)
 
 
-def test_a_tier_service_killed_mid_stream_and_restarted_emits_every_tier_change_exactly_once(
-    services: ProcessFactory,
-) -> None:
+def published_busy_ledger(seed: int) -> tuple[list[Entry], list[tuple[bytes, dict[str, Any]]]]:
+    """A busy ledger of 150 customers under a 20-day grace program, published; and its tier changes folded
+    in memory."""
     program = configure("shop", {"tier_window": {"grace_days": 20}}, T0 - DAY)
-    log = busy_ledger(customers=150, seed=11)
+    log = busy_ledger(customers=150, seed=seed)
     publish(log)
     book = ProgramBook()
     book.add(from_record(codec.decode(codec.encode("ProgramConfigured", program)).record))
-    expected = replayed(log, book)
+    return log, replayed(log, book)
+
+
+def test_a_tier_service_killed_mid_stream_and_restarted_emits_every_tier_change_exactly_once(
+    services: ProcessFactory,
+) -> None:
+    log, expected = published_busy_ledger(seed=11)
     assert len({(r["from_tier"], r["reason"]) for _, r in expected}) >= 6, "the log exercises few rules"
     rng = random.Random()
     for _ in range(2):

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from services.common import expiry
 from services.common.statestore import StateStore, StateView
-from tests.unit.memory import memory_store, stored
+from tests.unit.memory import scratch_store, stored
 
 DAY = expiry.DAY_MS
 Changes = dict[tuple[int, bytes], bytes | None]
@@ -34,7 +34,7 @@ def read(store: StateStore, key: bytes, now: int) -> bytes | None:
 
 
 def test_items_reads_the_committed_records_of_a_range_in_the_byte_order_of_their_keys() -> None:
-    store = memory_store()
+    store = scratch_store()
     store.put_all({(0, k): k.upper() for k in (b"b", b"a\x01", b"c", b"a", b"bz")})
 
     assert list(store.items(0, b"a\x01", b"c")) == [(b"a\x01", b"A\x01"), (b"b", b"B"), (b"bz", b"BZ")]
@@ -52,7 +52,7 @@ def test_the_index_sorts_by_moment_and_stays_apart_from_customer_and_other_speci
 
 
 def test_a_record_reads_as_gone_once_its_moment_has_passed_swept_or_not() -> None:
-    store = memory_store()
+    store = scratch_store()
     commit(store, {b"k": (b"v", 10 * DAY)})
 
     assert read(store, b"k", 10 * DAY) == b"v"
@@ -61,7 +61,7 @@ def test_a_record_reads_as_gone_once_its_moment_has_passed_swept_or_not() -> Non
 
 
 def test_the_sweep_deletes_what_expired_before_the_clock_with_tombstones_in_the_batch() -> None:
-    store = memory_store()
+    store = scratch_store()
     commit(store, {b"old": (b"1", 3 * DAY), b"new": (b"2", 30 * DAY)}, clock=DAY)
 
     changes = commit(store, {}, clock=4 * DAY)
@@ -72,7 +72,7 @@ def test_the_sweep_deletes_what_expired_before_the_clock_with_tombstones_in_the_
 
 
 def test_a_record_written_again_with_a_later_moment_in_the_sweeping_batch_is_kept() -> None:
-    store = memory_store()
+    store = scratch_store()
     commit(store, {b"order": (b"paid", 3 * DAY)}, clock=DAY)
 
     commit(store, {b"order": (b"refunded", 40 * DAY)}, clock=5 * DAY)
@@ -84,7 +84,7 @@ def test_a_record_written_again_with_a_later_moment_in_the_sweeping_batch_is_kep
 
 
 def test_a_record_keeps_the_later_of_its_moments() -> None:
-    store = memory_store()
+    store = scratch_store()
     commit(store, {b"k": (b"1", 9 * DAY)})
     commit(store, {b"k": (b"2", 2 * DAY)})
 
@@ -93,7 +93,7 @@ def test_a_record_keeps_the_later_of_its_moments() -> None:
 
 
 def test_a_sweep_looks_at_a_bounded_number_of_entries_per_batch_and_goes_on_at_the_next() -> None:
-    store = memory_store()
+    store = scratch_store()
     many = expiry.SWEEP_LIMIT + 10
     commit(store, {f"k{n:05}".encode(): (b"1", DAY + n) for n in range(many)}, clock=0)
 
@@ -108,7 +108,7 @@ def test_a_sweep_looks_at_a_bounded_number_of_entries_per_batch_and_goes_on_at_t
 
 
 def test_a_sweep_runs_once_per_day_of_the_clock() -> None:
-    store = memory_store()
+    store = scratch_store()
     commit(store, {b"k": (b"1", DAY + 5)}, clock=DAY)
 
     later_that_day = commit(store, {}, clock=DAY + 10)
@@ -121,7 +121,7 @@ def test_a_sweep_runs_once_per_day_of_the_clock() -> None:
 
 
 def test_a_value_that_does_not_expire_is_never_swept() -> None:
-    store = memory_store()
+    store = scratch_store()
     store.put_all({(0, b"plain"): b"1"})
     commit(store, {b"k": (b"1", DAY)}, clock=0)
 
@@ -140,7 +140,7 @@ writes = st.lists(
 def test_given_any_writes_and_clocks_then_no_record_outlives_its_moment_past_a_sweep_and_none_goes_before(
     batches: list[tuple[list[tuple[bytes, int]], int]],
 ) -> None:
-    store, clock = memory_store(), 0
+    store, clock = scratch_store(), 0
     latest: dict[bytes, int] = {}
     for batch, moved in batches:
         written: dict[bytes, int] = {}
@@ -161,7 +161,7 @@ def test_given_any_writes_and_clocks_then_no_record_outlives_its_moment_past_a_s
 
 
 def test_a_sweep_that_fails_leaves_the_batch_as_it_was_and_its_records_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    store = memory_store()
+    store = scratch_store()
     commit(store, {b"k": (b"1", DAY)}, clock=0)
 
     def broken(*_: object) -> None:

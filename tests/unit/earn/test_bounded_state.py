@@ -18,6 +18,7 @@ from services.common.programs import ProgramBook
 from services.common.statestore import StateStore, StateView
 from services.earn.processor import Earn
 from tests.unit.earn.support import MONDAY
+from tests.unit.memory import stored
 from tests.unit.tier.test_tier_step import fresh_store
 
 KEY = topics.customer_key("shop", "ada")
@@ -49,7 +50,7 @@ def step(earn: Earn, store: StateStore, decoded: Decoded) -> list[dict[str, Any]
 
 
 def largest_record(store: StateStore) -> int:
-    return max(len(value) for value in store._partitions[0].values())
+    return max(len(value) for value in stored(store).values())
 
 
 def test_ten_thousand_reviews_of_other_skus_leave_every_record_small_and_each_review_paid_once() -> None:
@@ -95,4 +96,4 @@ def test_given_any_sequence_no_state_record_grows_past_a_bound(sequence: list[tu
     for n, (kind, x) in enumerate(sequence):
         with contextlib.suppress(Rejected):  # dead-lettered
             step(earn, store, one_of(kind, n, x))
-    assert not store._partitions[0] or largest_record(store) < 25_000
+    assert not stored(store) or largest_record(store) < 25_000

@@ -16,7 +16,7 @@ from services.earn import messages
 from services.earn.processor import Earn
 from services.program import parse_program
 from tests.unit.earn.support import MONDAY
-from tests.unit.memory import memory_store, send, stored
+from tests.unit.memory import scratch_store, send, stored
 
 SHOP, CUSTOMER = "shop", "ada"
 KEY = topics.customer_key(SHOP, CUSTOMER)
@@ -44,7 +44,7 @@ def default_earn() -> Earn:
 
 
 def test_an_order_earns_a_credit_and_a_refund_claws_back_its_share() -> None:
-    store, earn = memory_store(), default_earn()
+    store, earn = scratch_store(), default_earn()
 
     [(credit, earned), (clawback, clawed)] = run(earn, store, paid(1), refunded(2, 5_000))
 
@@ -54,7 +54,7 @@ def test_an_order_earns_a_credit_and_a_refund_claws_back_its_share() -> None:
 
 
 def test_a_refund_before_its_order_waits_and_is_clawed_back_when_the_order_arrives() -> None:
-    store, earn = memory_store(), default_earn()
+    store, earn = scratch_store(), default_earn()
 
     assert run(earn, store, refunded(1, 10_000)) == []
     written = run(earn, store, paid(2))
@@ -63,7 +63,7 @@ def test_a_refund_before_its_order_waits_and_is_clawed_back_when_the_order_arriv
 
 
 def test_a_task_pays_once_per_ref_and_its_ref_is_a_record_of_its_own() -> None:
-    store, earn = memory_store(), default_earn()
+    store, earn = scratch_store(), default_earn()
     review = {"task": "review", "ref": "sku-1"}
 
     [(_, first)] = run(earn, store, record("TaskCompleted", 1, **review))
@@ -74,7 +74,7 @@ def test_a_task_pays_once_per_ref_and_its_ref_is_a_record_of_its_own() -> None:
 
 
 def test_profiles_and_tiers_write_nothing_but_the_next_order_earns_by_them() -> None:
-    store, earn = memory_store(), default_earn()
+    store, earn = scratch_store(), default_earn()
     tier = {"from_tier": "member", "to_tier": "gold", "reason": "upgrade", "qualifying_points": 5_000}
 
     assert run(earn, store, record("CustomerUpdated", 1, tags=["vip"], birth_month=None, birth_day=None)) == []
@@ -85,7 +85,7 @@ def test_profiles_and_tiers_write_nothing_but_the_next_order_earns_by_them() -> 
 
 
 def test_an_input_seen_before_decides_nothing_and_stores_nothing() -> None:
-    store, earn = memory_store(), default_earn()
+    store, earn = scratch_store(), default_earn()
     run(earn, store, paid(1))
     before = stored(store)
 
@@ -94,7 +94,7 @@ def test_an_input_seen_before_decides_nothing_and_stores_nothing() -> None:
 
 
 def test_an_input_under_another_customer_s_key_or_breaking_the_contract_is_refused_and_stores_nothing() -> None:
-    store, earn = memory_store(), default_earn()
+    store, earn = scratch_store(), default_earn()
 
     with pytest.raises(Rejected, match="is not"):
         run(earn, store, paid(1), key=topics.customer_key(SHOP, "bob"))
@@ -108,7 +108,7 @@ def test_the_shop_s_hourly_count_is_kept_only_while_its_program_has_a_circuit_br
     book = ProgramBook()
     guard = parse_program({"circuit_breaker": {"max_points_per_hour": 150}}, 1)
     book.add(ProgramVersion("guarded", MONDAY - timedelta(days=1), guard))
-    store, earn = memory_store(), Earn(book, 1)
+    store, earn = scratch_store(), Earn(book, 1)
     guarded = {"shop_id": "guarded", "customer_id": CUSTOMER}
     key = topics.customer_key("guarded", CUSTOMER)
 

@@ -30,7 +30,7 @@ from services.earn.validation import ContractViolation
 from services.program import Program, parse_program
 from services.records import PointsEarned, TierChanged
 from tests.unit.earn.support import CUSTOMER, SHOP, decide, fold, tier
-from tests.unit.memory import memory_store, send, stored
+from tests.unit.memory import scratch_store, send, stored
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -251,7 +251,7 @@ def test_given_any_history_through_the_processor_s_step_then_the_same_entries_an
 ) -> None:
     """Earn's step on an in-memory store: per event it loads only whether that event was seen, the order it is
     about and whether the `(task, ref)` it would use up was paid, and stores them as records of their own."""
-    store, earn, key = memory_store(), Earn(OneProgram(program), 1), customer_key(SHOP, CUSTOMER)
+    store, earn, key = scratch_store(), Earn(OneProgram(program), 1), customer_key(SHOP, CUSTOMER)
     expected = fold(history, program, budget=hourly_budget(program, 1), strict=False)
     written = []
     for command in history:

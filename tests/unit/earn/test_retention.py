@@ -20,7 +20,7 @@ from services.earn.processor import Earn
 from services.earn.retention import Windows, beyond, task_ref_until
 from services.program import Program
 from tests.unit.earn.test_properties import wire
-from tests.unit.memory import memory_store, send_batch, stored
+from tests.unit.memory import scratch_store, send_batch, stored
 
 SHOP, CUSTOMER = "shop-1", "ada"
 KEY = topics.customer_key(SHOP, CUSTOMER)
@@ -56,7 +56,7 @@ def points(outputs: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str, in
 
 
 def test_a_duplicate_inside_the_window_earns_nothing() -> None:
-    store, step = memory_store(), earn()
+    store, step = scratch_store(), earn()
 
     batch(step, store, paid(1, 0), paid(2, 29.9))
     again, dead = batch(step, store, paid(1, 0))
@@ -65,7 +65,7 @@ def test_a_duplicate_inside_the_window_earns_nothing() -> None:
 
 
 def test_a_duplicate_beyond_the_window_is_dead_lettered_with_its_reason_never_credited() -> None:
-    store, step = memory_store(), earn()
+    store, step = scratch_store(), earn()
 
     first, _ = batch(step, store, paid(1, 0), paid(2, 31))
     again, dead = batch(step, store, paid(1, 0))
@@ -77,7 +77,7 @@ def test_a_duplicate_beyond_the_window_is_dead_lettered_with_its_reason_never_cr
 
 
 def test_an_input_late_by_less_than_the_window_is_decided_and_its_marker_outlives_the_window() -> None:
-    store, step = memory_store(), earn()
+    store, step = scratch_store(), earn()
 
     batch(step, store, paid(2, 40))
     late, dead = batch(step, store, paid(1, 15))
@@ -89,7 +89,7 @@ def test_an_input_late_by_less_than_the_window_is_decided_and_its_marker_outlive
 
 
 def test_the_markers_and_orders_are_deleted_from_the_state_once_their_windows_pass() -> None:
-    store, step = memory_store(), earn(duplicates=30, refunds=60)
+    store, step = scratch_store(), earn(duplicates=30, refunds=60)
     batch(step, store, paid(1, 0), refunded(2, 5, "o-1"))
     seen, order = messages.seen_key(KEY, "paid-1"), messages.order_key(KEY, "o-1")
 
@@ -104,7 +104,7 @@ def test_the_markers_and_orders_are_deleted_from_the_state_once_their_windows_pa
 
 
 def test_a_refund_of_an_order_past_the_refund_window_waits_for_its_order_and_claws_back_nothing() -> None:
-    store, step = memory_store(), earn(duplicates=30, refunds=60)
+    store, step = scratch_store(), earn(duplicates=30, refunds=60)
     batch(step, store, paid(1, 0))
     batch(step, store, paid(2, 61))
 
@@ -118,7 +118,7 @@ def test_a_refund_of_an_order_past_the_refund_window_waits_for_its_order_and_cla
 
 
 def test_a_refund_inside_the_refund_window_claws_back_even_after_the_duplicate_window() -> None:
-    store, step = memory_store(), earn(duplicates=30, refunds=400)
+    store, step = scratch_store(), earn(duplicates=30, refunds=400)
     batch(step, store, paid(1, 0))
     batch(step, store, paid(2, 300))
 
@@ -128,7 +128,7 @@ def test_a_refund_inside_the_refund_window_claws_back_even_after_the_duplicate_w
 
 
 def test_a_task_limited_per_year_forgets_its_ref_after_the_year_and_a_task_paying_once_never() -> None:
-    store, step = memory_store(), earn()
+    store, step = scratch_store(), earn()
     birthday, review = task(1, 0, "birthday", "2026"), task(2, 0, "review", "sku-1")
     batch(step, store, birthday, review)
     year_end = datetime(2027, 1, 1, tzinfo=UTC)
@@ -141,7 +141,7 @@ def test_a_task_limited_per_year_forgets_its_ref_after_the_year_and_a_task_payin
 
 
 def test_an_event_dated_in_the_future_moves_the_clock_no_further_than_its_log_time_and_the_tolerance() -> None:
-    store, step = memory_store(), earn()
+    store, step = scratch_store(), earn()
     logged = millis(START)
     future = Decoded("OrderPaid", wire(paid(1, 3650)).record, logged_at=logged)
 
@@ -197,7 +197,7 @@ def test_given_any_deliveries_and_windows_then_nothing_inside_the_window_is_cred
     case: tuple[list[Input], list[int], Windows], per_batch: int
 ) -> None:
     inputs, order, windows = case
-    store, step = memory_store(), Earn(ProgramBook(), 1, windows=windows)
+    store, step = scratch_store(), Earn(ProgramBook(), 1, windows=windows)
     written: list[tuple[str, dict[str, Any]]] = []
     dead: list[str] = []
     for start in range(0, len(order), per_batch):

@@ -171,3 +171,12 @@ def test_kafka_is_one_kraft_node_with_transactions_on_one_replica_and_the_local_
                     "TRANSACTION_STATE_LOG_MIN_ISR", "MIN_INSYNC_REPLICAS", "DEFAULT_REPLICATION_FACTOR"):  # fmt: skip
         assert kafka[f"KAFKA_{setting}"] == "1", setting
     assert "PLAINTEXT://kafka:9092" in kafka["KAFKA_ADVERTISED_LISTENERS"]
+
+
+@pytest.mark.parametrize("name", ["earn", "tier", "redeem"])
+def test_a_stream_processor_keeps_its_state_on_a_named_volume_at_its_state_dir(name: str) -> None:
+    state_dir = env(name)["STATE_DIR"]
+    [mount] = [v for v in services()[name]["volumes"] if v.endswith(f":{state_dir}")]
+    assert mount.split(":")[0] in compose()["volumes"]
+    dockerfile = (DEPLOY / "docker" / "Dockerfile").read_text()
+    assert f"mkdir -p {state_dir}" in dockerfile, "a fresh volume takes the image's owner: the service's user"

@@ -12,6 +12,9 @@ from tests.unit.ops.deployfiles import K8S, load_yaml, load_yaml_documents, sett
 
 PROCESSORS = {"earn": 9101, "redeem": 9102, "tier": 9103, "projector": 9105}
 SERVICES = (*PROCESSORS, "gateway")
+STATEFUL = ("earn", "redeem", "tier")
+"""The stream processors: their state on a volume of each pod's own."""
+STATE_DIR = "/var/lib/pointstream/state"
 
 
 def manifests() -> list[dict[str, Any]]:
@@ -23,8 +26,13 @@ def of_kind(kind: str) -> dict[str, dict[str, Any]]:
     return {doc["metadata"]["name"]: doc for doc in manifests() if doc["kind"] == kind}
 
 
+def workloads() -> dict[str, dict[str, Any]]:
+    """The Deployments and StatefulSets, by name."""
+    return of_kind("Deployment") | of_kind("StatefulSet")
+
+
 def container(name: str) -> dict[str, Any]:
-    [found] = of_kind("Deployment")[name]["spec"]["template"]["spec"]["containers"]
+    [found] = workloads()[name]["spec"]["template"]["spec"]["containers"]
     return dict(found)
 
 
@@ -58,8 +66,9 @@ def test_every_manifest_is_namespaced_and_listed_by_the_kustomization_except_the
     assert set(listed) == {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml", "secret.yaml"}
 
 
-def test_there_is_a_deployment_per_service_and_a_job_for_topics_and_migrations() -> None:
-    assert set(of_kind("Deployment")) == set(SERVICES)
+def test_there_is_a_workload_per_service_and_a_job_for_topics_and_migrations() -> None:
+    assert set(workloads()) == set(SERVICES)
+    assert set(of_kind("StatefulSet")) == set(STATEFUL)
     [job] = of_kind("Job").values()
     [init] = job["spec"]["template"]["spec"]["containers"]
     assert init["command"] == ["sh", "-c", "pointstream topics create && pointstream migrate"]
@@ -67,8 +76,8 @@ def test_there_is_a_deployment_per_service_and_a_job_for_topics_and_migrations()
 
 
 @pytest.mark.parametrize("name", SERVICES)
-def test_a_deployment_selects_its_pods_runs_its_module_and_has_requests_and_limits(name: str) -> None:
-    deployment = of_kind("Deployment")[name]
+def test_a_workload_selects_its_pods_runs_its_module_and_has_requests_and_limits(name: str) -> None:
+    deployment = workloads()[name]
     selector = deployment["spec"]["selector"]["matchLabels"]
     assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
     assert deployment["spec"]["replicas"] >= 2, "one instance is no failover"
@@ -82,7 +91,7 @@ def test_a_deployment_selects_its_pods_runs_its_module_and_has_requests_and_limi
 
 @pytest.mark.parametrize("name", [*SERVICES, "pointstream-init"])
 def test_every_variable_a_container_gets_is_one_the_services_read(name: str) -> None:
-    pods = {**of_kind("Deployment"), **of_kind("Job")}
+    pods = {**workloads(), **of_kind("Job")}
     [spec] = pods[name]["spec"]["template"]["spec"]["containers"]
     assert set(env_of(spec)) - settings_env_vars() == set()
     values = env_of(spec)
@@ -140,7 +149,7 @@ def test_every_service_has_a_disruption_budget_that_keeps_it_running(name: str) 
 @pytest.mark.parametrize("name", PROCESSORS)
 def test_a_processor_runs_no_more_instances_than_there_are_partitions(name: str) -> None:
     partitions = int(of_kind("ConfigMap")["pointstream-config"]["data"]["PARTITIONS"])
-    assert of_kind("Deployment")[name]["spec"]["replicas"] <= partitions
+    assert workloads()[name]["spec"]["replicas"] <= partitions
     assert "partition" in (K8S / f"{name}.yaml").read_text().split("apiVersion")[0].lower()
 
 
@@ -167,5 +176,28 @@ def test_the_scrape_job_keeps_annotated_services_and_names_jobs_after_the_pods()
     address = next(r for r in relabels if r.get("target_label") == "__address__")
     joined = ";".join(["10.0.0.7:9101", "9101"])
     assert re.sub(address["regex"], address["replacement"].replace("$", "\\"), joined) == "10.0.0.7:9101"
-    for deployment in of_kind("Deployment").values():
+    for deployment in workloads().values():
         assert "app.kubernetes.io/name" in deployment["spec"]["template"]["metadata"]["labels"]
+
+
+@pytest.mark.parametrize("name", STATEFUL)
+def test_a_stream_processor_keeps_its_state_on_a_volume_of_its_own_under_its_pod_s_stable_name(name: str) -> None:
+    workload = of_kind("StatefulSet")[name]["spec"]
+    assert of_kind("Service")[workload["serviceName"]]["spec"]["clusterIP"] == "None"
+    [claim] = workload["volumeClaimTemplates"]
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert claim["spec"]["resources"]["requests"]["storage"]
+    spec = container(name)
+    assert env_of(spec)["STATE_DIR"] == STATE_DIR
+    assert env_of(spec)["INSTANCE_ID"] == "<from the pod>"
+    instance = next(item for item in spec["env"] if item["name"] == "INSTANCE_ID")
+    assert instance["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name", "earn-0, earn-1: stable across restarts"
+    assert {"name": claim["metadata"]["name"], "mountPath": STATE_DIR} in spec["volumeMounts"]
+    pod = workload["template"]["spec"]["securityContext"]
+    assert pod["fsGroup"] == pod["runAsUser"], "the volume is writable by the service's user"
+    assert int(env_of(spec)["STATE_CACHE_MB"]) * 4 <= mebibytes(spec["resources"]["limits"]["memory"])
+
+
+def mebibytes(quantity: str) -> int:
+    """A Kubernetes memory quantity in Mi or Gi, in MiB."""
+    return int(quantity[:-2]) * (1024 if quantity.endswith("Gi") else 1)

@@ -23,6 +23,7 @@ def test_every_document_the_readme_links_to_is_in_the_repository() -> None:
         "docs/operations.md",
         "docs/decisions/0001-stream-runtime.md",
         "docs/decisions/0003-shared-writers.md",
+        "docs/decisions/0005-local-state.md",
     ):
         assert linked in README or linked.split("/")[-1] in README
         assert (ROOT / linked).exists(), linked

@@ -24,7 +24,7 @@ from services.redeem.processor import Redeem
 from services.redeem.reward_stock import Stock
 from services.redeem.rewards import RewardBook
 from services.redeem.state import load_account
-from tests.unit.memory import memory_store
+from tests.unit.memory import scratch_store, stored
 from tests.unit.redeem.support import SECRET, SHOP
 
 
@@ -127,7 +127,7 @@ class Partition:
 
     rewards: RewardBook = field(default_factory=RewardBook)
     stock: DictStock = field(default_factory=DictStock)
-    store: StateStore = field(default_factory=lambda: memory_store("redeem.customer-state"))
+    store: StateStore = field(default_factory=lambda: scratch_store("redeem.customer-state"))
     number: int = 0
 
     def __post_init__(self) -> None:
@@ -177,7 +177,7 @@ class Partition:
         return load_account(self.store.get(self.number, topics.customer_key(SHOP, customer)), SHOP, customer)
 
     def state(self) -> dict[bytes, bytes]:
-        return dict(self.store._partitions[self.number])
+        return stored(self.store, self.number)
 
 
 def topic_of(name: str) -> str:

@@ -7,14 +7,13 @@ from datetime import datetime, timedelta
 from typing import cast
 
 import orjson
-from confluent_kafka import Consumer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.common.schedule import CHUNK
 from services.common.statestore import StateStore, StateView
 from services.redeem import schedule
-from tests.unit.memory import EmptyChangelog
+from tests.unit.memory import scratch_store, stored
 from tests.unit.redeem.step import Partition, records
 from tests.unit.redeem.support import DAY, T0, earned, tick
 
@@ -34,8 +33,7 @@ operations = st.lists(
 
 
 def fresh_view() -> tuple[StateStore, StateView]:
-    store = StateStore("redeem.customer-state", cast(Consumer, EmptyChangelog()))
-    store.restore([0])
+    store = scratch_store("redeem.customer-state")
     return store, StateView(store, 0, {})
 
 
@@ -66,11 +64,11 @@ def test_each_customer_is_swept_once_its_moment_has_come_never_before_and_every_
             for customer in swept:
                 assert scheduled.pop(customer) <= clock
         view = commit(store, view)
-        assert max((len(v) for v in store._partitions[0].values()), default=0) <= BOUND
+        assert max((len(v) for v in stored(store).values()), default=0) <= BOUND
     swept = schedule.due(view, clock + 10 * DAY, 10_000)
     assert sorted(swept) == sorted(scheduled)
     view = commit(store, view)
-    assert set(store._partitions[0]) == {b"\x00expiry\x00cursor"}  # nothing left behind
+    assert set(stored(store)) == {b"\x00expiry\x00cursor"}  # nothing left behind
 
 
 def test_five_thousand_customers_due_on_one_day_leave_every_record_small_and_expire_over_several_ticks() -> None:

@@ -14,6 +14,7 @@ from services.tier import domain, messages
 from services.tier.domain import Entry, bounded, qualifying_points
 from services.tier.ladder import DEFAULT_RULES
 from services.tier.processor import Tiering
+from tests.unit.memory import stored as stored_state
 from tests.unit.tier.fold import DAY, T0
 from tests.unit.tier.test_tier_step import apply, credit, fresh_store
 
@@ -57,7 +58,7 @@ def test_many_small_credits_in_a_year_leave_the_customer_s_state_small_and_the_p
     changes = []
     for n in range(3_000):
         changes += apply(step, store, credit("ada", 10, T0 + n * spacing))
-    stored = store._partitions[0][b"shop:ada"]
+    stored = stored_state(store)[b"shop:ada"]
     assert len(stored) < 30_000, f"{len(stored)} bytes"
     assert [c["to_tier"] for c in changes] == ["silver", "gold", "diamond"]
     state = messages.load_state(stored)

@@ -18,6 +18,7 @@ from services.common.statestore import StateView
 from services.common.timestamps import millis
 from services.tier import messages
 from services.tier.processor import Tiering
+from tests.unit.memory import stored
 from tests.unit.tier.fold import DAY, T0
 from tests.unit.tier.test_tier_step import YEAR, apply, credit, fresh_store, moves
 
@@ -51,7 +52,7 @@ def test_thousands_of_customers_due_on_one_day_are_all_downgraded_and_no_state_r
     store, step = fresh_store(), Tiering(ProgramBook())
     for n in range(3_000):
         apply(step, store, credit(f"member-{n:05d}-" + "x" * 40, 1_000, T0 + timedelta(seconds=n)))
-    index = [v for k, v in store._partitions[0].items() if k.startswith(b"\x00tier\x00downgrade")]
+    index = [v for k, v in stored(store).items() if k.startswith(b"\x00tier\x00downgrade")]
     assert max(len(v) for v in index) <= CHUNK * (2 * LONGEST_ID + 8)
     swept: list[tuple[str, str, str, str]] = []
     for n in range(10):
@@ -66,10 +67,10 @@ def test_the_per_day_buckets_of_an_earlier_version_are_swept_when_their_day_come
     due = millis(T0 + YEAR)
     legacy = {messages.due_key(messages.day_of(T0 + YEAR)): orjson.dumps([[due, "shop", "old"]])}
     store.put_all({(0, key): value for key, value in legacy.items()})
-    store.put_all({(0, k): None for k in list(store._partitions[0]) if k.startswith(b"\x00tier\x00downgrade")})
+    store.put_all({(0, k): None for k in list(stored(store)) if k.startswith(b"\x00tier\x00downgrade")})
     swept = apply(step, store, credit("busy", 1, T0 + YEAR + DAY))
     assert moves(swept) == [("old", "silver", "member", "window")]
-    assert not any(k.startswith(b"\x00tier\x00due\x00") for k in store._partitions[0])
+    assert not any(k.startswith(b"\x00tier\x00due\x00") for k in stored(store))
 
 
 @settings(max_examples=25, deadline=None)

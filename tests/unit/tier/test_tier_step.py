@@ -15,14 +15,14 @@ from services.common.statestore import StateStore
 from services.program import parse_program
 from services.records import TierChanged
 from services.tier.processor import Tiering
-from tests.unit.memory import memory_store, send
+from tests.unit.memory import scratch_store, send
 from tests.unit.tier.fold import DAY, T0
 
 YEAR = 365 * DAY
 
 
 def fresh_store() -> StateStore:
-    return memory_store("tier.customer-state")
+    return scratch_store("tier.customer-state")
 
 
 def credit(customer: str, points: int, at: datetime, shop: str = "shop", **extra: Any) -> tuple[bytes, Decoded]:
