@@ -105,9 +105,9 @@ def decide(command: Command, state: State, context: Context) -> list[Event]:
 def evolve(state: State, event: Event, context: Context) -> State:
     """`context` is the one the event was decided with: its program's time zone keeps the days."""
     earnings = evolve_earnings(state.earnings, event, context.program)
-    counted = context.counts_hours and isinstance(event, PointsEarned)
-    hours = evolve_shop(state.hours, event) if counted else state.hours
-    return State(earnings, hours)
+    if context.counts_hours and isinstance(event, PointsEarned):
+        return State(earnings, evolve_shop(state.hours, event))
+    return State(earnings, state.hours)
 
 
 def handle(command: Command, state: State, context: Context) -> tuple[State, list[Event]]:

@@ -115,7 +115,7 @@ async def test_a_webhook_the_app_signed_for_another_of_its_shops_is_refused_at_t
     assert await on_kafka() == []
     assert (await deliver(api, "orders/paid", paid(), "west", domain="west.myshopify.com.")).status_code == 202
     assert (await deliver(api, "orders/paid", paid(2002), "east")).status_code == 202
-    assert [key for key, _, _ in await on_kafka()] == [b"west:42", b"east:42"]
+    assert sorted(key or b"" for key, _, _ in await on_kafka()) == [b"east:42", b"west:42"]  # two partitions: no order
 
 
 async def test_a_shop_with_no_shopify_domain_configured_refuses_its_signed_webhooks(api: httpx.AsyncClient) -> None:
