@@ -23,7 +23,7 @@ import httpx
 import pytest
 import schemathesis
 from confluent_kafka import TopicPartition
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -152,12 +152,24 @@ EVENTS = st.one_of(
 )  # fmt: skip
 
 
+WITHIN_LIMITS = (
+    {"type": "OrderPaid", "event_id": "fuzz-e-1", "shop_id": "fuzz", "customer_id": "c-1",
+     "occurred_at": "2026-11-10T10:00:00Z", "order_id": "o-1", "currency": "USD", "total_minor": 10**13,
+     "lines": [{"sku": "a" * 128, "category": "a" * 128, "quantity": 1, "unit_price_minor": 10**13}]},
+    {"type": "TaskCompleted", "event_id": "fuzz-e-2", "shop_id": "fuzz", "customer_id": "c" * 256,
+     "occurred_at": 946_684_800_000, "task": "review", "ref": "a" * 128},
+)  # fmt: skip
+"""At the limits and accepted, whatever the random examples draw: the check below always has work."""
+
+
 def test_no_event_beyond_the_contracts_limits_is_accepted_and_what_is_accepted_every_processor_takes(
     gateway_url: str, kafka_bootstrap: str
 ) -> None:
     accepted: list[str] = []
 
     @given(event=EVENTS)
+    @example(event=WITHIN_LIMITS[0])
+    @example(event=WITHIN_LIMITS[1])
     @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def answers(event: dict[str, Any]) -> None:
         response = httpx.post(f"{gateway_url}/v1/events", json=event, headers={"Authorization": f"Bearer {SHOP_KEY}"},
