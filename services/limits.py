@@ -86,6 +86,8 @@ NUMBERS: dict[str, tuple[int, int]] = {
     "birth_month": (1, 12), "birth_day": (1, 31),
 }  # fmt: skip
 """Inclusive range per integer field; a command's points are narrower (`COMMAND_POINTS`)."""
+NUL = "contains the NUL character (U+0000), which the read models cannot store"
+"""Text with U+0000 is refused too: PostgreSQL's text and jsonb cannot hold it."""
 COMMAND_POINTS = {"AdjustmentRequested", "TransferRequested", "TransferReceived"}
 EVENT_TIMES = frozenset({"occurred_at", "now", "effective_from", "configured_at"})
 LISTS = {"lines": LINES, "tags": TAGS}
@@ -103,7 +105,8 @@ class Breach:
 
 
 def breach(record: Mapping[str, Any], name: str = "", key: bytes | None = None) -> Breach | None:
-    """Why the record `name` (or its Kafka key) is beyond the limits, or None. Never echoes the value."""
+    """Why the record `name` (or its Kafka key) is beyond the limits or carries NUL text, or None. Never echoes
+    the value."""
     if (found := _fields(record, "", name)) is not None or key is None or len(key) <= 4 * KEY:
         return found
     return Breach("the key", f"takes {len(key)} bytes, more than {4 * KEY}")
@@ -127,8 +130,7 @@ def _value(value: Any, path: str, name: str) -> Breach | None:
     """What is beyond the limit in `value`, found at `path`; the breach names the field below `value`."""
     kind = type(value)
     if kind is str:
-        longest = TEXT.get(path, NAME)
-        return None if len(value) <= longest else Breach("", f"has {len(value)} characters, more than {longest}")
+        return _text(value, path)
     if value is None:
         return None
     if kind is int or kind is bool or kind is float:
@@ -146,6 +148,12 @@ def _value(value: Any, path: str, name: str) -> Breach | None:
             if (found := _value(item, path, name)) is not None:
                 return Breach(f"[{i}]{found.field}", found.message)
     return None
+
+
+def _text(value: str, path: str) -> Breach | None:
+    if len(value) > (longest := TEXT.get(path, NAME)):
+        return Breach("", f"has {len(value)} characters, more than {longest}")
+    return Breach("", NUL) if "\x00" in value else None
 
 
 def _number(value: float, low: int, high: int) -> Breach | None:

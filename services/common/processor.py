@@ -24,12 +24,13 @@ for all of them in one round trip), and `finish`, run after the steps and before
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, KafkaError, KafkaException, Message, Producer, TopicPartition
@@ -73,17 +74,6 @@ def logged_at(msg: Message) -> int | None:
     """The record's timestamp as the log keeps it (epoch milliseconds), for steps that bound event times by it."""
     kind, ms = msg.timestamp()
     return None if kind == TIMESTAMP_NOT_AVAILABLE else ms
-
-
-def carries_nul(value: Any) -> bool:
-    """Whether any text of a decoded record holds U+0000 (PostgreSQL's text and jsonb cannot)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(carries_nul(v) for v in value.values())
-    if isinstance(value, list):
-        return any(carries_nul(v) for v in value)
-    return False
 
 
 @dataclass
@@ -152,7 +142,11 @@ class Processor:
         )
         self._accepts = {t.name: set(t.records) for t in config.inputs}
         self._children: dict[tuple[str, str, str], Any] = {}
+        self._declared: dict[tuple[str, str], str] = {}
+        """The topic's name for each (topic, record) the service has written: checked against the registry once."""
         self._event_times: dict[str, list[float]] = {}
+        self._counts: collections.Counter[tuple[Counter, str, str]] = collections.Counter()
+        """Records consumed and produced in the batch, by metric, topic and record name: counted once it commits."""
         self.lag = metrics.LagReporter(config.service, self.consumer)
         self._committed: dict[tuple[str, int], int] = {}
         self._idle_checked = 0.0
@@ -236,7 +230,7 @@ class Processor:
         started, started_ms = time.perf_counter(), statestore.now_ms()
         changes: dict[tuple[int, bytes], bytes | None] = {}
         offsets: dict[tuple[str, int], int] = {}
-        self._event_times = {}
+        self._event_times, self._counts = {}, collections.Counter()
         self._batches += 1
         self._delivered = {}
         try:
@@ -259,6 +253,8 @@ class Processor:
         self.store.put_all(changes, self._checkpoints(changes, started_ms))
         metrics.TRANSACTIONS.labels(self.config.service, "committed").inc()
         metrics.BATCH_SECONDS.labels(self.config.service).observe(time.perf_counter() - started)
+        for (family, topic, record), count in self._counts.items():
+            self._counter(family, topic, record).inc(count)
         for topic, event_times in self._event_times.items():
             metrics.observe_event_latency(self.config.service, topic, event_times)
 
@@ -281,15 +277,12 @@ class Processor:
     def _decoded(self, msg: Message) -> Decoded:
         """The record as its step sees it; raises what dead-letters it."""
         key, topic = msg.key() or b"", msg.topic() or ""
-        decoded = self.codec.decode(msg.value())
-        decoded = replace(decoded, topic=topic, partition=msg.partition() or 0, logged_at=logged_at(msg))
-        if decoded.name not in self._accepts[topic]:
-            raise Rejected(f"{decoded.name} does not belong on {topic}")
-        if carries_nul(decoded.record):
-            raise Rejected("text contains the NUL character (U+0000), which the read models cannot store")
-        if (breach := limits.breach(decoded.record, decoded.name, key)) is not None:
-            raise Rejected(f"beyond the contract's limits: {breach}")
-        return decoded
+        read = self.codec.decode(msg.value())
+        if read.name not in self._accepts[topic]:
+            raise Rejected(f"{read.name} does not belong on {topic}")
+        if (breach := limits.breach(read.record, read.name, key)) is not None:
+            raise Rejected(str(breach) if breach.message == limits.NUL else f"beyond the contract's limits: {breach}")
+        return Decoded(read.name, read.record, topic, msg.partition() or 0, logged_at(msg))
 
     def _process(
         self, msg: Message, changes: dict[tuple[int, bytes], bytes | None], ready: Decoded | None = None
@@ -314,17 +307,19 @@ class Processor:
             return
         for state_key, value in view.staged.items():
             changes[(partition, state_key)] = value
-        self._counter(metrics.CONSUMED, topic, decoded.name).inc()
+        self._counts[(metrics.CONSUMED, topic, decoded.name)] += 1
         if (at := metrics.event_time(decoded.record)) is not None:
             self._event_times.setdefault(topic, []).append(at)
         for name, record_name, value, out_key in outputs:
             kafka.produce(self.producer, name, value, out_key)
-            self._counter(metrics.PRODUCED, name, record_name).inc()
+            self._counts[(metrics.PRODUCED, name, record_name)] += 1
 
     def _encoded(self, out: Output, key: bytes) -> Encoded:
-        if not out.topic.writes(self.config.service, out.name):
-            raise UndeclaredWrite(f"{self.config.service} is not declared to write {out.name} on {out.topic.base}")
-        topic, out_key = out.topic.name, out.key or key
+        if (topic := self._declared.get((out.topic.base, out.name))) is None:
+            if not out.topic.writes(self.config.service, out.name):
+                raise UndeclaredWrite(f"{self.config.service} is not declared to write {out.name} on {out.topic.base}")
+            topic = self._declared[(out.topic.base, out.name)] = out.topic.name
+        out_key = out.key or key
         value = self.codec.encode(out.name, out.record, topic)
         self.sizes.check_output(topic, out.name, out_key, value)
         return topic, out.name, value, out_key

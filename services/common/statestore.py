@@ -255,13 +255,17 @@ class StateView:
     def __init__(self, store: StateStore, partition: int, batch: dict[tuple[int, bytes], bytes | None]) -> None:
         self._store, self._partition, self._batch = store, partition, batch
         self.staged: dict[bytes, bytes | None] = {}
+        self._read: dict[bytes, bytes | None] = {}
+        """What the step read from the store: a step reads a key again to write it (an expiring record)."""
 
     def get(self, key: bytes) -> bytes | None:
         if key in self.staged:
             return self.staged[key]
         if (self._partition, key) in self._batch:
             return self._batch[(self._partition, key)]
-        return self._store.get(self._partition, key)
+        if key not in self._read:
+            self._read[key] = self._store.get(self._partition, key)
+        return self._read[key]
 
     def put(self, key: bytes, value: bytes) -> None:
         self.staged[key] = value

@@ -26,7 +26,7 @@ def order_paid(record: dict[str, Any]) -> OrderPaid:
         order_id=record["order_id"],
         currency=record["currency"],
         total_minor=record["total_minor"],
-        lines=tuple(Line(**line) for line in record["lines"]),
+        lines=tuple(Line(li["sku"], li["category"], li["quantity"], li["unit_price_minor"]) for li in record["lines"]),
     )
 
 

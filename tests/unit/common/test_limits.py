@@ -51,6 +51,16 @@ def test_every_text_one_character_beyond_its_limit_is_named_and_not_echoed(path:
     assert "xx" not in str(found)
 
 
+@given(text=st.text(max_size=40), at=st.integers(min_value=0, max_value=40))
+def test_text_with_the_nul_character_anywhere_is_named_and_nothing_else_is_taken_for_it(text: str, at: int) -> None:
+    sku = text[:at] + "\x00" + text[at:]
+    found = limits.breach(order(lines=[LINE, LINE | {"sku": sku}]), "OrderPaid")
+    assert found is not None
+    assert (found.field, found.message) == ("lines[1].sku", limits.NUL)
+    clean = text.replace("\x00", "")
+    assert limits.breach(order(lines=[LINE | {"sku": clean}]), "OrderPaid") is None
+
+
 @given(total=st.integers(min_value=-(2**63), max_value=2**63 - 1))
 def test_an_order_total_is_refused_exactly_outside_zero_to_ten_to_the_thirteenth(total: int) -> None:
     found = limits.breach(order(total_minor=total), "OrderPaid")

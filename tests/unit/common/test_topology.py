@@ -27,6 +27,7 @@ def runtime(service: str) -> Processor:
     processor = Processor.__new__(Processor)
     processor.config = ProcessorConfig(service, topics.inputs_of(service), topics.EARN_STATE, nothing)
     processor.codec = Codec()
+    processor._declared = {}
     return processor
 
 
