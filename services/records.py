@@ -7,6 +7,7 @@ types, optional exactly where the schema allows null. Pure.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -102,7 +103,12 @@ def points_earned_record(event: PointsEarned) -> dict[str, Any]:
 
 
 def _known(cls: type[Any], record: dict[str, Any]) -> dict[str, Any]:
-    return {f.name: record[f.name] for f in dataclasses.fields(cls) if f.name in record}
+    return {name: record[name] for name in _names(cls) if name in record}
+
+
+@functools.cache
+def _names(cls: type[Any]) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def to_record(value: Any) -> dict[str, Any]:

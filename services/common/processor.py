@@ -119,7 +119,10 @@ class Processor:
         self.running = True
         group = settings().topic_namespace + config.service
         transactional_id = f"{group}-{settings().instance_id}"
-        self.consumer = kafka.consumer(group, **kafka.assignment(len(config.inputs)))
+        # Static membership (the instance's own id): a restarted instance takes its partitions back at once, with
+        # no rebalance; one that stops for good gives them up when its session times out.
+        static = {"group.instance.id": transactional_id}
+        self.consumer = kafka.consumer(group, **kafka.assignment(len(config.inputs)), **static)
         self._admin = AdminClient({"bootstrap.servers": settings().kafka_bootstrap})
         self.store = StateStore(
             config.changelog.name,

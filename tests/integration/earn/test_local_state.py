@@ -1,7 +1,8 @@
 """Earn's state on local disk, on real Kafka: a restart reads only the changelog written since its
-checkpoint, a restore killed midway goes on where it stopped, and an instance added under traffic takes
+checkpoint, a restore killed midway goes on where it stopped, an instance added under traffic takes
 some partitions, each with every input topic of that partition, while the first catches up on the others
-from its checkpoints. Every run ends with the gate's verdict: no ledger entry twice, every balance exact."""
+from its checkpoints, and one restarted under its own id takes its partitions back with no rebalance.
+Every run ends with the gate's verdict: no ledger entry twice, every balance exact."""
 
 from __future__ import annotations
 
@@ -237,3 +238,37 @@ def test_an_instance_added_under_traffic_takes_whole_partitions_and_every_balanc
         assert len(topics_of_partition) == inputs_per_partition, "partition p of every input on one instance"
     assert sum(a_restores[1:]) < 50, a_restores  # what it kept caught up from its checkpoints
     assert sum(b_restores) > 1_000, b_restores  # what it took, it had never had
+
+
+def test_an_instance_restarted_under_its_own_id_takes_its_partitions_back_without_a_rebalance(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    inputs = list(orders(6_000, seed=43))
+    first, second = inputs[:3_000], inputs[3_000:]
+    with harness.isolated_topics("static-", 6):
+        publish(first)
+        a, b = started(tmp_path / "a1.log", "a"), started(tmp_path / "b.log", "b")
+        deadline = time.monotonic() + 60
+        while not shared(owned_now(tmp_path / "a1.log"), owned_now(tmp_path / "b.log")):
+            assert time.monotonic() < deadline, "the two instances never shared the partitions"
+            time.sleep(0.2)
+        caught_up()
+        owned, rebalances = assignments(tmp_path / "a1.log")[-1], len(assignments(tmp_path / "b.log"))
+        killed(a)
+        a = started(tmp_path / "a2.log", "a")
+        publish(second)
+        caught_up()
+        back, b_after = assignments(tmp_path / "a2.log"), assignments(tmp_path / "b.log")
+        stopped(a)
+        stopped(b)
+        exact(inputs, kills=1)
+    assert back == [owned], "the restarted instance was given back exactly what it had"
+    assert len(b_after) == rebalances, "the other instance never rebalanced (eager: it would be assigned again)"
+
+
+def shared(a: set[int], b: set[int]) -> bool:
+    return bool(a) and bool(b) and not a & b and len(a | b) == 6
+
+
+def owned_now(log: Path) -> set[int]:
+    return {p for assigned in assignments(log)[-1:] for p in by_partition(assigned)}
