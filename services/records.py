@@ -7,7 +7,6 @@ types, optional exactly where the schema allows null. Pure.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -106,9 +105,13 @@ def _known(cls: type[Any], record: dict[str, Any]) -> dict[str, Any]:
     return {name: record[name] for name in _names(cls) if name in record}
 
 
-@functools.cache
 def _names(cls: type[Any]) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls))
+    if (names := _FIELD_NAMES.get(cls)) is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
 
 
 def to_record(value: Any) -> dict[str, Any]:
