@@ -127,7 +127,7 @@ class Processor:
         self.config = config
         self.codec = codec or Codec()
         self.running = True
-        group = settings().topic_namespace + config.service
+        group = kafka.group_id(config.service)
         transactional_id = f"{group}-{settings().instance_id}"
         self.consumer = kafka.consumer(group, **kafka.assignment(len(config.inputs)))
         self._admin = AdminClient({"bootstrap.servers": settings().kafka_bootstrap})
