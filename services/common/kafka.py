@@ -24,6 +24,11 @@ def client_config(bootstrap: str | None = None) -> dict[str, Any]:
     return {"bootstrap.servers": bootstrap or settings().kafka_bootstrap} | security_config(settings())
 
 
+def group_id(name: str) -> str:
+    """The consumer group `name` in this deployment (under TOPIC_NAMESPACE): what lag autoscalers watch."""
+    return settings().topic_namespace + name
+
+
 def security_config(configured: Settings) -> dict[str, Any]:
     protocol = configured.kafka_security_protocol
     config: dict[str, Any] = {"security.protocol": protocol}

@@ -117,7 +117,7 @@ class Processor:
         self.config = config
         self.codec = codec or Codec()
         self.running = True
-        group = settings().topic_namespace + config.service
+        group = kafka.group_id(config.service)
         transactional_id = f"{group}-{settings().instance_id}"
         # Static membership (the instance's own id): a restarted instance takes its partitions back at once, with
         # no rebalance; one that stops for good gives them up when its session times out.

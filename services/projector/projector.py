@@ -58,6 +58,8 @@ BATCH_SECONDS = Histogram(
 )
 PROJECTED = topics.inputs_of("projector")
 """What the projector reads, as the topic registry declares it."""
+GROUP = "gateway-projector"
+"""The projector's consumer group (under TOPIC_NAMESPACE): its name stays, so a deployment's positions stay its own."""
 CATCH_UP_SECONDS = 0.1
 LAG = Gauge("pointstream_projector_lag_records", "Ledger records not yet projected", ["partition"])
 
@@ -72,7 +74,7 @@ class Projector:
         self.topic, self.intake = topics.LEDGER.name, Intake(Codec(), messages.record_types())
         self.topics = tuple(t.name for t in PROJECTED)
         self.batch_size, self.wait_s, self.running = batch_size, wait_s, True
-        group = settings().topic_namespace + "gateway-projector"
+        group = kafka.group_id(GROUP)
         self.consumer = kafka.consumer(group, **{"group.instance.id": f"{group}-{settings().instance_id}"})
         self.dead_letters, self.codec = kafka.producer(), Codec()
         self.sizes = Sizes(AdminClient({"bootstrap.servers": settings().kafka_bootstrap}), settings().max_state_bytes)

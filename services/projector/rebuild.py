@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from services.common import kafka, logscan
 from services.common.settings import settings
-from services.projector.projector import Projector
+from services.projector.projector import GROUP, Projector
 from services.readmodels import postgres
 
 PROJECTIONS = (
@@ -60,7 +60,7 @@ class Rebuilt:
 
 
 def projector_group() -> str:
-    return settings().topic_namespace + "gateway-projector"
+    return kafka.group_id(GROUP)
 
 
 def live_members(group: str) -> int:
