@@ -248,19 +248,21 @@ def test_an_instance_restarted_under_its_own_id_takes_its_partitions_back_withou
     with harness.isolated_topics("static-", 6):
         publish(first)
         a, b = started(tmp_path / "a1.log", "a"), started(tmp_path / "b.log", "b")
-        deadline = time.monotonic() + 60
-        while not shared(owned_now(tmp_path / "a1.log"), owned_now(tmp_path / "b.log")):
-            assert time.monotonic() < deadline, "the two instances never shared the partitions"
-            time.sleep(0.2)
-        caught_up()
-        owned, rebalances = assignments(tmp_path / "a1.log")[-1], len(assignments(tmp_path / "b.log"))
-        killed(a)
-        a = started(tmp_path / "a2.log", "a")
-        publish(second)
-        caught_up()
-        back, b_after = assignments(tmp_path / "a2.log"), assignments(tmp_path / "b.log")
-        stopped(a)
-        stopped(b)
+        try:
+            deadline = time.monotonic() + 60
+            while not shared(owned_now(tmp_path / "a1.log"), owned_now(tmp_path / "b.log")):
+                assert time.monotonic() < deadline, "the two instances never shared the partitions"
+                time.sleep(0.2)
+            caught_up()
+            owned, rebalances = assignments(tmp_path / "a1.log")[-1], len(assignments(tmp_path / "b.log"))
+            killed(a)
+            a = started(tmp_path / "a2.log", "a")
+            publish(second)
+            caught_up()
+            back, b_after = assignments(tmp_path / "a2.log"), assignments(tmp_path / "b.log")
+        finally:
+            stopped(a)
+            stopped(b)
         exact(inputs, kills=1)
     assert back == [owned], "the restarted instance was given back exactly what it had"
     assert len(b_after) == rebalances, "the other instance never rebalanced (eager: it would be assigned again)"
