@@ -50,9 +50,9 @@ fmt: install ## fix formatting and the lint findings ruff can fix
 	@$(VENV)/bin/ruff format .
 	@$(VENV)/bin/ruff check --fix .
 
-gate: up ## the exactly-once gate: 50k orders, 5% duplicates, 5 SIGKILLs (RUNTIME=txn|faust)
+gate: up ## the exactly-once gate: 50k orders, 5% duplicates, 5 SIGKILLs (RUNTIME=txn|faust; INSTANCES=N earns)
 	@$(PY) -m pip install -q -e '.[dev,faust]' >> .local/logs/pip.log 2>&1 || { cat .local/logs/pip.log; exit 1; }
-	@deploy/local/demo-env.sh $(PY) -m tests.bench.gate --runtime $${RUNTIME:-txn}
+	@deploy/local/demo-env.sh $(PY) -m tests.bench.gate --runtime $${RUNTIME:-txn} --instances $${INSTANCES:-1}
 
 drill: up ## crash drills of the broker itself (SIGKILL under traffic), repeated: DRILL_RUNS=5
 	@for i in $$(seq 1 $${DRILL_RUNS:-5}); do deploy/local/demo-env.sh $(PY) -m pytest -q -m drill tests/integration || exit 1; done

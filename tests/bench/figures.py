@@ -59,5 +59,6 @@ def slice_rates(samples: Sequence[tuple[float, int]], slices: int) -> list[float
     step = (last - first) / slices
     if step <= 0:
         return []
-    bounds = [time_at(samples, first + step * k) for k in range(slices + 1)]
+    # (last - first) * k / slices, not step * k: the last bound is then `last` itself, not a rounding past it.
+    bounds = [time_at(samples, first + (last - first) * k / slices) for k in range(slices + 1)]
     return [step / (b - a) if b > a else math.inf for a, b in pairwise(bounds)]

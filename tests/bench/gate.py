@@ -2,7 +2,10 @@
 
 `python -m tests.bench.gate --runtime txn|faust`: publishes OrderPaid events (5% duplicates)
 while the earn processor runs and is killed with SIGKILL at random moments and restarted;
-then the ledger must fold to exactly the balances of a pure fold of the input.
+then the ledger must fold to exactly the balances of a pure fold of the input. With
+`--instances N` (txn), N earn processes share the partitions, each with its own INSTANCE_ID; each
+kill hits one of them (`instances.kill_order`), restarted with its id, so partitions move between
+them under traffic.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import signal
 import threading
 import time
 from collections import Counter
@@ -21,14 +23,24 @@ from services.loadgen.program import RULE_HEAVY
 from services.loadgen.program import publish as publish_program
 from services.loadgen.traffic import orders
 from services.program import parse_program
-from tests.bench import harness
+from tests.bench import harness, instances
 from tests.bench.expected import expected_balances
 
 
 def run_gate(
-    runtime: str, events: int, kills: int, partitions: int, seed: int, log: str, rules: bool = False
+    runtime: str,
+    events: int,
+    kills: int,
+    partitions: int,
+    seed: int,
+    log: str,
+    rules: bool = False,
+    instance_count: int = 1,
 ) -> dict[str, Any]:
-    """With `rules`, every shop runs the rule-heavy program (multipliers, campaigns, bonuses, caps)."""
+    """With `rules`, every shop runs the rule-heavy program (multipliers, campaigns, bonuses, caps); `instance_count`
+    earn instances share the partitions (one per log file beside `log` when several)."""
+    if instance_count > 1 and runtime != "txn":
+        raise ValueError("several instances run on the txn runtime only")
     rng = random.Random(seed)
     inputs = list(orders(events, seed=seed, duplicate_rate=0.05))
     expected = expected_balances(inputs, parse_program(RULE_HEAVY, 1) if rules else None)
@@ -39,20 +51,14 @@ def run_gate(
         publish_s = max(10.0, 2.5 * kills)
         publisher = threading.Thread(target=harness.produce, args=(messages, topics.ORDERS.name, events / publish_s))
         publisher.start()
-        proc = harness.start(runtime, log)
-        try:
-            for _ in range(kills):
+        with instances.running(harness.RUNTIMES[runtime], log, instance_count) as earn:
+            for index in instances.kill_order(rng, kills, instance_count):
                 time.sleep(rng.uniform(1.0, 4.0))
-                proc.send_signal(signal.SIGKILL)
-                proc.wait()
-                proc = harness.start(runtime, log)
+                earn.kill_and_restart(index)
             publisher.join()
             harness.wait_for_lag_zero(harness.group_of(runtime), topics.ORDERS.name, timeout_s=300)
-        finally:
-            proc.terminate()
-            proc.wait(30)
         ledger = harness.read_all(topics.LEDGER.name)
-    return verdict(runtime, events, kills, expected, ledger)
+    return verdict(runtime, events, kills, expected, ledger) | {"instances": instance_count}
 
 
 def verdict(runtime: str, events: int, kills: int, expected: dict[bytes, int], ledger: list[Any]) -> dict[str, Any]:
@@ -86,8 +92,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--log", default=".local/logs/gate.log")
     parser.add_argument("--rules", action="store_true", help="every shop on the rule-heavy program")
+    parser.add_argument("--instances", type=int, default=1, help="earn processes sharing the partitions (txn)")
     args = parser.parse_args()
-    result = run_gate(args.runtime, args.events, args.kills, args.partitions, args.seed, args.log, args.rules)
+    if args.instances < 1 or (args.instances > 1 and args.runtime != "txn"):
+        parser.error("--instances: at least 1, and more only on the txn runtime")
+    result = run_gate(
+        args.runtime, args.events, args.kills, args.partitions, args.seed, args.log, args.rules, args.instances
+    )
     print(json.dumps(result, indent=2))
     raise SystemExit(0 if result["passed"] else 1)
 

@@ -75,9 +75,14 @@ def produce(messages: Iterable[tuple[bytes, bytes]], topic: str, rate: float = 0
 
 
 def start(runtime: str, log_path: str, **env: str) -> subprocess.Popen[bytes]:
+    return spawn(RUNTIMES[runtime], log_path, **env)
+
+
+def spawn(command: list[str], log_path: str, **env: str) -> subprocess.Popen[bytes]:
+    """A service process logging to `log_path`, with `env` over this process's environment (no metrics port)."""
     environment = os.environ | {"LOG_LEVEL": "WARNING", "METRICS_PORT": "0"} | env
     log = open(log_path, "ab")  # noqa: SIM115 - owned by the child process
-    return subprocess.Popen(RUNTIMES[runtime], env=environment, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
 
 
 COORDINATOR_NOT_READY = {

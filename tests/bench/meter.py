@@ -4,11 +4,14 @@ A meter polls how much of a backlog a process has done (its committed input offs
 model) and reads the process's CPU at two moments: the first poll that sees any work done and the poll
 that sees all of it. Startup, state restore and the group join come before the first: the CPU between
 the two marks, over the work done between them, is what handling an event costs. Both marks are taken
-in the same poll, so CPU and work are counted over the same interval.
+in the same poll, so CPU and work are counted over the same interval. For several instances of a service
+sharing a backlog, their CPU is summed at each mark (`instances.once_shared` holds the first mark back
+until every instance holds partitions).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,10 +33,11 @@ class Mark:
 
 @dataclass
 class Meter:
-    """`progress()` is the work the process `pid` has done of `total` (events, entries, rows)."""
+    """`progress()` is the work the process `pid` has done of `total` (events, entries, rows); with several
+    pids, the work the instances of one service share, and their CPU summed."""
 
     name: str
-    pid: int
+    pid: int | tuple[int, ...]
     progress: Callable[[], int]
     total: int
     first: Mark | None = None
@@ -44,7 +48,8 @@ class Meter:
             return
         if (done := self.progress()) <= 0:
             return
-        mark = Mark(time.monotonic(), done, procstat.cpu_seconds(self.pid))
+        pids = (self.pid,) if isinstance(self.pid, int) else self.pid
+        mark = Mark(time.monotonic(), done, sum(procstat.cpu_seconds(pid) for pid in pids))
         if self.first is None:
             self.first = mark
         if done >= self.total:
@@ -55,13 +60,15 @@ class Meter:
         return self.last is not None
 
     def figures(self) -> dict[str, Any]:
-        """Work, seconds and CPU between the two marks, and the CPU per unit of work in µs."""
+        """Work, seconds and CPU between the two marks, the work per second and the CPU per unit of work in µs."""
         if self.first is None or self.last is None:
             raise RuntimeError(f"{self.name} did not finish its work")
         work, cpu = self.last.done - self.first.done, self.last.cpu_s - self.first.cpu_s
+        seconds = self.last.at - self.first.at
         return {
             "measured_work": work,
-            "measured_seconds": self.last.at - self.first.at,
+            "measured_seconds": seconds,
+            "work_per_s": work / seconds if seconds > 0 else math.nan,
             "cpu_s": cpu,
             "cpu_us_per_event": figures.per_event_us(cpu, work),
         }

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -30,7 +28,7 @@ from services.common import kafka, topics
 from services.common.codec import Codec
 from services.common.settings import settings
 from services.schema.migrations import migrate
-from tests.bench import harness, meter
+from tests.bench import harness, instances, meter
 from tests.bench.slice import percentile
 
 SHOP = "bench"
@@ -85,8 +83,8 @@ def requests(count: int, customers: int, seed: int) -> list[tuple[bytes, bytes]]
 
 
 @contextmanager
-def redeem_running(label: str, customers: int) -> Iterator[subprocess.Popen[bytes]]:
-    """Fresh topics and schema, the catalog and credits in, the redeem process caught up on them."""
+def redeem_running(label: str, customers: int, instance_count: int = 1) -> Iterator[instances.Instances]:
+    """Fresh topics and schema, the catalog and credits in, `instance_count` redeem instances caught up on them."""
     with harness.isolated_topics(f"bench-{label}-", 6):
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         asyncio.run(migrate(settings().database_url, schema))
@@ -94,16 +92,13 @@ def redeem_running(label: str, customers: int) -> Iterator[subprocess.Popen[byte
         for topic, key, value in setup_records(customers):
             producer.produce(topic, value, key)
         producer.flush(60)
-        env = os.environ | {"DATABASE_SCHEMA": schema, "METRICS_PORT": "0", "LOG_LEVEL": "WARNING",
-                            "EXPIRY_TICK_SECONDS": "3600"}  # fmt: skip
-        log = open(f".local/logs/bench-{label}.log", "ab")  # noqa: SIM115 - owned by the child process
-        proc = subprocess.Popen([sys.executable, "-m", "services.redeem"], env=env, stdout=log, stderr=log)
+        command, log = [sys.executable, "-m", "services.redeem"], f".local/logs/bench-{label}.log"
+        env = {"DATABASE_SCHEMA": schema, "EXPIRY_TICK_SECONDS": "3600"}
         try:
-            harness.wait_for_lag_zero(settings().topic_namespace + "redeem", topics.LEDGER.name, 300)
-            yield proc
+            with instances.running(command, log, instance_count, **env) as redeem:
+                harness.wait_for_lag_zero(settings().topic_namespace + "redeem", topics.LEDGER.name, 300)
+                yield redeem
         finally:
-            proc.terminate()
-            proc.wait(30)
             asyncio.run(_drop(schema))
 
 
@@ -122,16 +117,18 @@ def outcomes_when(expected: int, timeout_s: float = 600) -> list[tuple[bytes, di
         time.sleep(1)
 
 
-def throughput(count: int = 20_000, customers: int = 2_000) -> dict[str, Any]:
+def throughput(count: int = 20_000, customers: int = 2_000, instance_count: int = 1) -> dict[str, Any]:
     """Decisions/s over a backlog of requests, from the first broker timestamp of an outcome to the last; the
-    CPU per decision over the requests redeem committed past between its first and last poll (`meter`)."""
-    with redeem_running("redeem", customers) as proc:
+    CPU per decision over the requests redeem committed past between its first and last poll (`meter`), summed
+    over `instance_count` redeem instances sharing the partitions."""
+    with redeem_running("redeem", customers, instance_count) as running:
         harness.produce(requests(count, customers, seed=1), topics.REDEMPTION_REQUESTS.name)
         group = settings().topic_namespace + "redeem"
-        redeem = meter.Meter("redeem", proc.pid, meter.consumed(group, topics.REDEMPTION_REQUESTS.name, count), count)
+        progress = meter.consumed(group, topics.REDEMPTION_REQUESTS.name, count)
+        redeem = meter.Meter("redeem", running.pids, instances.once_shared(progress, group, instance_count), count)
         meter.watch([redeem], timeout_s=600)
         found = outcomes_when(count)
-    stamps = [ts for _, _, ts in found]
+    stamps, measured = [ts for _, _, ts in found], redeem.figures()
     seconds = (max(stamps) - min(stamps)) / 1000
     approved = sum(1 for _, r, _ in found if "points" in r)
     return {
@@ -142,7 +139,8 @@ def throughput(count: int = 20_000, customers: int = 2_000) -> dict[str, Any]:
         "seconds": seconds,
         "decisions_per_s": len(found) / seconds,
         "approvals_per_s": approved / seconds,
-        "cpu_us_per_event": redeem.figures()["cpu_us_per_event"],
+        "cpu_us_per_event": measured["cpu_us_per_event"],
+        "measured_decisions_per_s": measured["work_per_s"],
     }
 
 

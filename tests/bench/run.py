@@ -20,6 +20,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,11 @@ from services.common import topics
 from services.loadgen.program import RULE_HEAVY
 from services.loadgen.program import publish as publish_program
 from services.loadgen.traffic import orders
-from tests.bench import codecs, gateway_reads, harness, kafka_raw, meter, peer, rebuild, redemptions, tiers
+from tests.bench import codecs, gateway_reads, harness, instances, kafka_raw, meter, peer, rebuild, redemptions, tiers
 from tests.bench import projector as projector_bench
 from tests.bench import slice as end_to_end
 from tests.bench.figures import best_of, ratio
-from tests.bench.table import summary
+from tests.bench.table import SCALED, summary
 
 RESULTS = Path("bench/results.json")
 SHOPS = {f"shop-{i}" for i in range(3)}
@@ -45,6 +46,7 @@ PARTS = (
     "tier",
     "redeem",
     "redeem_latency",
+    "instances",
     "codec",
     "raw_postgres",
     "projector",
@@ -57,29 +59,25 @@ PARTS = (
 
 
 def runtime_rate(
-    runtime: str, messages: list[tuple[bytes, bytes]], partitions: int, rules: dict[str, Any] | None = None
+    runtime: str,
+    messages: list[tuple[bytes, bytes]],
+    partitions: int,
+    rules: dict[str, Any] | None = None,
+    instance_count: int = 1,
 ) -> dict[str, Any]:
     """Events/s of a processor over a backlog: first to last output record (broker timestamps), startup
-    excluded; CPU µs per event over the orders it committed past between its first and last poll (`meter`).
-    With `rules`, every shop of the traffic runs that program."""
+    excluded; CPU µs per event over the orders it committed past between its first and last poll (`meter`),
+    and its rate over those polls. With `rules`, every shop of the traffic runs that program; with
+    `instance_count`, that many instances share the partitions, their CPU summed."""
     with harness.isolated_topics(f"bench-{runtime}-", partitions):
         if rules is not None:
             publish_program(sorted(SHOPS), rules)
         harness.produce(messages, topics.ORDERS.name)
-        log = f".local/logs/bench-{runtime}.log"
         if runtime == "ceiling":
             cmd = [sys.executable, "-m", "tests.bench.ceiling", "--count", str(len(messages))]
             cpu = json.loads(subprocess.run(cmd, check=True, timeout=900, capture_output=True, text=True).stdout)
         else:
-            proc = harness.start(runtime, log)
-            progress = meter.consumed(harness.group_of(runtime), topics.ORDERS.name, len(messages))
-            processor = meter.Meter(runtime, proc.pid, progress, len(messages))
-            try:
-                meter.watch([processor], poll_s=0.25)
-            finally:
-                proc.terminate()
-                proc.wait(30)
-            cpu = processor.figures()
+            cpu = processor_cpu(runtime, len(messages), instance_count)
         stamps = [ts for _, _, ts in harness.read_all(topics.LEDGER.name)]
     seconds = (max(stamps) - min(stamps)) / 1000 if stamps else float("nan")
     return {
@@ -88,7 +86,18 @@ def runtime_rate(
         "seconds": seconds,
         "events_per_s": len(messages) / seconds if seconds else float("nan"),
         "cpu_us_per_event": cpu["cpu_us_per_event"],
+        "measured_events_per_s": cpu.get("work_per_s"),
     }
+
+
+def processor_cpu(runtime: str, events: int, count: int) -> dict[str, Any]:
+    """`count` instances of a runtime over a backlog of `events` orders: the CPU of all of them (`meter`)."""
+    group, log = harness.group_of(runtime), f".local/logs/bench-{runtime}.log"
+    with instances.running(harness.RUNTIMES[runtime], log, count) as running:
+        progress = instances.once_shared(meter.consumed(group, topics.ORDERS.name, events), group, count)
+        processor = meter.Meter(runtime, running.pids, progress, events)
+        meter.watch([processor], poll_s=0.25)
+    return processor.figures()
 
 
 def raw_kafka(messages: list[tuple[bytes, bytes]], partitions: int) -> dict[str, Any]:
@@ -174,6 +183,22 @@ class Bench:
     def redeem_latency(self) -> None:
         self.add("redeem_latency", "redeem latency", redemptions.latency())
 
+    def instances(self) -> None:
+        """earn, tier and redeem each with one instance, then with `--instances` of them sharing the partitions."""
+        count, partitions, entries = self.args.instances, self.args.partitions, tiers.ledger_of(self.events)
+        services: dict[str, Callable[[int], dict[str, Any]]] = {
+            "earn": lambda n: runtime_rate("txn", self.messages, partitions, instance_count=n),
+            "tier": lambda n: tiers.rate(entries, partitions, instance_count=n),
+            "redeem": lambda n: redemptions.throughput(instance_count=n),
+        }
+        figures: dict[str, Any] = {}
+        for service, measure in services.items():
+            key = SCALED[service][0]
+            one, several = measure(1), measure(count)
+            several["ratio_to_one_instance"] = ratio(several[key], one[key])
+            figures[service] = {"1": self._of_ceiling(one, key), str(count): self._of_ceiling(several, key)}
+        self.add("instances", f"1 and {count} instances", figures)
+
     def codec(self) -> None:
         self.add("codec", "avro vs fastavro", codecs.compare())
 
@@ -234,6 +259,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs of each ceiling; the best counts")
     parser.add_argument("--latency-rate", type=float, default=500.0, help="events/s for the latency runs")
     parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--instances", type=int, default=2, help="instances of each service in `instances`")
     parser.add_argument("--peer-workers", type=int, default=0, help="the peer's processes; 0: two per core")
     parser.add_argument("--only", default="", help=f"comma-separated parts of {', '.join(PARTS)}; all by default")
     parser.add_argument("--output", type=Path, default=RESULTS)

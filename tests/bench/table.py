@@ -1,5 +1,6 @@
 """The bench's summary table: for each measure its rate, its ratio to its ceiling, the CPU per event of the
-process doing the work, and p50/p99 where a latency was measured. Parts not run leave their rows out."""
+process doing the work (summed over the instances of a service run as several), and p50/p99 where a latency
+was measured. Parts not run leave their rows out."""
 
 from __future__ import annotations
 
@@ -86,6 +87,25 @@ def _services(results: dict[str, Any]) -> list[Row]:
     return out
 
 
+SCALED = {"earn": ("measured_events_per_s", "events"), "tier": ("entries_per_s", "entries"),
+          "redeem": ("measured_decisions_per_s", "decisions")}  # fmt: skip
+"""The services the `instances` part runs with one and with several instances: their rate over the interval
+their CPU is measured on (`meter`: once every instance holds partitions), and its unit."""
+
+
+def _instances(results: dict[str, Any]) -> list[Row]:
+    out: list[Row] = []
+    for service, counts in results.get("instances", {}).items():
+        key, unit = SCALED[service]
+        for count, figures in sorted(counts.items(), key=lambda item: int(item[0])):
+            against = of(figures.get("ratio_to_ceiling"), "the ceiling")
+            if (to_one := figures.get("ratio_to_one_instance")) is not None:
+                against = f"{to_one:.2f}x one instance"
+            label = f"{service}, {count} instance{'s' if count != '1' else ''}"
+            out.append(row(label, rate(figures, key, unit), against, cpu(figures)))
+    return out
+
+
 def row(label: str, per_s: str = "", against: str = "", cpu_us: str = "", lat: str = "") -> Row:
     return label, per_s, against, cpu_us, lat
 
@@ -142,4 +162,4 @@ def _reads(reads: dict[str, Any]) -> list[Row]:
     ]  # fmt: skip
 
 
-BUILDERS: tuple[Callable[[dict[str, Any]], list[Row]], ...] = (_kafka, _services, _slice, _read_side)
+BUILDERS: tuple[Callable[[dict[str, Any]], list[Row]], ...] = (_kafka, _services, _instances, _slice, _read_side)

@@ -6,8 +6,6 @@ memory), so the tier service sees a realistic ledger: skewed customers, upgrades
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from typing import Any
 
@@ -17,7 +15,7 @@ from services.common.settings import settings
 from services.earn import decider, messages
 from services.earn.validation import ContractViolation
 from services.program import Program
-from tests.bench import harness, meter
+from tests.bench import harness, instances, meter
 
 
 def ledger_of(events: list[tuple[bytes, dict[str, Any]]]) -> list[tuple[bytes, bytes]]:
@@ -35,24 +33,18 @@ def ledger_of(events: list[tuple[bytes, dict[str, Any]]]) -> list[tuple[bytes, b
     return out
 
 
-def rate(entries: list[tuple[bytes, bytes]], partitions: int) -> dict[str, Any]:
-    """Entries/s and CPU µs per entry from the first committed offset to no lag: the start-up is not counted."""
+def rate(entries: list[tuple[bytes, bytes]], partitions: int, instance_count: int = 1) -> dict[str, Any]:
+    """Entries/s and CPU µs per entry from the first committed offset to no lag: the start-up is not counted.
+    With `instance_count`, that many tier instances share the partitions, their CPU summed."""
     with harness.isolated_topics("bench-tier-", partitions):
         harness.produce(entries, topics.LEDGER.name)
         group = settings().topic_namespace + "tier"
-        log = open(".local/logs/bench-tier.log", "ab")  # noqa: SIM115 - owned by the child process
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "services.tier"],
-            env=os.environ | {"LOG_LEVEL": "WARNING", "METRICS_PORT": "0"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        tier = meter.Meter("tier", proc.pid, meter.consumed(group, topics.LEDGER.name, len(entries)), len(entries))
-        try:
+        command = [sys.executable, "-m", "services.tier"]
+        with instances.running(command, ".local/logs/bench-tier.log", instance_count) as running:
+            progress = meter.consumed(group, topics.LEDGER.name, len(entries))
+            progress = instances.once_shared(progress, group, instance_count)
+            tier = meter.Meter("tier", running.pids, progress, len(entries))
             meter.watch([tier])
-        finally:
-            proc.terminate()
-            proc.wait(30)
         changes = len(harness.read_all(topics.TIERS.name))
     measured = tier.figures()
     return {
