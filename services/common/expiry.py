@@ -3,9 +3,10 @@
 Which records expire when is the services' policy; this is the mechanism, on one partition's state:
 
 - `put(view, key, value, until_ms)` writes a record that expires at `until_ms` (epoch milliseconds): its
-  value carries the moment ahead of it (`FRAME`, 8 bytes big-endian, then the value), and an index entry
-  `INDEX + until (8 bytes big-endian) + key` lists it, so the index is in the order records fall due. A
-  record written again keeps the later of its moments (an earlier index entry is left to the sweep).
+  value carries the moment ahead of it (`FRAME`, 8 bytes big-endian, then the value). The local store
+  lists it in its index (`INDEX + until (8 bytes big-endian) + key`, in the order records fall due) as it
+  writes it, from a committed batch or a restore: the index is derived, local, and never in the changelog.
+  A record written again keeps the later of its moments (an earlier index entry is left to the sweep).
 - The partition's clock (`CLOCK`) is the latest event time its steps `advance` it to: deterministic from
   the log, whatever the batches.
 - `get(view, key, now_ms)` reads an expiring record as absent once its moment is before `now_ms`, swept
@@ -13,8 +14,9 @@ Which records expire when is the services' policy; this is the mechanism, on one
 - `sweep_batch`, at the end of each batch, for each partition of the batch whose clock entered a new UTC
   day since its last sweep (or that has more left): deletes the records whose moment is before the clock
   and their index entries, up to `SWEEP_LIMIT` index entries per partition and batch, the rest at the next
-  batch. The deletions are tombstones in the changelog, in the batch's transaction. A record written again
-  in the batch with a later moment is kept: the sweep reads through the batch's writes.
+  batch. The records' deletions are tombstones in the changelog, in the batch's transaction; the index
+  entries' are local (`local`). A record written again in the batch with a later moment is kept: the sweep
+  reads through the batch's writes.
 
 Keys under `\\x00exp` are this module's; customer keys never start with `\\x00` (the contract refuses NUL).
 A value without the frame (written before, or by plain `StateView.put`) never expires.
@@ -28,14 +30,15 @@ from collections.abc import Iterable
 import orjson
 
 from services.common import metrics
+from services.common import localstate
 from services.common.statestore import StateStore, StateView
 
 log = logging.getLogger(__name__)
-INDEX = b"\x00exp:"
+INDEX, FRAME = localstate.EXPIRY_INDEX, localstate.FRAME
+"""The index's keys and the frame of an expiring value: the local store's layout (`localstate`)."""
 CLOCK = b"\x00exp-clock"
 SWEPT = b"\x00exp-swept"
 """`[day, more]`: the UTC day (of the clock) of the last sweep, and whether it left expired records behind."""
-FRAME = b"\x00"
 DAY_MS = 86_400_000
 SWEEP_LIMIT = 1_000
 """Index entries a sweep looks at per partition and batch, so a sweep never stalls a partition."""
@@ -62,8 +65,11 @@ def put(view: StateView, key: bytes, value: bytes, until_ms: int) -> None:
     if before is not None and before >= until_ms:
         until_ms = before
     view.put(key, FRAME + _moment(until_ms) + value)
-    if before != until_ms:  # a record keeps an index entry at its moment until the sweep deletes both
-        view.put(index_key(until_ms, key), b"1")
+
+
+def local(key: bytes) -> bool:
+    """Whether a state key is the local store's alone (an index entry): its changes stay out of the changelog."""
+    return key.startswith(INDEX)
 
 
 def value(raw: bytes | None) -> bytes | None:

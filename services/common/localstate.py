@@ -22,6 +22,12 @@ from pathlib import Path
 
 from rocksdict import BlockBasedOptions, Cache, Options, Rdict, ReadOptions, WriteBatch, WriteBufferManager
 
+EXPIRY_INDEX = b"\x00exp:"
+"""Keys of the index of expiring records (`services.common.expiry`): `EXPIRY_INDEX + until (8 bytes big-endian)
++ key`, in the order the records fall due. Local: derived from the records as they are written here (from a
+batch or a restore), never in the changelog."""
+FRAME = b"\x00"
+"""An expiring record's value starts with it, then its moment (8 bytes big-endian), then the value itself."""
 CHECKPOINTS = "checkpoint"
 """The column family of the checkpoint, apart from the state so that range reads never see it."""
 CHECKPOINT_KEY = b"changelog"
@@ -98,13 +104,16 @@ class LocalPartition:
         return None if raw is None else Checkpoint.decode(raw)
 
     def write(self, changes: Mapping[bytes, bytes | None], checkpoint: Checkpoint | None = None) -> None:
-        """`changes` (None deletes) and the checkpoint, if any, in one atomic write."""
+        """`changes` (None deletes) and the checkpoint, if any, in one atomic write; an expiring record with
+        its index entry (an earlier entry of the record stays until the sweep finds it stale)."""
         batch = WriteBatch(raw_mode=True)
         for key, value in changes.items():
             if value is None:
                 batch.delete(key)
-            else:
-                batch.put(key, value)
+                continue
+            batch.put(key, value)
+            if value[:1] == FRAME and len(value) >= 9:
+                batch.put(EXPIRY_INDEX + value[1:9] + key, b"1")
         if checkpoint is not None:
             batch.put(CHECKPOINT_KEY, checkpoint.encode(), self._checkpoint_family)
         if len(batch):

@@ -330,11 +330,13 @@ class Processor:
     def _write_changelog(self, changes: dict[tuple[int, bytes], bytes | None]) -> None:
         """Once per batch, so a key changed by several events is written once, with its last value (None: a
         tombstone, which compaction removes with the key). The last record of each partition reports its
-        offset: the checkpoint the local state reaches once the batch commits."""
+        offset: the checkpoint the local state reaches once the batch commits. Local keys (the expiry index)
+        stay out: the store derives them from the records."""
         changelog = self.config.changelog.name
-        last = dict(changes.keys())  # partition -> its last key of the batch
+        logged = [(pk, value) for pk, value in changes.items() if not expiry.local(pk[1])]
+        last = dict(pk for pk, _ in logged)  # partition -> its last key of the batch
         report = functools.partial(self._delivery, self._batches)
-        for (partition, key), value in changes.items():
+        for (partition, key), value in logged:
             on_delivery = report if last[partition] == key else None
             kafka.produce(self.producer, changelog, value, key, partition=partition, on_delivery=on_delivery)
 
@@ -347,7 +349,7 @@ class Processor:
         """Where the committed batch leaves each changed partition's changelog. commit_transaction flushes, so
         the delivery reports have been served; a partition still without one keeps its previous checkpoint
         (its state then runs ahead of it, which a restore replays harmlessly)."""
-        changed = {partition for partition, _ in changes}
+        changed = {partition for partition, key in changes if not expiry.local(key)}
         if not changed <= self._delivered.keys():
             self.producer.poll(0)
         return {p: Checkpoint(self._delivered[p], started_ms) for p in changed if p in self._delivered}

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
-from services.common import statestore
+from services.common import expiry, statestore
 from services.common.localstate import Checkpoint
 from services.common.statestore import StateStore
 from tests.unit.memory import MEMORY, scratch_directory, stored
@@ -120,6 +120,18 @@ def test_a_restore_reads_every_partition_to_its_end() -> None:
     assert store.restore([0, 1]) == 5
     assert store.get(1, b"k1") == b"1"
     assert changelog.settled == []
+
+
+def test_a_restore_lists_the_expiring_records_it_reads_in_the_local_index_for_the_sweep() -> None:
+    framed = expiry.FRAME + (5 * expiry.DAY_MS).to_bytes(8, "big") + b"1"
+    changelog = Changelog({0: [(b"old", framed), (b"kept", b"1"), (expiry.CLOCK, b"%d" % (6 * expiry.DAY_MS))]},
+                          {0: 3})  # fmt: skip
+    store = store_of(changelog)
+    store.restore([0])
+    assert expiry.index_key(5 * expiry.DAY_MS, b"old") in stored(store)
+    changes: expiry.Changes = {}
+    assert expiry.sweep_batch("earn", store, changes, [0]) == 1
+    assert changes[(0, b"old")] is None
 
 
 def test_undecided_records_are_settled_before_the_restore_ends(monkeypatch: pytest.MonkeyPatch) -> None:
