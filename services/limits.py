@@ -121,6 +121,9 @@ def numbers(name: str, path: str) -> tuple[int, int] | None:
 
 def _fields(record: Mapping[str, Any], prefix: str, name: str) -> Breach | None:
     for field, value in record.items():
+        kind = type(value)  # text within its limit, and null, the most of any record, without a call each
+        if (kind is str and len(value) <= TEXT.get(prefix + field, NAME) and "\x00" not in value) or value is None:
+            continue
         if (found := _value(value, prefix + field, name)) is not None:
             return Breach(field + found.field, found.message)
     return None
