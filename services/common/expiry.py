@@ -29,8 +29,7 @@ from collections.abc import Iterable
 
 import orjson
 
-from services.common import metrics
-from services.common import localstate
+from services.common import localstate, metrics
 from services.common.statestore import StateStore, StateView
 
 log = logging.getLogger(__name__)

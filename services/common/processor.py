@@ -102,6 +102,14 @@ def undeclared(config: ProcessorConfig) -> None:
         raise UndeclaredWrite(f"{service} is not declared to use {', '.join(wrong)} (services/common/topics.py)")
 
 
+def instance_name(service: str) -> str:
+    """This instance of `service` (its group and INSTANCE_ID): its transactional id, its static group membership
+    and its state directory under STATE_DIR."""
+    from services.common.settings import settings
+
+    return f"{kafka.group_id(service)}-{settings().instance_id}"
+
+
 IDLE_COMMIT_SECONDS = 0.1
 PER_RECORD = (DecodeError, Rejected, TooLarge)
 """Expected refusals of one record, dead-lettered without a stack trace; any other error of a step is a bug."""
@@ -117,8 +125,7 @@ class Processor:
         self.config = config
         self.codec = codec or Codec()
         self.running = True
-        group = kafka.group_id(config.service)
-        transactional_id = f"{group}-{settings().instance_id}"
+        group, transactional_id = kafka.group_id(config.service), instance_name(config.service)
         # Static membership (the instance's own id): a restarted instance takes its partitions back at once, with
         # no rebalance; one that stops for good gives them up when its session times out.
         static = {"group.instance.id": transactional_id}

@@ -11,9 +11,11 @@ does and samples them every `--sample-seconds` until each has caught up:
 - throughput of each service in `--slices` equal shares of its work, first to last: a rate that falls is
   a service slowing as its state grows;
 - a restart: once the backlog is done, orders arrive live at `--tail-rate` for `--tail-seconds`; halfway,
-  earn is killed with SIGKILL and started again at once. From the restart to its first output (its first
-  committed transaction: state restored, partitions assigned) and to lag 0 on its partitions (or back to
-  the highest lag seen before the kill, where the live input never lets it reach 0).
+  earn is killed with SIGKILL and started again at once under its own id, with its local state. From the
+  restart to its first output (its first committed transaction: state restored, partitions assigned) and
+  to lag 0 on its partitions (or back to the highest lag seen before the kill, where the live input never
+  lets it reach 0). Then the same again as a fresh instance: its local state deleted before the start (a
+  pod on a new volume), so it restores its partitions from the changelog.
 
 It writes bench/scale.json and prints a table. The topics and the redeem schema are dropped afterwards.
 """
@@ -25,6 +27,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,6 +44,7 @@ from confluent_kafka.admin import ConfigResource, ResourceType  # type: ignore[a
 
 from services.common import kafka, topics
 from services.common.codec import Codec
+from services.common.processor import instance_name
 from services.common.settings import settings
 from services.loadgen.traffic import order
 from services.schema.migrations import migrate
@@ -195,10 +199,12 @@ class Run:
         ledger = (harness.settled_lag(self.namespace + name, topics.LEDGER.name) for name in ("tier", "redeem"))
         return requests == 0 and not any(ledger)
 
-    def restart_under_tail(self, customers: int) -> dict[str, Any]:
-        """Live orders at the tail rate; earn SIGKILLed halfway and started again; how long until it is back."""
+    def restart_under_tail(self, customers: int, fresh: bool = False) -> dict[str, Any]:
+        """Live orders at the tail rate; earn SIGKILLed halfway and started again under its own id, with its local
+        state or, `fresh`, without (a pod on a new volume: it restores the changelog); how long until it is back."""
         earn, topic, rate = self.services["earn"], topics.ORDERS.name, self.args.tail_rate
-        tail = list(order_messages(int(rate * self.args.tail_seconds), customers, seed=self.args.seed + 1))
+        seed = self.args.seed + (2 if fresh else 1)
+        tail = list(order_messages(int(rate * self.args.tail_seconds), customers, seed=seed))
         live = threading.Thread(target=harness.produce, args=(tail, topic, rate))
         began = time.monotonic()
         live.start()
@@ -207,6 +213,11 @@ class Run:
             steady = max(steady, self.ends.of(topic) - earn.done(topic))
             time.sleep(0.2)
         earn.kill()
+        if fresh:
+            local = settings().state_dir / instance_name("earn")
+            if not local.is_dir():
+                raise RuntimeError(f"earn's local state is not where it should be: {local}")
+            shutil.rmtree(local)
         restarted = time.monotonic()
         earn.start()
         committed = earn.done(topic)  # final: a killed process commits nothing more, the new one not yet
@@ -219,7 +230,8 @@ class Run:
             caught_up = now if first is not None and lag <= steady else None
             time.sleep(0.1)
         live.join()
-        return {"customers_in_state": customers, "tail_rate_per_s": rate, "lag_before_kill_max": steady,
+        return {"customers_in_state": customers, "tail_rate_per_s": rate, "local_state": not fresh,
+                "lag_before_kill_max": steady,
                 "peak_lag_after_restart": peak,
                 "restart_to_first_output_s": None if first is None else first - restarted,
                 "restart_to_caught_up_s": None if caught_up is None else caught_up - restarted}  # fmt: skip
@@ -267,7 +279,7 @@ def scale(args: argparse.Namespace) -> dict[str, Any]:
             run = Run(args, schema)
             try:
                 backlog_s = run.drain(orders)
-                restart = run.restart_under_tail(args.customers)
+                restarts = [run.restart_under_tail(args.customers, fresh) for fresh in (False, True)]
                 run.sample()
             finally:
                 run.close()
@@ -280,7 +292,7 @@ def scale(args: argparse.Namespace) -> dict[str, Any]:
         "customers": args.customers, "orders": orders, "redemption_requests": requests,
         "partitions": args.partitions, "produce_seconds": produced_s, "backlog_seconds": backlog_s,
         "services": {name: service_figures(backlog, name, args.slices) for name in SERVICES},
-        "state_at_end_of_backlog": backlog[-1]["state"], "restart": restart, "samples": run.samples,
+        "state_at_end_of_backlog": backlog[-1]["state"], "restarts": restarts, "samples": run.samples,
     }  # fmt: skip
 
 
@@ -312,11 +324,13 @@ def table(results: dict[str, Any]) -> str:
     changelogs = ", ".join(f"{t} {megabytes(b)}" for t, b in (state["changelog_bytes"] or {}).items())
     lines += ["", f"state on disk: {state['state_dir']} {megabytes(state['state_dir_bytes']) or 'absent'}; "
               f"changelog topics: {changelogs or 'not on this machine'}"]  # fmt: skip
-    r = results["restart"]
-    lines.append(f"earn SIGKILLed with {r['customers_in_state']:,} customers' state under {r['tail_rate_per_s']:,.0f} "
-                 f"orders/s: first output {seconds(r['restart_to_first_output_s'])} after the restart, caught up after "
-                 f"{seconds(r['restart_to_caught_up_s'])} (lag back to {r['lag_before_kill_max']:,}; "
-                 f"peak {r['peak_lag_after_restart']:,})")  # fmt: skip
+    for r in results["restarts"]:
+        how = "with its local state" if r["local_state"] else "as a fresh instance (its local state deleted)"
+        lines.append(f"earn SIGKILLed with {r['customers_in_state']:,} customers' state under "
+                     f"{r['tail_rate_per_s']:,.0f} orders/s, restarted {how}: first output "
+                     f"{seconds(r['restart_to_first_output_s'])} after the restart, caught up after "
+                     f"{seconds(r['restart_to_caught_up_s'])} (lag back to {r['lag_before_kill_max']:,}; "
+                     f"peak {r['peak_lag_after_restart']:,})")  # fmt: skip
     return "\n".join(lines)
 
 

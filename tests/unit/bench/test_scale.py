@@ -63,10 +63,14 @@ def test_the_table_says_what_ran_and_how_the_restart_went() -> None:
                "services": services,
                "state_at_end_of_backlog": {"state_dir": ".local/state", "state_dir_bytes": None,
                                            "changelog_bytes": {"earn.customer-state": 5_000_000}},
-               "restart": {"customers_in_state": 20_000, "tail_rate_per_s": 1000.0, "lag_before_kill_max": 300,
-                           "peak_lag_after_restart": 4000, "restart_to_first_output_s": 3.25,
-                           "restart_to_caught_up_s": None}}  # fmt: skip
+               "restarts": [{"customers_in_state": 20_000, "tail_rate_per_s": 1000.0, "lag_before_kill_max": 300,
+                             "peak_lag_after_restart": 4000, "restart_to_first_output_s": 3.25,
+                             "restart_to_caught_up_s": None, "local_state": True},
+                            {"customers_in_state": 20_000, "tail_rate_per_s": 1000.0, "lag_before_kill_max": 300,
+                             "peak_lag_after_restart": 9000, "restart_to_first_output_s": 12.5,
+                             "restart_to_caught_up_s": 20.0, "local_state": False}]}  # fmt: skip
     text = scale.table(results)
     assert "| earn | 3,000 | 200/s | 50/s | 0.25 | 1,500 | 2 MB | 1 MB |" in text
     assert ".local/state absent; changelog topics: earn.customer-state 5 MB" in text
-    assert "first output 3.2 s after the restart, caught up after never" in text
+    assert "restarted with its local state: first output 3.2 s after the restart, caught up after never" in text
+    assert "restarted as a fresh instance (its local state deleted): first output 12.5 s after the restart" in text
