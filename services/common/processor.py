@@ -84,6 +84,7 @@ class ProcessorConfig:
     step: Step
     batch_size: int = 500
     poll_timeout_s: float = 0.02
+    """How long a poll waits for a first record; a batch is what has arrived by then (`kafka.next_batch`)."""
     before_batch: Callable[[], None] | None = None
     """Runs before each poll, e.g. to refresh a global table such as the programs."""
     prepare: Prepare | None = None
@@ -179,7 +180,7 @@ class Processor:
             while self.running:
                 if self.config.before_batch is not None:
                     self.config.before_batch()
-                consumed = self.consumer.consume(self.config.batch_size, self.config.poll_timeout_s)
+                consumed = kafka.next_batch(self.consumer, self.config.batch_size, self.config.poll_timeout_s)
                 batch = [m for m in consumed if kafka.readable(m)]
                 if batch:
                     self._process_in_transaction(batch)

@@ -93,7 +93,7 @@ class Projector:
 
     def step(self) -> int:
         """Consumes one batch and projects it; returns how many records it consumed."""
-        batch = [m for m in self.consumer.consume(self.batch_size, self.wait_s) if kafka.readable(m)]
+        batch = [m for m in kafka.next_batch(self.consumer, self.batch_size, self.wait_s) if kafka.readable(m)]
         if batch:
             self.patiently(lambda: self.project(batch))
         elif time.monotonic() - self._caught_up > CATCH_UP_SECONDS:
