@@ -54,7 +54,8 @@ def index_key(until_ms: int, key: bytes) -> bytes:
 
 def until(raw: bytes) -> int | None:
     """The moment a stored value expires at; None for a value that does not expire."""
-    return int.from_bytes(raw[1:9], "big") if raw[:1] == FRAME and len(raw) >= 9 else None
+    moment = localstate.expiring_moment(raw)
+    return None if moment is None else int.from_bytes(moment, "big")
 
 
 def put(view: StateView, key: bytes, value: bytes, until_ms: int) -> None:

@@ -34,6 +34,12 @@ CHECKPOINT_KEY = b"changelog"
 _CHECKPOINT = struct.Struct(">qq16s")
 
 
+def expiring_moment(value: bytes) -> bytes | None:
+    """The moment (8 bytes big-endian) an expiring value carries after its `FRAME`; None for a value that does not
+    expire."""
+    return value[1:9] if value[:1] == FRAME and len(value) >= 9 else None
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     offset: int
@@ -112,8 +118,8 @@ class LocalPartition:
                 batch.delete(key)
                 continue
             batch.put(key, value)
-            if value[:1] == FRAME and len(value) >= 9:
-                batch.put(EXPIRY_INDEX + value[1:9] + key, b"1")
+            if (moment := expiring_moment(value)) is not None:
+                batch.put(EXPIRY_INDEX + moment + key, b"1")
         if checkpoint is not None:
             batch.put(CHECKPOINT_KEY, checkpoint.encode(), self._checkpoint_family)
         if len(batch):

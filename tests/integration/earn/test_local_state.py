@@ -25,6 +25,7 @@ from tests.bench import harness
 from tests.bench.expected import expected_balances
 from tests.bench.gate import verdict
 from tests.conftest import free_port
+from tests.servers import wait_until
 
 Inputs = list[tuple[bytes, dict[str, Any]]]
 
@@ -217,10 +218,7 @@ def test_an_instance_added_under_traffic_takes_whole_partitions_and_every_balanc
         publisher = threading.Thread(target=harness.produce, args=(harness.encoded(inputs), topics.ORDERS.name, 2_500))
         publisher.start()
         a = started(tmp_path / "a.log", "a")
-        deadline = time.monotonic() + 30
-        while not assignments(tmp_path / "a.log"):
-            assert time.monotonic() < deadline, "the first instance was never assigned its partitions"
-            time.sleep(0.2)
+        wait_until(lambda: bool(assignments(tmp_path / "a.log")), "the first instance assigned its partitions", 30)
         time.sleep(2)
         b = started(tmp_path / "b.log", "b")
         publisher.join()
@@ -249,10 +247,8 @@ def test_an_instance_restarted_under_its_own_id_takes_its_partitions_back_withou
         publish(first)
         a, b = started(tmp_path / "a1.log", "a"), started(tmp_path / "b.log", "b")
         try:
-            deadline = time.monotonic() + 60
-            while not shared(owned_now(tmp_path / "a1.log"), owned_now(tmp_path / "b.log")):
-                assert time.monotonic() < deadline, "the two instances never shared the partitions"
-                time.sleep(0.2)
+            in_a, in_b = tmp_path / "a1.log", tmp_path / "b.log"
+            wait_until(lambda: shared(owned_now(in_a), owned_now(in_b)), "the two instances sharing the partitions", 60)
             caught_up()
             owned, rebalances = assignments(tmp_path / "a1.log")[-1], len(assignments(tmp_path / "b.log"))
             killed(a)
