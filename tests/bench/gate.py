@@ -4,9 +4,8 @@
 while the earn processor runs and is killed with SIGKILL at random moments and restarted;
 then the ledger must fold to exactly the balances of a pure fold of the input. With
 `--instances N` (txn), N earn processes share the partitions, each with its own INSTANCE_ID; each
-kill hits one of them (`instances.kill_order`), restarted with its id, so partitions move between
-them under traffic.
-"""
+kill hits one of them (`instances.kill_order`), restarted with its id: it fences its predecessor's open
+transaction and, a static group member, takes its own partitions back while the others go on."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """Several instances of one stream processor in one consumer group, as a deployment scales it out.
 
-Each instance has its own INSTANCE_ID: its transactional id (`<group>-<INSTANCE_ID>`) and its state directory
-(`STATE_DIR/<group>-<INSTANCE_ID>`) derive from it, so two instances never fence each other nor share a
-directory, and an instance restarted with its id fences the transaction its killed predecessor left open
-and finds its state where it left it. The gate kills and restarts them; the bench sums their CPU.
+Each instance has its own INSTANCE_ID: its transactional id, its static group membership and its state
+directory derive from it (`services.common.processor.instance_name`), so two instances never fence each other
+nor share a directory, and an instance restarted with its id fences the transaction its killed predecessor
+left open, takes its partitions back with no rebalance and finds its state where it left it. The gate kills
+and restarts them; the bench sums their CPU.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def log_of(path: str, instance_id: str, count: int) -> str:
 def kill_order(rng: random.Random, kills: int, count: int) -> list[int]:
     """Which instance each of `kills` kills hits: rounds in which every instance is killed once, each round in
     a random order, so the kills spread over the instances (each killed as often as another, give or take
-    one) and partitions move between them. One instance draws nothing from `rng`."""
+    one). One instance draws nothing from `rng`."""
     order: list[int] = []
     while len(order) < kills:
         round_ = list(range(count))
