@@ -43,6 +43,14 @@ def port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id as `kafka-storage random-uuid` makes one: never with a leading '-', which the storage
+    tool's command line would take for an option (one id in 64 otherwise)."""
+    while (found := base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()).startswith("-"):
+        pass
+    return found
+
+
 def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = START_TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
@@ -95,8 +103,7 @@ class PrivateKafka:
             + "broker.heartbeat.interval.ms=500\nbroker.session.timeout.ms=2500\n"
             + (self._sasl_listener(sasl_users) if sasl_users else "")
         )
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-        storage = f"kafka.tools.StorageTool format --standalone -t {cluster_id} -c {self._config}"
+        storage = f"kafka.tools.StorageTool format --standalone -t {new_cluster_id()} -c {self._config}"
         subprocess.run([*self._java, *storage.split()], check=True, capture_output=True)
 
     @property
